@@ -1,0 +1,77 @@
+"""Model groups: register/update input and the stored document."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.fields import opt_bool, opt_str, opt_str_list, validate_safe_fields
+
+INDEX = ".plugins-ml-model-group"
+
+
+@dataclass(frozen=True)
+class ModelGroupInput:
+    """A parsed model-group register/update body."""
+
+    name: str | None
+    description: str | None
+    access_mode: str | None
+    backend_roles: list[str] | None
+    add_all_backend_roles: bool | None
+    model_group_id: str | None = None
+
+    @property
+    def has_access_params(self) -> bool:
+        """Whether any access-control parameter was given."""
+        return bool(self.access_mode or self.add_all_backend_roles or self.backend_roles)
+
+
+def parse_model_group_input(body: Mapping[str, Any], *, for_update: bool) -> ModelGroupInput:
+    """Parse and validate a model-group body (ML Commons' messages)."""
+    name = opt_str(body, "name")
+    access_mode = opt_str(body, "access_mode")
+    if access_mode is not None:
+        access_mode = access_mode.lower()
+        if access_mode not in ("public", "private", "restricted"):
+            raise InvalidRequestError(
+                f"No enum constant org.opensearch.ml.common.AccessMode.{access_mode.upper()}"
+            )
+    inp = ModelGroupInput(
+        name=name,
+        description=opt_str(body, "description"),
+        access_mode=access_mode,
+        backend_roles=opt_str_list(body, "backend_roles"),
+        add_all_backend_roles=opt_bool(body, "add_all_backend_roles"),
+        model_group_id=opt_str(body, "model_group_id"),
+    )
+    if not for_update:
+        if name is None:
+            # ML Commons fails in the parser here (a NullPointerException, 500); we answer 400.
+            raise InvalidRequestError("model group name must not be null")
+        validate_safe_fields(
+            [("Model group name", name, True), ("Model group description", inp.description, False)]
+        )
+    else:
+        validate_safe_fields(
+            [("Model group name", name, False), ("Model group description", inp.description, False)]
+        )
+    return inp
+
+
+def new_document(inp: ModelGroupInput, *, now: int, access: str, backend_roles: list[str] | None,
+                 owner: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The stored document of a new group (latest_version starts at 0)."""
+    doc: dict[str, Any] = {"name": inp.name, "latest_version": 0}
+    if inp.description is not None:
+        doc["description"] = inp.description
+    if backend_roles:
+        doc["backend_roles"] = backend_roles
+    if owner is not None:
+        doc["owner"] = dict(owner)
+    doc["access"] = access
+    doc["created_time"] = now
+    doc["last_updated_time"] = now
+    return doc

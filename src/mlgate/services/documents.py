@@ -1,0 +1,59 @@
+"""Shared document plumbing: OpenSearch write responses and searching a collection."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from mlgate.domain.search import StoredDoc, search
+from mlgate.storage.store import Store
+
+SHARDS = {"total": 2, "successful": 1, "failed": 0}
+
+# Fields ML Commons maps as keyword (exact match) in its system indices.
+KEYWORD_FIELDS = frozenset(
+    {
+        "algorithm", "model_state", "state", "access", "task_type", "function_name", "model_group_id",
+        "connector_id", "model_id", "protocol", "model_version", "worker_node", "backend_roles",
+        "action_type", "input_type", "tenant_id",
+    }
+)
+
+
+def write_response(index: str, doc_id: str, result: str, doc: StoredDoc | None) -> dict[str, Any]:
+    """The core index/update/delete response ML Commons returns for writes."""
+    return {
+        "_index": index,
+        "_id": doc_id,
+        "_version": doc.version if doc else 1,
+        "result": result,
+        "forced_refresh": True,
+        "_shards": SHARDS,
+        "_seq_no": doc.seq_no if doc else 0,
+        "_primary_term": doc.primary_term if doc else 1,
+    }
+
+
+async def search_collection(
+    store: Store,
+    collection: str,
+    body: Mapping[str, Any] | None,
+    *,
+    url_params: Mapping[str, str] | None = None,
+    extra_filter: Mapping[str, Any] | None = None,
+    source_excludes: Sequence[str] = (),
+    visible: Any = None,
+) -> dict[str, Any]:
+    """Run an OpenSearch query over one collection."""
+    docs = await store.load_all(collection)
+    if visible is not None:
+        docs = [d for d in docs if visible(d)]
+    return search(
+        docs,
+        body,
+        index=collection,
+        extra_filter=extra_filter,
+        source_excludes=source_excludes,
+        keyword_fields=KEYWORD_FIELDS,
+        url_params=url_params,
+    )

@@ -1,0 +1,74 @@
+"""Task use cases: get, search, delete, and recovery of tasks a crash left unfinished."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from mlgate.domain import task as task_domain
+from mlgate.domain.errors import InvalidRequestError, NotFoundError
+from mlgate.domain.principal import Principal
+from mlgate.services.documents import search_collection, write_response
+from mlgate.services.environment import Environment
+from mlgate.storage.store import Store
+
+INDEX = task_domain.INDEX
+
+
+class TaskService:
+    """Tasks record register and deploy operations."""
+
+    def __init__(self, store: Store, env: Environment) -> None:
+        self._store = store
+        self._env = env
+
+    async def create(self, task_type: str, *, is_async: bool, model_id: str | None = None) -> tuple[str, dict[str, Any]]:
+        """Persist a new CREATED task on this node."""
+        task_id = self._env.new_id()
+        doc = task_domain.new_task(
+            task_type, worker_nodes=[self._env.node_id], is_async=is_async, now=self._env.now_ms(), model_id=model_id
+        )
+        await self._store.save(INDEX, task_id, doc)
+        return task_id, doc
+
+    async def finish(self, task_id: str, doc: dict[str, Any], state: str, *, model_id: str | None = None,
+                     error: str | None = None) -> dict[str, Any]:
+        """Move a task to its final state."""
+        done = task_domain.finish(doc, state, now=self._env.now_ms(), model_id=model_id, error=error)
+        await self._store.save(INDEX, task_id, done)
+        return done
+
+    async def get(self, principal: Principal | None, task_id: str) -> dict[str, Any]:
+        """``GET /tasks/{id}``."""
+        stored = await self._store.load(INDEX, task_id)
+        if stored is None:
+            raise NotFoundError("Failed to find task")
+        return dict(stored.source)
+
+    async def search(
+        self, principal: Principal | None, body: Mapping[str, Any] | None, url_params: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """``GET|POST /tasks/_search``."""
+        return await search_collection(self._store, INDEX, body, url_params=url_params)
+
+    async def delete(self, principal: Principal | None, task_id: str) -> dict[str, Any]:
+        """``DELETE /tasks/{id}``; running tasks are kept."""
+        stored = await self._store.load(INDEX, task_id)
+        if stored is None:
+            raise NotFoundError("Failed to find task")
+        if stored.source.get("state") == task_domain.RUNNING:
+            # ML Commons answers 500 `exception`; a busy task is a conflict the caller can retry.
+            raise InvalidRequestError(
+                "Task cannot be deleted in running state. Try after some time.", error_type="exception"
+            )
+        deleted = await self._store.delete(INDEX, task_id)
+        return write_response(INDEX, task_id, "deleted", deleted)
+
+    async def fail_unfinished(self, reason: str) -> list[str]:
+        """At start-up: tasks left CREATED/RUNNING by a previous process can never finish — fail them."""
+        failed = []
+        for doc in await self._store.load_all(INDEX):
+            if doc.source.get("state") in task_domain.UNFINISHED_STATES:
+                await self.finish(doc.id, dict(doc.source), task_domain.FAILED, error=reason)
+                failed.append(doc.id)
+        return failed
