@@ -1,0 +1,225 @@
+"""The compiled form of a search query: clauses that test one indexed document.
+
+Built by ``search_query`` from the query DSL; each clause mirrors one OpenSearch query type and its
+matching rules for keyword, text, numeric and boolean values (see ``search_field``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from mlgate.domain.search_field import IndexedDoc, analyze, field_values, is_text_field
+
+
+class Clause(Protocol):
+    """One compiled query clause."""
+
+    def test(self, doc: IndexedDoc) -> bool:
+        """Whether ``doc`` satisfies the clause."""
+        ...
+
+
+@dataclass(frozen=True)
+class QueryValue:
+    """A term or bound from a query, in every form a document value might be compared with."""
+
+    text: str
+    number: int | float | None
+    boolean: bool | None
+
+
+@dataclass(frozen=True)
+class MatchAll:
+    """``match_all``: every document."""
+
+    def test(self, doc: IndexedDoc) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class MatchNone:
+    """``match_none``: no document."""
+
+    def test(self, doc: IndexedDoc) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class Ids:
+    """``ids``: documents with one of the ids."""
+
+    ids: frozenset[str]
+
+    def test(self, doc: IndexedDoc) -> bool:
+        return doc.id in self.ids
+
+
+@dataclass(frozen=True)
+class Exists:
+    """``exists``: the field has an indexed value (an object field: anything below it)."""
+
+    field: str
+    keyword_fields: frozenset[str]
+
+    def test(self, doc: IndexedDoc) -> bool:
+        if not field_values(doc, self.field, self.keyword_fields).is_empty():
+            return True
+        # An object field exists when anything below it is indexed.
+        return doc.has_path(self.field)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """``term`` / ``terms``: exact values; on text fields a value must equal one whole token."""
+
+    field: str
+    values: tuple[QueryValue, ...]
+    keyword_fields: frozenset[str]
+    case_insensitive: bool = False
+
+    def test(self, doc: IndexedDoc) -> bool:
+        found = field_values(doc, self.field, self.keyword_fields)
+        fold = str.lower if self.case_insensitive else str
+        keywords = {fold(k) for k in found.keywords}
+        tokens = {fold(t) for t in found.tokens()}
+        for value in self.values:
+            text = fold(value.text)
+            if text in keywords or text in tokens:
+                return True
+            if value.number is not None and value.number in found.numbers:
+                return True
+            if value.boolean is not None and value.boolean in found.booleans:
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class StringPattern:
+    """``prefix`` / ``wildcard``: a test on keyword strings or on single tokens of text fields."""
+
+    field: str
+    predicate: Callable[[str], bool]
+    keyword_fields: frozenset[str]
+
+    def test(self, doc: IndexedDoc) -> bool:
+        found = field_values(doc, self.field, self.keyword_fields)
+        return any(self.predicate(s) for s in found.keywords) or any(
+            self.predicate(t) for t in found.tokens()
+        )
+
+
+@dataclass(frozen=True)
+class Range:
+    """``range``: numeric bounds against numbers, string bounds against keywords or text tokens."""
+
+    field: str
+    lower: QueryValue | None
+    upper: QueryValue | None
+    include_lower: bool
+    include_upper: bool
+    keyword_fields: frozenset[str]
+
+    def _within(self, value: Any, lower: Any, upper: Any) -> bool:
+        if lower is not None and (value < lower or (value == lower and not self.include_lower)):
+            return False
+        return not (upper is not None and (value > upper or (value == upper and not self.include_upper)))
+
+    def test(self, doc: IndexedDoc) -> bool:
+        found = field_values(doc, self.field, self.keyword_fields)
+        lower, upper = self.lower, self.upper
+        if (
+            found.numbers
+            and (lower is None or lower.number is not None)
+            and (upper is None or upper.number is not None)
+        ):
+            low = lower.number if lower else None
+            high = upper.number if upper else None
+            if any(self._within(n, low, high) for n in found.numbers):
+                return True
+        low_text = lower.text if lower else None
+        high_text = upper.text if upper else None
+        strings = [*found.keywords, *found.tokens()]
+        return any(self._within(s, low_text, high_text) for s in strings)
+
+
+@dataclass(frozen=True)
+class Match:
+    """``match``: analysed query tokens against a text field; exact value on keyword/number fields."""
+
+    field: str
+    query: QueryValue
+    tokens: tuple[str, ...]
+    required: Callable[[int], int]
+    zero_terms_all: bool
+    keyword_fields: frozenset[str]
+
+    def test(self, doc: IndexedDoc) -> bool:
+        if not is_text_field(self.field, self.keyword_fields):
+            return Terms(self.field, (self.query,), self.keyword_fields).test(doc)
+        if not self.tokens:
+            # The query analysed to nothing (e.g. only punctuation): ``zero_terms_query`` decides.
+            return self.zero_terms_all
+        found = field_values(doc, self.field, self.keyword_fields)
+        if not found.texts:
+            return Terms(self.field, (self.query,), self.keyword_fields).test(doc)
+        wanted = set(self.tokens)
+        hits = len(wanted & found.tokens())
+        return hits >= max(1, self.required(len(wanted)))
+
+
+@dataclass(frozen=True)
+class MatchPhrase:
+    """``match_phrase`` (slop 0): the tokens in order within one value (arrays do not join phrases)."""
+
+    field: str
+    query: QueryValue
+    tokens: tuple[str, ...]
+    zero_terms_all: bool
+    keyword_fields: frozenset[str]
+
+    def test(self, doc: IndexedDoc) -> bool:
+        if not is_text_field(self.field, self.keyword_fields):
+            return Terms(self.field, (self.query,), self.keyword_fields).test(doc)
+        if not self.tokens:
+            # The query analysed to nothing (e.g. only punctuation): ``zero_terms_query`` decides.
+            return self.zero_terms_all
+        found = field_values(doc, self.field, self.keyword_fields)
+        if not found.texts:
+            return Terms(self.field, (self.query,), self.keyword_fields).test(doc)
+        width = len(self.tokens)
+        for text in found.texts:
+            tokens = analyze(text)
+            if any(tuple(tokens[i : i + width]) == self.tokens for i in range(len(tokens) - width + 1)):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """At least one clause matches (``multi_match`` over several fields)."""
+
+    clauses: tuple[Clause, ...]
+
+    def test(self, doc: IndexedDoc) -> bool:
+        return any(clause.test(doc) for clause in self.clauses)
+
+
+@dataclass(frozen=True)
+class Bool:
+    """``bool``: all ``must`` (and ``filter``), no ``must_not``, at least ``required_should`` ``should``."""
+
+    must: tuple[Clause, ...]
+    should: tuple[Clause, ...]
+    must_not: tuple[Clause, ...]
+    required_should: int
+
+    def test(self, doc: IndexedDoc) -> bool:
+        if not all(clause.test(doc) for clause in self.must):
+            return False
+        if any(clause.test(doc) for clause in self.must_not):
+            return False
+        if self.required_should == 0:
+            return True
+        return sum(1 for clause in self.should if clause.test(doc)) >= self.required_should

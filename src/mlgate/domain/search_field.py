@@ -1,0 +1,124 @@
+"""How a stored JSON document looks to a search: indexed field paths, field types and text analysis.
+
+OpenSearch indexes a document as a flat set of dotted field paths; arrays (also arrays of objects)
+simply give a path several values, and ``null`` values are not indexed at all. ML Commons' mappings
+make a few enum-like fields ``keyword`` (exact match); every other string field is ``text`` analysed by
+the standard analyzer, with a ``.keyword`` subfield holding the whole string (up to 256 characters).
+This module reproduces that view so queries and sorts can be evaluated in Python.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+KEYWORD_SUFFIX = ".keyword"
+# Dynamic ``.keyword`` subfields in OpenSearch skip strings longer than this (``ignore_above``).
+KEYWORD_IGNORE_ABOVE = 256
+
+# A rough standard tokenizer (Unicode UAX#29 word boundaries): runs of word characters, kept together
+# across "." or "'" between letters ("amazon.titan") and across "." "," ";" "'" between digits ("1.5").
+_TOKEN = re.compile(
+    r"\w+(?:(?:(?<=[^\W\d_])[.'’](?=[^\W\d_])|(?<=\d)[.,;'’](?=\d))\w+)*",
+)
+
+
+def analyze(text: str) -> list[str]:
+    """Split ``text`` into lower-cased tokens the way OpenSearch's standard analyzer roughly does."""
+    return _TOKEN.findall(text.lower())
+
+
+@dataclass(frozen=True)
+class IndexedDoc:
+    """A document flattened into indexed paths: ``fields["owner.name"] == ["bob"]``."""
+
+    id: str
+    fields: Mapping[str, Sequence[Any]]
+
+    def has_path(self, path: str) -> bool:
+        """Whether ``path`` holds a value, or is an object with at least one indexed value below it."""
+        if path in self.fields:
+            return True
+        below = path + "."
+        return any(key.startswith(below) for key in self.fields)
+
+
+def is_unsearchable(path: str, unsearchable_prefixes: Sequence[str]) -> bool:
+    """Whether ``path`` is one of ``unsearchable_prefixes`` or lies below one of them."""
+    return any(path == prefix or path.startswith(prefix + ".") for prefix in unsearchable_prefixes)
+
+
+def index_document(
+    source: Mapping[str, Any], doc_id: str, unsearchable_prefixes: Sequence[str]
+) -> IndexedDoc:
+    """Flatten ``source`` into its indexed paths, leaving out everything under ``unsearchable_prefixes``."""
+    fields: dict[str, list[Any]] = {}
+
+    def walk(value: Any, path: str) -> None:
+        if value is None or is_unsearchable(path, unsearchable_prefixes):
+            return
+        if isinstance(value, Mapping):
+            for key, child in value.items():
+                walk(child, f"{path}.{key}")
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, path)
+        else:
+            fields.setdefault(path, []).append(value)
+
+    for key, value in source.items():
+        walk(value, str(key))
+    return IndexedDoc(id=doc_id, fields=fields)
+
+
+@dataclass(frozen=True)
+class FieldValues:
+    """The values of one queried field in one document, split by how OpenSearch indexes them."""
+
+    keywords: tuple[str, ...] = ()
+    texts: tuple[str, ...] = ()
+    numbers: tuple[int | float, ...] = ()
+    booleans: tuple[bool, ...] = ()
+
+    def tokens(self) -> set[str]:
+        """Every token of every text value: an array of text is one field with all their tokens."""
+        return {token for text in self.texts for token in analyze(text)}
+
+    def is_empty(self) -> bool:
+        """Whether the field has no indexed value at all."""
+        return not (self.keywords or self.texts or self.numbers or self.booleans)
+
+
+def is_number(value: Any) -> bool:
+    """Whether ``value`` is a JSON number (``bool`` is not, although Python says so)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def field_values(doc: IndexedDoc, field: str, keyword_fields: frozenset[str]) -> FieldValues:
+    """The values of ``field`` (``name``, ``name.keyword``, ``owner.name``, ``_id``) in ``doc``."""
+    if field == "_id":
+        return FieldValues(keywords=(doc.id,))
+    if field.endswith(KEYWORD_SUFFIX) and field not in doc.fields:
+        base = field[: -len(KEYWORD_SUFFIX)]
+        # A keyword field has no ``.keyword`` subfield in OpenSearch; accepting it anyway is harmless.
+        limit = None if base in keyword_fields else KEYWORD_IGNORE_ABOVE
+        keywords = tuple(
+            value
+            for value in doc.fields.get(base, ())
+            if isinstance(value, str) and (limit is None or len(value) <= limit)
+        )
+        return FieldValues(keywords=keywords)
+    raw = doc.fields.get(field, ())
+    strings = tuple(value for value in raw if isinstance(value, str))
+    numbers = tuple(value for value in raw if is_number(value))
+    booleans = tuple(value for value in raw if isinstance(value, bool))
+    if field in keyword_fields:
+        return FieldValues(keywords=strings, numbers=numbers, booleans=booleans)
+    return FieldValues(texts=strings, numbers=numbers, booleans=booleans)
+
+
+def is_text_field(field: str, keyword_fields: frozenset[str]) -> bool:
+    """Whether string values of ``field`` are analysed text (not a keyword field or subfield)."""
+    return field != "_id" and not field.endswith(KEYWORD_SUFFIX) and field not in keyword_fields

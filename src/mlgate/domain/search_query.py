@@ -1,0 +1,470 @@
+"""Compile an OpenSearch query DSL object into a predicate over stored JSON documents.
+
+Supported: ``match_all``, ``match_none``, ``term``, ``terms``, ``ids``, ``exists``, ``prefix``,
+``wildcard``, ``range``, ``match``, ``match_phrase``, ``multi_match``, ``bool``, ``constant_score``.
+Anything else, and any malformed clause, raises ``InvalidRequestError`` with OpenSearch's wording
+(``parsing_exception``) rather than being ignored, so a client never gets silently wrong hits.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.search_clause import (
+    AnyOf,
+    Bool,
+    Clause,
+    Exists,
+    Ids,
+    Match,
+    MatchAll,
+    MatchNone,
+    MatchPhrase,
+    QueryValue,
+    Range,
+    StringPattern,
+    Terms,
+)
+from mlgate.domain.search_field import (
+    analyze,
+    index_document,
+    is_number,
+)
+
+PARSING = "parsing_exception"
+
+# Real OpenSearch queries mlgate does not implement: refused with a clearer reason than "unknown".
+_UNSUPPORTED_QUERIES = frozenset(
+    {
+        "boosting",
+        "combined_fields",
+        "dis_max",
+        "distance_feature",
+        "function_score",
+        "fuzzy",
+        "has_child",
+        "has_parent",
+        "hybrid",
+        "intervals",
+        "knn",
+        "match_bool_prefix",
+        "match_phrase_prefix",
+        "more_like_this",
+        "nested",
+        "neural",
+        "percolate",
+        "query_string",
+        "rank_feature",
+        "regexp",
+        "script",
+        "script_score",
+        "simple_query_string",
+        "terms_set",
+        "wrapper",
+    }
+)
+_INTEGER = re.compile(r"[+-]?\d+")
+_NUMERIC = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _parsing_error(reason: str) -> InvalidRequestError:
+    return InvalidRequestError(reason, error_type=PARSING)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A compiled query: a clause tree plus the paths no query may see."""
+
+    root: Clause
+    unsearchable_prefixes: tuple[str, ...] = ()
+
+    def matches(self, source: Mapping[str, Any], doc_id: str) -> bool:
+        """Whether the document ``source`` with id ``doc_id`` matches the query."""
+        return self.root.test(index_document(source, doc_id, self.unsearchable_prefixes))
+
+
+def compile_query(
+    query: Mapping[str, Any] | None,
+    *,
+    keyword_fields: frozenset[str] = frozenset(),
+    unsearchable_prefixes: Sequence[str] = (),
+) -> Query:
+    """Compile the query DSL object ``query`` (``None`` means ``match_all``).
+
+    ``keyword_fields`` names the fields mapped as ``keyword`` (exact match); other string fields are
+    analysed text with a ``.keyword`` subfield. Paths under ``unsearchable_prefixes`` never match.
+    Raises ``InvalidRequestError`` for unknown or malformed clauses.
+    """
+    root: Clause = MatchAll() if query is None else _Parser(keyword_fields).parse(query)
+    return Query(root=root, unsearchable_prefixes=tuple(unsearchable_prefixes))
+
+
+# --- query values --------------------------------------------------------------------------------
+
+
+def _to_value(raw: Any, query_name: str) -> QueryValue:
+    if raw is None:
+        raise InvalidRequestError(f"[{query_name}] value cannot be null")
+    if isinstance(raw, bool):
+        return QueryValue(text="true" if raw else "false", number=None, boolean=raw)
+    if is_number(raw):
+        text = str(int(raw)) if isinstance(raw, int) else repr(raw)
+        return QueryValue(text=text, number=raw, boolean=None)
+    if isinstance(raw, str):
+        number: int | float | None = None
+        if _INTEGER.fullmatch(raw.strip()):
+            number = int(raw)
+        elif _NUMERIC.fullmatch(raw.strip()):
+            number = float(raw)
+        boolean = {"true": True, "false": False}.get(raw)
+        return QueryValue(text=raw, number=number, boolean=boolean)
+    raise _parsing_error(f"[{query_name}] query does not support array of values")
+
+
+def _to_bound(raw: Any, query_name: str) -> QueryValue:
+    value = _to_value(raw, query_name)
+    if isinstance(raw, str) and value.number is None:
+        if raw.startswith("now"):
+            raise InvalidRequestError(f"date math [{raw}] is not supported", error_type="parse_exception")
+        # Dates are stored as epoch milliseconds; an ISO-8601 bound compares against them.
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            return value
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return QueryValue(text=raw, number=int(moment.timestamp() * 1000), boolean=None)
+    return value
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+_COMMON = frozenset({"boost", "_name"})
+
+
+def _wildcard_predicate(pattern: str, case_insensitive: bool) -> Callable[[str], bool]:
+    parts: list[str] = []
+    escaped = False
+    for char in pattern:
+        if escaped:
+            parts.append(re.escape(char))
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "*":
+            parts.append(".*")
+        elif char == "?":
+            parts.append(".")
+        else:
+            parts.append(re.escape(char))
+    compiled = re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if case_insensitive else 0))
+    return lambda text: compiled.fullmatch(text) is not None
+
+
+def _prefix_predicate(prefix: str, case_insensitive: bool) -> Callable[[str], bool]:
+    if case_insensitive:
+        folded = prefix.lower()
+        return lambda text: text.lower().startswith(folded)
+    return lambda text: text.startswith(prefix)
+
+
+def _minimum_should_match(spec: Any, owner: str) -> Callable[[int], int]:
+    """Parse a ``minimum_should_match`` value into "how many of n optional clauses are required"."""
+    if spec is None:
+        return lambda n: 0
+    text = str(spec).strip() if isinstance(spec, str | int) and not isinstance(spec, bool) else None
+    match = re.fullmatch(r"(-?)(\d+)(%?)", text or "")
+    if match is None:
+        raise _parsing_error(f"[{owner}] query does not support [minimum_should_match] value [{spec}]")
+    negative, amount, percent = match.group(1) == "-", int(match.group(2)), match.group(3) == "%"
+
+    def required(n: int) -> int:
+        count = math.floor(n * amount / 100) if percent else amount
+        return max(0, n - count if negative else count)
+
+    return required
+
+
+class _Parser:
+    """Turns query DSL objects into clauses for one set of keyword fields."""
+
+    def __init__(self, keyword_fields: frozenset[str]) -> None:
+        self.keyword_fields = keyword_fields
+        self.parsers: dict[str, Callable[[Any, str], Clause]] = {
+            "match_all": self._match_all,
+            "match_none": self._match_none,
+            "ids": self._ids,
+            "exists": self._exists,
+            "term": self._term,
+            "terms": self._terms,
+            "prefix": self._prefix,
+            "wildcard": self._wildcard,
+            "range": self._range,
+            "match": self._match,
+            "match_phrase": self._match_phrase,
+            "multi_match": self._multi_match,
+            "bool": self._bool,
+            "constant_score": self._constant_score,
+        }
+
+    def parse(self, query: Any) -> Clause:
+        """Parse one query object ``{"<type>": {...}}``."""
+        if not isinstance(query, Mapping):
+            raise _parsing_error("[_na] query malformed, must start with start_object")
+        if not query:
+            raise _parsing_error("query malformed, empty clause found")
+        name, *rest = query
+        if rest:
+            raise _parsing_error(f"[{name}] malformed query, expected [END_OBJECT] but found [FIELD_NAME]")
+        parser = self.parsers.get(name)
+        if parser is None:
+            if name in _UNSUPPORTED_QUERIES:
+                raise _parsing_error(f"query [{name}] is not supported by mlgate")
+            raise _parsing_error(f"unknown query [{name}]")
+        body = query[name]
+        if not isinstance(body, Mapping):
+            raise _parsing_error(f"[{name}] query malformed, no start_object after query name")
+        return parser(body, name)
+
+    # helpers
+
+    @staticmethod
+    def _check_keys(body: Mapping[str, Any], name: str, allowed: frozenset[str]) -> None:
+        for key in body:
+            if key not in allowed and key not in _COMMON:
+                raise _parsing_error(f"[{name}] query does not support [{key}]")
+        boost = body.get("boost", 1.0)
+        if not is_number(boost):
+            raise _parsing_error(f"[{name}] query failed to parse field [boost]")
+
+    @staticmethod
+    def _single_field(body: Mapping[str, Any], name: str) -> tuple[str, Any]:
+        fields = list(body)
+        if not fields:
+            raise _parsing_error(f"[{name}] query malformed, no field specified")
+        if len(fields) > 1:
+            raise _parsing_error(
+                f"[{name}] query doesn't support multiple fields, found [{fields[0]}] and [{fields[1]}]"
+            )
+        return fields[0], body[fields[0]]
+
+    def _field_options(
+        self, body: Mapping[str, Any], name: str, value_key: str, allowed: frozenset[str]
+    ) -> tuple[str, Any, Mapping[str, Any]]:
+        """``{"f": v}`` or ``{"f": {value_key: v, ...options}}`` → field, value, options."""
+        field, spec = self._single_field(body, name)
+        if not isinstance(spec, Mapping):
+            return field, spec, {}
+        aliases = {value_key, name} if name in {"term", "prefix", "wildcard"} else {value_key}
+        self._check_keys(spec, name, allowed | aliases)
+        present = [key for key in aliases if key in spec]
+        if not present:
+            raise _parsing_error(f"[{name}] query malformed, no value specified for field [{field}]")
+        return field, spec[present[0]], spec
+
+    @staticmethod
+    def _flag(options: Mapping[str, Any], key: str, name: str) -> bool:
+        value = options.get(key, False)
+        if not isinstance(value, bool):
+            raise _parsing_error(f"[{name}] query failed to parse field [{key}]")
+        return value
+
+    def _clauses(self, raw: Any) -> tuple[Clause, ...]:
+        items = raw if isinstance(raw, list) else [raw]
+        return tuple(self.parse(item) for item in items)
+
+    # query types
+
+    def _match_all(self, body: Mapping[str, Any], name: str) -> Clause:
+        self._check_keys(body, name, frozenset())
+        return MatchAll()
+
+    def _match_none(self, body: Mapping[str, Any], name: str) -> Clause:
+        self._check_keys(body, name, frozenset())
+        return MatchNone()
+
+    def _ids(self, body: Mapping[str, Any], name: str) -> Clause:
+        self._check_keys(body, name, frozenset({"values", "type"}))
+        values = body.get("values", [])
+        if not isinstance(values, list) or not all(isinstance(v, str | int) for v in values):
+            raise _parsing_error("[ids] failed to parse field [values]")
+        return Ids(frozenset(str(v) for v in values))
+
+    def _exists(self, body: Mapping[str, Any], name: str) -> Clause:
+        self._check_keys(body, name, frozenset({"field"}))
+        field = body.get("field")
+        if not isinstance(field, str) or not field:
+            raise _parsing_error("[exists] must be provided with a [field]")
+        return Exists(field, self.keyword_fields)
+
+    def _term(self, body: Mapping[str, Any], name: str) -> Clause:
+        field, raw, options = self._field_options(body, name, "value", frozenset({"case_insensitive"}))
+        insensitive = self._flag(options, "case_insensitive", name)
+        return Terms(field, (_to_value(raw, name),), self.keyword_fields, insensitive)
+
+    def _terms(self, body: Mapping[str, Any], name: str) -> Clause:
+        fields = [key for key in body if key not in _COMMON]
+        self._check_keys({k: v for k, v in body.items() if k in _COMMON}, name, frozenset())
+        if len(fields) != 1:
+            raise _parsing_error(f"[{name}] query requires exactly one field, found {len(fields)}")
+        raw = body[fields[0]]
+        if isinstance(raw, Mapping):
+            raise _parsing_error("[terms] query lookup is not supported by mlgate")
+        if not isinstance(raw, list):
+            raise _parsing_error(f"[{name}] query does not support [{fields[0]}]")
+        return Terms(fields[0], tuple(_to_value(v, name) for v in raw), self.keyword_fields)
+
+    def _string_value(self, raw: Any, name: str) -> str:
+        if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+            raise _parsing_error(f"[{name}] query does not support array of values")
+        return str(raw)
+
+    def _prefix(self, body: Mapping[str, Any], name: str) -> Clause:
+        allowed = frozenset({"case_insensitive", "rewrite"})
+        field, raw, options = self._field_options(body, name, "value", allowed)
+        prefix = self._string_value(raw, name)
+        predicate = _prefix_predicate(prefix, self._flag(options, "case_insensitive", name))
+        return StringPattern(field, predicate, self.keyword_fields)
+
+    def _wildcard(self, body: Mapping[str, Any], name: str) -> Clause:
+        allowed = frozenset({"case_insensitive", "rewrite"})
+        field, raw, options = self._field_options(body, name, "value", allowed)
+        pattern = self._string_value(raw, name)
+        predicate = _wildcard_predicate(pattern, self._flag(options, "case_insensitive", name))
+        return StringPattern(field, predicate, self.keyword_fields)
+
+    def _range(self, body: Mapping[str, Any], name: str) -> Clause:
+        field, spec = self._single_field(body, name)
+        if not isinstance(spec, Mapping):
+            raise _parsing_error(f"[{name}] query malformed, no start_object after field name [{field}]")
+        bounds = frozenset(
+            {"gt", "gte", "lt", "lte", "from", "to", "include_lower", "include_upper", "format"}
+        )
+        self._check_keys(spec, name, bounds)
+        lower_key = next((k for k in ("gt", "gte", "from") if k in spec), None)
+        upper_key = next((k for k in ("lt", "lte", "to") if k in spec), None)
+        include_lower = spec.get("include_lower", True) if lower_key == "from" else lower_key == "gte"
+        include_upper = spec.get("include_upper", True) if upper_key == "to" else upper_key == "lte"
+        lower_raw = spec.get(lower_key) if lower_key else None
+        upper_raw = spec.get(upper_key) if upper_key else None
+        return Range(
+            field=field,
+            lower=None if lower_raw is None else _to_bound(lower_raw, name),
+            upper=None if upper_raw is None else _to_bound(upper_raw, name),
+            include_lower=bool(include_lower) or lower_key is None,
+            include_upper=bool(include_upper) or upper_key is None,
+            keyword_fields=self.keyword_fields,
+        )
+
+    def _text_options(self, options: Mapping[str, Any], name: str) -> bool:
+        """Validate analyser options shared by the full-text queries; return ``zero_terms_query: all``."""
+        analyzer = options.get("analyzer", "standard")
+        if analyzer not in {"standard", "default"}:
+            raise _parsing_error(f"[{name}] analyzer [{analyzer}] is not supported by mlgate")
+        fuzziness = options.get("fuzziness", 0)
+        if fuzziness not in {0, "0"}:
+            raise _parsing_error(f"[{name}] query option [fuzziness] is not supported by mlgate")
+        zero_terms = str(options.get("zero_terms_query", "none")).lower()
+        if zero_terms not in {"none", "all"}:
+            raise _parsing_error(f"[{name}] unsupported zero_terms_query value [{zero_terms}]")
+        return zero_terms == "all"
+
+    def _operator_required(self, options: Mapping[str, Any], name: str) -> Callable[[int], int]:
+        operator = str(options.get("operator", "or")).lower()
+        if operator not in {"or", "and"}:
+            raise _parsing_error(f"[{name}] query does not support [operator] value [{options['operator']}]")
+        if operator == "and":
+            return lambda n: n
+        return _minimum_should_match(options.get("minimum_should_match"), name)
+
+    _MATCH_OPTIONS = frozenset(
+        {
+            "operator",
+            "minimum_should_match",
+            "analyzer",
+            "fuzziness",
+            "zero_terms_query",
+            "lenient",
+            "auto_generate_synonyms_phrase_query",
+        }
+    )
+
+    def _match(self, body: Mapping[str, Any], name: str) -> Clause:
+        field, raw, options = self._field_options(body, name, "query", self._MATCH_OPTIONS)
+        value = _to_value(raw, name)
+        return Match(
+            field=field,
+            query=value,
+            tokens=tuple(analyze(value.text)),
+            required=self._operator_required(options, name),
+            zero_terms_all=self._text_options(options, name),
+            keyword_fields=self.keyword_fields,
+        )
+
+    def _match_phrase(self, body: Mapping[str, Any], name: str) -> Clause:
+        allowed = frozenset({"slop", "analyzer", "zero_terms_query"})
+        field, raw, options = self._field_options(body, name, "query", allowed)
+        if options.get("slop", 0) != 0:
+            raise _parsing_error(f"[{name}] query option [slop] is not supported by mlgate")
+        value = _to_value(raw, name)
+        return MatchPhrase(
+            field=field,
+            query=value,
+            tokens=tuple(analyze(value.text)),
+            zero_terms_all=self._text_options(options, name),
+            keyword_fields=self.keyword_fields,
+        )
+
+    def _multi_match(self, body: Mapping[str, Any], name: str) -> Clause:
+        self._check_keys(body, name, self._MATCH_OPTIONS | {"query", "fields", "type", "slop"})
+        if "query" not in body:
+            raise _parsing_error("No text specified for multi_match query")
+        fields = body.get("fields")
+        if isinstance(fields, str):
+            fields = [fields]
+        if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
+            raise _parsing_error(f"[{name}] query requires a non-empty list of [fields]")
+        kind = body.get("type", "best_fields")
+        if kind not in {"best_fields", "most_fields", "phrase"}:
+            raise _parsing_error(f"[{name}] query type [{kind}] is not supported by mlgate")
+        per_field = "match_phrase" if kind == "phrase" else "match"
+        # Each per-field query takes only the options it understands.
+        accepted = (
+            {"query", "slop", "analyzer", "zero_terms_query"}
+            if kind == "phrase"
+            else self._MATCH_OPTIONS | {"query"}
+        )
+        options = {k: v for k, v in body.items() if k in accepted or k in _COMMON}
+        clauses = []
+        for spec in fields:
+            field = spec.split("^", 1)[0]  # a per-field boost does not change which documents match
+            if "*" in field:
+                raise _parsing_error(f"[{name}] wildcard field names are not supported by mlgate")
+            clauses.append(self.parse({per_field: {field: options}}))
+        return AnyOf(tuple(clauses))
+
+    def _bool(self, body: Mapping[str, Any], name: str) -> Clause:
+        occurs = frozenset({"must", "filter", "should", "must_not"})
+        self._check_keys(body, name, occurs | {"minimum_should_match", "adjust_pure_negative"})
+        must = self._clauses(body.get("must", [])) + self._clauses(body.get("filter", []))
+        should = self._clauses(body.get("should", []))
+        must_not = self._clauses(body.get("must_not", []))
+        required = _minimum_should_match(body.get("minimum_should_match"), name)(len(should))
+        if should and not must:
+            # Without must/filter clauses, a bool of should clauses is a disjunction: one must match.
+            required = max(required, 1)
+        if required > len(should):
+            return MatchNone()
+        return Bool(must=must, should=should, must_not=must_not, required_should=required)
+
+    def _constant_score(self, body: Mapping[str, Any], name: str) -> Clause:
+        self._check_keys(body, name, frozenset({"filter"}))
+        if "filter" not in body:
+            raise _parsing_error("[constant_score] requires a 'filter' element")
+        return self.parse(body["filter"])
