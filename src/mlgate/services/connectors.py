@@ -17,7 +17,7 @@ from mlgate.remote.secrets import CredentialCipher
 from mlgate.services.access import AccessPolicy
 from mlgate.services.documents import search_collection, write_response
 from mlgate.services.environment import Environment
-from mlgate.services.scripts import ScriptCache
+from mlgate.remote.scripting import ScriptRunner
 from mlgate.services.settings import SettingsService
 from mlgate.storage.store import Store, VersionConflict
 
@@ -48,7 +48,7 @@ class ConnectorService:
         settings: SettingsService,
         access: AccessPolicy,
         cipher: CredentialCipher,
-        scripts: ScriptCache,
+        scripts: ScriptRunner,
         deployed_model_ids: Callable[[], frozenset[str]],
     ) -> None:
         self._store = store
@@ -101,7 +101,7 @@ class ConnectorService:
             self.check_connector(inp.protocol, inp.parameters, inp.credential, inp.actions)
         doc = cdomain.document_fields(inp)
         if inp.client_config is not None:
-            doc["client_config"] = self._client_config_json(inp.client_config)
+            doc["client_config"] = self.client_config_json(inp.client_config)
         doc["credential"] = self._cipher.encrypt(inp.credential or {})
         if self._access.connector_control_on(principal):
             assert principal is not None
@@ -125,7 +125,7 @@ class ConnectorService:
         return {"connector_id": connector_id}
 
     @staticmethod
-    def _client_config_json(raw: Mapping[str, Any]) -> dict[str, Any]:
+    def client_config_json(raw: Mapping[str, Any]) -> dict[str, Any]:
         return ClientConfig.from_json(dict(raw)).to_json()
 
     async def load_source(self, principal: Principal | None, connector_id: str) -> dict[str, Any]:
@@ -181,7 +181,7 @@ class ConnectorService:
             )
         doc = cdomain.merge_update(stored.source, inp)
         if inp.client_config is not None:
-            doc["client_config"] = self._client_config_json(inp.client_config)
+            doc["client_config"] = self.client_config_json(inp.client_config)
         if inp.credential:
             doc["credential"] = self._cipher.encrypt(inp.credential)
         if doc.get("protocol") not in cdomain.MCP_PROTOCOLS:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.processing import is_builtin_post_process, is_builtin_pre_process
-from mlgate.painless import CompiledScript, ScriptCompileError, compile_script
+from mlgate.painless import CompiledScript, ScriptCompileError, ScriptError, compile_script
 
 
-class ScriptCache:
-    """Compiles each distinct script text once (scripts are shared by connectors and models)."""
+class ScriptRunner:
+    """Compiles each distinct script text once and runs it with ML Commons' error shape."""
 
     def __init__(self, max_entries: int = 1024) -> None:
         self._compiled: dict[str, CompiledScript] = {}
@@ -22,9 +25,9 @@ class ScriptCache:
     def check(self, text: str) -> None:
         """Refuse a script that does not compile, naming line and column."""
         if not self.is_builtin(text):
-            self.get(text)
+            self.compiled(text)
 
-    def get(self, text: str) -> CompiledScript:
+    def compiled(self, text: str) -> CompiledScript:
         """The compiled script for ``text``."""
         script = self._compiled.get(text)
         if script is None:
@@ -38,3 +41,11 @@ class ScriptCache:
                 self._compiled.pop(next(iter(self._compiled)))
             self._compiled[text] = script
         return script
+
+    def run(self, text: str, params: Mapping[str, Any]) -> Any:
+        """Execute a script; its failures become 400 ``script_exception`` with the script's message."""
+        script = self.compiled(text)
+        try:
+            return script.execute(params)
+        except ScriptError as exc:
+            raise InvalidRequestError(exc.message, error_type="script_exception") from exc

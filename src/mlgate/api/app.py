@@ -1,0 +1,122 @@
+"""The ASGI application: decode the request, route, authenticate, call the handler, render errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+import orjson
+
+from mlgate.api.errors import internal_error, render_error
+from mlgate.api.http import JSON_TYPE, Request, Response
+from mlgate.api.routes import ROUTES, Router
+from mlgate.domain.errors import MlgateError, PayloadTooLargeError
+from mlgate.services.container import Services
+
+log = logging.getLogger("mlgate.api")
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+Hook = Callable[[], Awaitable[None]]
+
+
+class MlgateApp:
+    """ASGI 3 application serving the ML Commons REST API."""
+
+    def __init__(self, services: Services, *, max_body_bytes: int = 100 * 1024 * 1024,
+                 on_startup: Hook | None = None, on_shutdown: Hook | None = None) -> None:
+        self.services = services
+        self._router = Router(ROUTES)
+        self._max_body = max_body_bytes
+        self._on_startup = on_startup
+        self._on_shutdown = on_shutdown
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    if self._on_startup is not None:
+                        await self._on_startup()
+                except Exception as exc:
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._on_shutdown is not None:
+                    await self._on_shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        raw_path = scope["path"]
+        try:
+            response = await self._handle(scope, receive, method, raw_path)
+        except MlgateError as exc:
+            status, body = render_error(exc)
+            response = Response(status, orjson.dumps(body))
+        except Exception:
+            log.exception("unhandled error on %s %s", method, raw_path)
+            status, body = internal_error()
+            response = Response(status, orjson.dumps(body))
+        headers = [(b"content-type", response.content_type), *response.headers]
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else response.body})
+
+    async def _handle(self, scope: Scope, receive: Receive, method: str, path: str) -> Response:
+        route, params, allowed = self._router.match(method, path)
+        if route is None:
+            if allowed:
+                return _plain_error(
+                    405, f"Incorrect HTTP method for uri [{path}] and method [{method}], allowed: [{', '.join(allowed)}]"
+                )
+            return _plain_error(400, f"no handler found for uri [{path}] and method [{method}]")
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        body = await self._read_body(receive, headers)
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+        client = scope.get("client")
+        request = Request(
+            method=method,
+            path=path,
+            query=query,
+            headers=headers,
+            body=body,
+            client=client[0] if client else "",
+            path_params={k: unquote(v) for k, v in params.items()},
+        )
+        return await route.handler(request, self.services)
+
+    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
+            raise PayloadTooLargeError(f"Request body is larger than the limit of [{self._max_body}] bytes")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self._max_body:
+                raise PayloadTooLargeError(f"Request body is larger than the limit of [{self._max_body}] bytes")
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        return b"".join(chunks)
+
+
+def _plain_error(status: int, message: str) -> Response:
+    # OpenSearch's REST layer answers routing errors with a bare string `error`.
+    return Response(status, orjson.dumps({"error": message, "status": status}), JSON_TYPE)
+
+

@@ -1,0 +1,64 @@
+"""Minimal request/response types for the ASGI edge (no framework on the hot path)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.principal import Principal
+
+JSON_TYPE = b"application/json; charset=UTF-8"
+
+
+@dataclass
+class Request:
+    """A decoded HTTP request."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    body: bytes
+    client: str = ""
+    path_params: dict[str, str] = field(default_factory=dict)
+    principal: Principal | None = None
+
+    def json(self) -> Any:
+        """The body as JSON (None when empty); malformed JSON is a 400 ``json_parse_exception``."""
+        if not self.body.strip():
+            return None
+        try:
+            return orjson.loads(self.body)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidRequestError(f"Failed to parse request body: {exc}", error_type="json_parse_exception") from exc
+
+    def json_object(self) -> dict[str, Any] | None:
+        """The body as a JSON object (None when empty)."""
+        value = self.json()
+        if value is not None and not isinstance(value, dict):
+            raise InvalidRequestError("request body must be a JSON object", error_type="parse_exception")
+        return value
+
+    def flag(self, name: str) -> bool:
+        """A boolean query parameter (present without value means true, like OpenSearch)."""
+        value = self.query.get(name)
+        return value is not None and value.lower() in ("", "true")
+
+
+@dataclass
+class Response:
+    """An HTTP response with a ready-encoded body."""
+
+    status: int
+    body: bytes
+    content_type: bytes = JSON_TYPE
+    headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    """Encode ``payload`` as JSON."""
+    return Response(status, orjson.dumps(payload))

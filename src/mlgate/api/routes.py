@@ -1,0 +1,109 @@
+"""THE route table: every path mlgate serves, on one screen.
+
+Each route names the OpenSearch action it performs, which is what the authorization point checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from mlgate.api.handlers import cluster, resources
+from mlgate.api.http import Request, Response
+from mlgate.services.container import Services
+
+Handler = Callable[[Request, Services], Awaitable[Response]]
+
+ML = "/_plugins/_ml"
+A = "cluster:admin/opensearch/ml"
+
+
+@dataclass(frozen=True)
+class Route:
+    """One method + path template → handler, with the action it performs."""
+
+    method: str
+    path: str
+    handler: Handler
+    action: str
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/", cluster.root, "cluster:monitor/main"),
+    Route("HEAD", "/", cluster.root, "cluster:monitor/main"),
+    Route("GET", "/_cluster/health", cluster.health, "cluster:monitor/health"),
+    Route("GET", "/_cluster/settings", cluster.get_settings, "cluster:monitor/settings"),
+    Route("PUT", "/_cluster/settings", cluster.put_settings, "cluster:admin/settings/update"),
+    Route("POST", f"{ML}/model_groups/_register", resources.register_model_group, f"{A}/register_model_group"),
+    Route("GET", f"{ML}/model_groups/_search", resources.search_model_groups, f"{A}/model_groups/search"),
+    Route("POST", f"{ML}/model_groups/_search", resources.search_model_groups, f"{A}/model_groups/search"),
+    Route("GET", f"{ML}/model_groups/{{model_group_id}}", resources.get_model_group, f"{A}/model_groups/get"),
+    Route("PUT", f"{ML}/model_groups/{{model_group_id}}", resources.update_model_group, f"{A}/update_model_group"),
+    Route("DELETE", f"{ML}/model_groups/{{model_group_id}}", resources.delete_model_group, f"{A}/delete_model_group"),
+    Route("POST", f"{ML}/connectors/_create", resources.create_connector, f"{A}/create_connector"),
+    Route("GET", f"{ML}/connectors/_search", resources.search_connectors, f"{A}/connectors/search"),
+    Route("POST", f"{ML}/connectors/_search", resources.search_connectors, f"{A}/connectors/search"),
+    Route("GET", f"{ML}/connectors/{{connector_id}}", resources.get_connector, f"{A}/connectors/get"),
+    Route("PUT", f"{ML}/connectors/{{connector_id}}", resources.update_connector, f"{A}/connectors/update"),
+    Route("DELETE", f"{ML}/connectors/{{connector_id}}", resources.delete_connector, f"{A}/connectors/delete"),
+    Route("POST", f"{ML}/models/_register", resources.register_model, f"{A}/register_model"),
+    Route("POST", f"{ML}/models/_upload", resources.register_model, f"{A}/register_model"),
+    Route("GET", f"{ML}/models/_search", resources.search_models, f"{A}/models/search"),
+    Route("POST", f"{ML}/models/_search", resources.search_models, f"{A}/models/search"),
+    Route("POST", f"{ML}/models/_undeploy", resources.undeploy_models, f"{A}/undeploy_model"),
+    Route("POST", f"{ML}/models/_unload", resources.undeploy_models, f"{A}/undeploy_model"),
+    Route("GET", f"{ML}/models/{{model_id}}", resources.get_model, f"{A}/models/get"),
+    Route("PUT", f"{ML}/models/{{model_id}}", resources.update_model, f"{A}/models/update"),
+    Route("DELETE", f"{ML}/models/{{model_id}}", resources.delete_model, f"{A}/models/delete"),
+    Route("POST", f"{ML}/models/{{model_id}}/_deploy", resources.deploy_model, f"{A}/deploy_model"),
+    Route("POST", f"{ML}/models/{{model_id}}/_load", resources.deploy_model, f"{A}/deploy_model"),
+    Route("POST", f"{ML}/models/{{model_id}}/_undeploy", resources.undeploy_model, f"{A}/undeploy_model"),
+    Route("POST", f"{ML}/models/{{model_id}}/_unload", resources.undeploy_model, f"{A}/undeploy_model"),
+    Route("POST", f"{ML}/models/{{model_id}}/_predict", resources.predict, f"{A}/predict"),
+    Route("POST", f"{ML}/_predict/{{algorithm}}/{{model_id}}", resources.predict_algorithm, f"{A}/predict"),
+    Route("GET", f"{ML}/tasks/_search", resources.search_tasks, f"{A}/tasks/search"),
+    Route("POST", f"{ML}/tasks/_search", resources.search_tasks, f"{A}/tasks/search"),
+    Route("GET", f"{ML}/tasks/{{task_id}}", resources.get_task, f"{A}/tasks/get"),
+    Route("DELETE", f"{ML}/tasks/{{task_id}}", resources.delete_task, f"{A}/tasks/delete"),
+)
+
+
+class Router:
+    """Matches a path to a route; literal segments win over parameters (``_search`` over ``{id}``)."""
+
+    def __init__(self, routes: tuple[Route, ...]) -> None:
+        compiled = []
+        for route in routes:
+            segments = tuple(route.path.strip("/").split("/")) if route.path != "/" else ()
+            params = sum(1 for seg in segments if seg.startswith("{"))
+            compiled.append((params, segments, route))
+        compiled.sort(key=lambda item: item[0])
+        self._by_length: dict[int, list[tuple[tuple[str, ...], Route]]] = {}
+        for _, segments, route in compiled:
+            self._by_length.setdefault(len(segments), []).append((segments, route))
+
+    def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], list[str]]:
+        """(route, path params, allowed methods when only the method is wrong)."""
+        parts = tuple(p for p in path.strip("/").split("/") if p) if path not in ("", "/") else ()
+        allowed: list[str] = []
+        for segments, route in self._by_length.get(len(parts), ()):
+            params = _bind(segments, parts)
+            if params is None:
+                continue
+            if route.method == method:
+                return route, params, []
+            if route.method not in allowed:
+                allowed.append(route.method)
+        return None, {}, allowed
+
+
+def _bind(segments: tuple[str, ...], parts: tuple[str, ...]) -> dict[str, str] | None:
+    params: dict[str, str] = {}
+    for seg, part in zip(segments, parts, strict=True):
+        if seg.startswith("{"):
+            if part.startswith("_") and seg != "{algorithm}":
+                return None  # `_search`, `_register`… are never ids
+            params[seg[1:-1]] = part
+        elif seg != part:
+            return None
+    return params

@@ -1,0 +1,106 @@
+"""Composition root: the only place that picks concrete backends and wires everything together."""
+
+from __future__ import annotations
+
+import platform
+from dataclasses import dataclass
+
+import orjson
+
+from mlgate.api.app import MlgateApp
+from mlgate.config import Config
+from mlgate.domain.egress import EgressPolicy
+from mlgate.remote.client import ClientPool
+from mlgate.remote.executor import ConnectorExecutor
+from mlgate.remote.resolver import GuardedResolver
+from mlgate.remote.scripting import ScriptRunner
+from mlgate.remote.secrets import CredentialCipher, load_master_key
+from mlgate.services.access import AccessPolicy
+from mlgate.services.connectors import ConnectorService
+from mlgate.services.container import Services
+from mlgate.services.deployment import DeploymentService
+from mlgate.services.environment import Environment, new_document_id
+from mlgate.services.model_groups import ModelGroupService
+from mlgate.services.models import ModelService
+from mlgate.services.predict import PredictService
+from mlgate.services.runtime import ModelRuntime
+from mlgate.services.settings import SettingsService
+from mlgate.services.tasks import TaskService
+from mlgate.storage.sqlite import SqliteStore
+from mlgate.storage.store import Store
+
+_NODE_KEY = "node.identity"
+
+
+@dataclass
+class Node:
+    """A running mlgate node: the app plus what must be started and stopped with it."""
+
+    app: MlgateApp
+    services: Services
+    store: Store
+    pool: ClientPool
+
+    async def start(self) -> None:
+        """Open storage, load settings, restore deployed models."""
+        await self.store.open()
+        await self.services.settings.load()
+        await self.services.deployment.restore()
+
+    async def stop(self) -> None:
+        """Close outbound pools and storage."""
+        await self.pool.close_all()
+        await self.store.close()
+
+
+async def _node_identity(store: Store, config: Config) -> tuple[str, str]:
+    raw = await store.load_meta(_NODE_KEY)
+    if raw:
+        identity = orjson.loads(raw)
+    else:
+        node_id = new_document_id()[:22]
+        identity = {"id": node_id, "name": config.node_name or platform.node() or "mlgate"}
+        await store.save_meta(_NODE_KEY, orjson.dumps(identity).decode())
+    return identity["id"], config.node_name or identity["name"]
+
+
+async def build_node(config: Config, *, environment: Environment | None = None) -> Node:
+    """Build a node from its config; the store is opened here to read the stable node id."""
+    store = SqliteStore(config.data_dir / "mlgate.sqlite3")
+    await store.open()
+    if environment is None:
+        node_id, node_name = await _node_identity(store, config)
+        environment = Environment(node_id=node_id, node_name=node_name)
+    cipher = CredentialCipher(load_master_key(config.data_dir, config.master_key))
+    settings = SettingsService(store)
+    access = AccessPolicy(settings)
+    runtime = ModelRuntime()
+    scripts = ScriptRunner()
+
+    def egress_policy() -> EgressPolicy:
+        current = settings.current
+        return EgressPolicy(
+            trusted_endpoints=current.strings("trusted_connector_endpoints_regex"),
+            private_ip_enabled=current.flag("connector.private_ip_enabled"),
+            private_endpoint_patterns=current.strings("trusted_connector_private_endpoints_regex"),
+            restricted_ip_patterns=current.strings("connector.restricted_ip_patterns"),
+        )
+
+    resolver = GuardedResolver(egress_policy)
+    pool = ClientPool(resolver)
+    executor = ConnectorExecutor(pool, resolver, scripts, egress_policy,
+                                 lambda: int(settings.current.number("max_json_size")))
+    tasks = TaskService(store, environment)
+    connectors = ConnectorService(store, environment, settings, access, cipher, scripts, runtime.ids)
+    deployment = DeploymentService(store, environment, settings, access, connectors, tasks, runtime, pool)
+    connectors.credential_rotated.append(deployment.refresh_connector)
+    groups = ModelGroupService(store, environment, access)
+    models = ModelService(store, environment, access, groups, connectors, tasks, deployment, cipher)
+    predict = PredictService(store, settings, connectors, deployment, runtime, executor)
+    services = Services(
+        env=environment, settings=settings, access=access, model_groups=groups, connectors=connectors,
+        models=models, deployment=deployment, tasks=tasks, predict=predict,
+    )
+    node = Node(app=MlgateApp(services, max_body_bytes=config.max_body_bytes), services=services,
+                store=store, pool=pool)
+    return node

@@ -1,0 +1,46 @@
+"""Frozen server settings parsed once from flags and ``MLGATE_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Config:
+    """How this node runs (cluster settings are separate: they live in the store)."""
+
+    host: str = "127.0.0.1"
+    port: int = 9200
+    data_dir: Path = Path("./data")
+    master_key: str | None = None
+    node_name: str | None = None
+    max_body_bytes: int = 100 * 1024 * 1024
+    log_level: str = "info"
+
+
+def config_from(env: Mapping[str, str], **flags: object) -> Config:
+    """Flags win over the environment, which wins over defaults."""
+
+    def pick(flag: str, var: str, default: object) -> object:
+        value = flags.get(flag)
+        if value is not None:
+            return value
+        return env.get(var, default)
+
+    return Config(
+        host=str(pick("host", "MLGATE_HOST", "127.0.0.1")),
+        port=int(str(pick("port", "MLGATE_PORT", 9200))),
+        data_dir=Path(str(pick("data_dir", "MLGATE_DATA_DIR", "./data"))),
+        master_key=env.get("MLGATE_MASTER_KEY") or None,
+        node_name=env.get("MLGATE_NODE_NAME") or None,
+        max_body_bytes=int(env.get("MLGATE_MAX_BODY_BYTES", 100 * 1024 * 1024)),
+        log_level=str(pick("log_level", "MLGATE_LOG_LEVEL", "info")),
+    )
+
+
+def current_environment() -> Mapping[str, str]:
+    """The process environment (read once, in the CLI)."""
+    return dict(os.environ)

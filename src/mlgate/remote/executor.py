@@ -1,0 +1,276 @@
+"""Executing a connector action: render → guard → sign → send → post-process.
+
+One executor serves both protocols; ``aws_sigv4`` only adds signing. Everything per-connector that
+can be prepared once (decrypted credential, SigV4 keys, client config, compiled scripts) lives in a
+:class:`RuntimeConnector` built at deploy time, so a predict does no storage read and no decryption.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from mlgate.domain.connector import ConnectorAction
+from mlgate.domain.egress import EgressPolicy, check_trusted_endpoint, enforce
+from mlgate.domain.errors import InvalidRequestError, RemoteError
+from mlgate.domain.predict_input import PredictInput
+from mlgate.domain.processing import (
+    apply_response_filter,
+    build_response_tensors,
+    chunk_text_docs,
+    is_builtin_post_process,
+    is_builtin_pre_process,
+    run_builtin_post_process,
+    run_builtin_pre_process,
+)
+from mlgate.domain.template import (
+    check_payload,
+    escape_parameters,
+    gson_escape,
+    prepare_request_parameters,
+    render_headers,
+    render_payload,
+    stringify_parameter,
+    substitute,
+    substitute_json_encoded,
+)
+from mlgate.remote.client import ClientConfig, ClientPool, RemoteResponse, raise_for_remote_status
+from mlgate.remote.resolver import GuardedResolver, resolve_and_check
+from mlgate.remote.retry import send_with_retry
+from mlgate.remote.scripting import ScriptRunner
+from mlgate.remote.sigv4 import SigV4Params, sigv4_parameters, sign_request
+
+_METHODS = ("POST", "GET", "PUT", "DELETE")
+
+
+@dataclass(frozen=True)
+class RuntimeConnector:
+    """A connector ready to call: credential decrypted, config parsed."""
+
+    key: str
+    protocol: str
+    parameters: Mapping[str, str]
+    actions: Mapping[str, ConnectorAction]
+    credential: Mapping[str, str]
+    client_config: ClientConfig
+    sigv4: SigV4Params | None = None
+    secrets: tuple[str, ...] = field(default=())
+
+
+def build_runtime_connector(
+    key: str, source: Mapping[str, Any], credential: Mapping[str, str], actions: list[ConnectorAction]
+) -> RuntimeConnector:
+    """Prepare a connector document for execution (first action of each type wins)."""
+    by_type: dict[str, ConnectorAction] = {}
+    for action in actions:
+        by_type.setdefault(action.action_type, action)
+    protocol = str(source.get("protocol", "http"))
+    parameters = dict(source.get("parameters") or {})
+    sigv4 = sigv4_parameters(credential, parameters) if protocol == "aws_sigv4" else None
+    # Values short enough to be common words would mask innocent text; mask real secrets only.
+    secrets = tuple(sorted((v for v in credential.values() if len(v) >= 4), key=len, reverse=True))
+    return RuntimeConnector(
+        key=key,
+        protocol=protocol,
+        parameters=parameters,
+        actions=by_type,
+        credential=dict(credential),
+        client_config=ClientConfig.from_json(source.get("client_config")),
+        sigv4=sigv4,
+        secrets=secrets,
+    )
+
+
+def mask_secrets(text: str, secrets: tuple[str, ...]) -> str:
+    """Replace every credential value in ``text``."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, "*****")
+    return text
+
+
+class ConnectorExecutor:
+    """Runs predict calls for deployed models."""
+
+    def __init__(
+        self,
+        pool: ClientPool,
+        resolver: GuardedResolver,
+        scripts: ScriptRunner,
+        egress_policy: Callable[[], EgressPolicy],
+        max_json_size: Callable[[], int],
+    ) -> None:
+        self._pool = pool
+        self._resolver = resolver
+        self._scripts = scripts
+        self._policy = egress_policy
+        self._max_json_size = max_json_size
+
+    async def predict(self, rc: RuntimeConnector, inp: PredictInput) -> list[dict[str, Any]]:
+        """All ``inference_results`` elements for one predict input."""
+        action = rc.actions.get(inp.action_type)
+        if action is None:
+            raise InvalidRequestError(f"no {inp.action_type} action found")
+        try:
+            if inp.kind == "remote":
+                params = self._remote_parameters(rc, action, inp)
+                return [await self._call(rc, action, params)]
+            return await self._call_documents(rc, action, inp)
+        except RemoteError as exc:
+            exc.message = mask_secrets(exc.message, rc.secrets)
+            exc.args = (exc.message,)
+            raise
+
+    def _remote_parameters(
+        self, rc: RuntimeConnector, action: ConnectorAction, inp: PredictInput
+    ) -> dict[str, str | None]:
+        request = prepare_request_parameters(inp.parameters)
+        params: dict[str, str | None] = dict(rc.parameters)
+        params.update(request)
+        script = action.pre_process_function
+        if (
+            script
+            and not is_builtin_pre_process(script)
+            and params.get("pre_process_function.process_remote_inference_input") == "true"
+        ):
+            raw = {k: stringify_parameter(v) for k, v in inp.parameters.items()}
+            if params.get("pre_process_function.convert_remote_inference_param_to_object") == "true":
+                raw = {k: _maybe_json(v) for k, v in raw.items()}
+            params.update(self._script_parameters(substitute_json_encoded(script, params), raw))
+            params.update(request)
+        return params
+
+    async def _call_documents(
+        self, rc: RuntimeConnector, action: ConnectorAction, inp: PredictInput
+    ) -> list[dict[str, Any]]:
+        pre = action.pre_process_function
+        base: dict[str, str | None] = dict(rc.parameters)
+        if inp.parameters:
+            base.update(prepare_request_parameters(inp.parameters))
+        docs = list(inp.text_docs or ())
+        if inp.kind == "text_docs":
+            chunks = chunk_text_docs(docs, rc.parameters, pre)
+        else:
+            chunks = [docs]
+        calls = []
+        for chunk in chunks:
+            part = PredictInput(
+                algorithm=inp.algorithm,
+                parameters=inp.parameters,
+                text_docs=chunk,
+                query_text=inp.query_text,
+                question=inp.question,
+                context=inp.context,
+                action_type=inp.action_type,
+            )
+            params = dict(base)
+            params.update(self._pre_process(pre, part, params))
+            calls.append(self._call(rc, action, params))
+        if len(calls) == 1:
+            return [await calls[0]]
+        return list(await asyncio.gather(*calls))
+
+    def _pre_process(
+        self, pre: str | None, inp: PredictInput, params: Mapping[str, str | None]
+    ) -> dict[str, str | None]:
+        if pre is None:
+            if inp.kind != "text_docs":
+                raise InvalidRequestError("pre_process_function not defined in connector")
+            pre = "connector.pre_process.default.embedding"
+        if is_builtin_pre_process(pre):
+            produced = run_builtin_pre_process(pre, inp)
+            return escape_parameters({k: stringify_parameter(v) for k, v in produced.items()})
+        script_params: dict[str, Any] = {"algorithm": inp.algorithm}
+        if inp.kind == "text_docs":
+            script_params["text_docs"] = [None if d is None else gson_escape(d) for d in inp.text_docs or ()]
+        else:
+            script_params["query_text"] = inp.query_text
+            script_params["text_docs"] = list(inp.text_docs or ())
+        if inp.parameters:
+            script_params["parameters"] = dict(inp.parameters)
+        return self._script_parameters(substitute_json_encoded(pre, params), script_params)
+
+    def _script_parameters(self, script: str, script_params: Mapping[str, Any]) -> dict[str, str | None]:
+        out = self._scripts.run(script, script_params)
+        if out is None:
+            raise InvalidRequestError("Preprocess function output is null")
+        parsed = orjson.loads(out) if isinstance(out, str) else out
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("parameters"), dict):
+            raise InvalidRequestError("Preprocess function output must contain a parameters object")
+        return escape_parameters({k: stringify_parameter(v) for k, v in parsed["parameters"].items()})
+
+    async def _call(
+        self, rc: RuntimeConnector, action: ConnectorAction, params: Mapping[str, str | None]
+    ) -> dict[str, Any]:
+        payload = render_payload(action.request_body, params)
+        check_payload(payload, params)
+        url = substitute(action.url, params)
+        policy = self._policy()
+        check_trusted_endpoint(url, policy.trusted_endpoints)
+        enforce(await resolve_and_check(url, policy, self._resolver))
+        method = action.method.upper()
+        if method not in _METHODS:
+            raise InvalidRequestError("unsupported http method")
+        body = payload.encode(params.get("charset") or "utf-8") if payload is not None else None
+        if method == "POST" and not body:
+            raise InvalidRequestError("Content length is 0. Aborting request to remote model")
+        headers = render_headers(action.headers or {}, params, rc.credential)
+        if not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json"
+        if rc.sigv4 is not None:
+            headers = sign_request(method, url, headers, body, rc.sigv4)
+        client = self._pool.get(rc.key, rc.client_config)
+
+        async def send_once() -> RemoteResponse:
+            response = await client.send(method, url, headers, body)
+            raise_for_remote_status(response)
+            return response
+
+        if rc.client_config.max_retry_times != 0:
+            response = await send_with_retry(send_once, rc.client_config)
+        else:
+            response = await send_once()
+        return {"output": self._post_process(action, params, response.body), "status_code": response.status}
+
+    def _post_process(
+        self, action: ConnectorAction, params: Mapping[str, str | None], raw: bytes
+    ) -> list[dict[str, Any]]:
+        limit = self._max_json_size()
+        if 0 <= limit < len(raw):
+            raise InvalidRequestError(f"JSON string size exceeds maximum allowed size ({limit} bytes)")
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidRequestError(f"Invalid JSON format: {exc}") from exc
+        response_filter = params.get("response_filter") or None
+        post = action.post_process_function
+        if post is not None:
+            post = substitute_json_encoded(post, params)
+            if is_builtin_post_process(post):
+                return run_builtin_post_process(post, body, response_filter)
+        if isinstance(body, list):
+            body = {"result": body}
+        elif not isinstance(body, dict):
+            raise InvalidRequestError("Unsupported response type")
+        value: Any = body
+        from_script = False
+        if post is not None:
+            out = self._scripts.run(post, body)
+            if out is not None:
+                value, from_script = out, True
+        if response_filter and not from_script:
+            value = apply_response_filter(value, response_filter)
+        return build_response_tensors(value, from_script=from_script)
+
+
+def _maybe_json(value: str | None) -> Any:
+    if value and value[:1] in "[{":
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value

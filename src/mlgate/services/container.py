@@ -1,0 +1,30 @@
+"""The use cases the API layer may call, built once in bootstrap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlgate.services.access import AccessPolicy
+from mlgate.services.connectors import ConnectorService
+from mlgate.services.deployment import DeploymentService
+from mlgate.services.environment import Environment
+from mlgate.services.model_groups import ModelGroupService
+from mlgate.services.models import ModelService
+from mlgate.services.predict import PredictService
+from mlgate.services.settings import SettingsService
+from mlgate.services.tasks import TaskService
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything a handler can reach."""
+
+    env: Environment
+    settings: SettingsService
+    access: AccessPolicy
+    model_groups: ModelGroupService
+    connectors: ConnectorService
+    models: ModelService
+    deployment: DeploymentService
+    tasks: TaskService
+    predict: PredictService

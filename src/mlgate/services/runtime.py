@@ -1,0 +1,51 @@
+"""The in-memory view of deployed models that the predict path reads (no storage read per request)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mlgate.remote.executor import RuntimeConnector
+
+
+@dataclass(frozen=True)
+class DeployedModel:
+    """A model loaded on this node: everything predict needs, prepared once at deploy."""
+
+    model_id: str
+    source: Mapping[str, Any]
+    connector: RuntimeConnector
+    connector_id: str | None
+
+    @property
+    def is_enabled(self) -> bool:
+        """``is_enabled: false`` disables predict."""
+        return self.source.get("is_enabled") is not False
+
+
+class ModelRuntime:
+    """Deployed models by id; replaced wholesale on change so readers never see a partial update."""
+
+    def __init__(self) -> None:
+        self._models: dict[str, DeployedModel] = {}
+
+    def get(self, model_id: str) -> DeployedModel | None:
+        """The deployed model, or None."""
+        return self._models.get(model_id)
+
+    def put(self, model: DeployedModel) -> None:
+        """Install or replace a deployed model."""
+        self._models[model.model_id] = model
+
+    def drop(self, model_id: str) -> bool:
+        """Remove a model; whether it was loaded."""
+        return self._models.pop(model_id, None) is not None
+
+    def ids(self) -> frozenset[str]:
+        """Ids of every deployed model."""
+        return frozenset(self._models)
+
+    def using_connector(self, connector_id: str) -> list[str]:
+        """Deployed models that reference a standalone connector."""
+        return [m.model_id for m in self._models.values() if m.connector_id == connector_id]
