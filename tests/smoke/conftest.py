@@ -1,0 +1,86 @@
+"""Start ``mlgate serve`` and ``mlgate mock-provider`` as a user would: separate processes, real ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TEST_MASTER_KEY
+
+
+def free_port() -> int:
+    """A port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Process:
+    """A running child process and its base URL."""
+
+    proc: subprocess.Popen[bytes]
+    url: str
+    port: int
+    log: Path
+
+
+def wait_until_listening(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Poll until the process answers HTTP (bounded: 30 s), failing early if it exits."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}: {log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer in time: {log.read_text()}")
+
+
+def start(args: list[str], url: str, port: int, log: Path, env: dict[str, str]) -> Process:
+    """Start ``python -m mlgate <args>`` and wait for it to listen."""
+    handle = log.open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "mlgate", *args], stdout=handle, stderr=subprocess.STDOUT, env=env)
+    wait_until_listening(url, proc, log)
+    return Process(proc, url, port, log)
+
+
+def stop(process: Process) -> None:
+    """SIGTERM and wait; the process must exit cleanly."""
+    process.proc.terminate()
+    process.proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def mock_provider_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
+    """``mlgate mock-provider --port N``."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("mock") / "mock.log"
+    process = start(["mock-provider", "--port", str(port)], f"http://127.0.0.1:{port}/_mock/requests", port, log,
+                    dict(os.environ))
+    process.url = f"http://127.0.0.1:{port}"
+    yield process
+    stop(process)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
+    """``mlgate serve`` on a free port with a fresh data directory."""
+    port = free_port()
+    folder = tmp_path_factory.mktemp("serve")
+    env = dict(os.environ, MLGATE_PORT=str(port), MLGATE_DATA_DIR=str(folder / "data"),
+               MLGATE_MASTER_KEY=TEST_MASTER_KEY)
+    process = start(["serve"], f"http://127.0.0.1:{port}/", port, folder / "serve.log", env)
+    yield process
+    stop(process)

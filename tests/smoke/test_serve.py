@@ -1,0 +1,86 @@
+"""Smoke layer: the real server process, driven by curl-equivalent requests and opensearch-py."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+from opensearchpy import OpenSearch
+
+from tests.conftest import LOOPBACK_TRUSTED
+from tests.smoke.conftest import Process
+
+
+def call(method: str, url: str, body: Any = None) -> tuple[int, Any]:
+    """What curl does: one request, JSON in and out."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def test_cluster_info_and_errors(server: Process) -> None:
+    status, info = call("GET", server.url)
+    assert status == 200
+    assert info["version"]["number"] and info["tagline"] and info["cluster_name"]
+    status, health = call("GET", f"{server.url}_cluster/health")
+    assert status == 200 and health["status"] == "green"
+    status, error = call("GET", f"{server.url}_plugins/_ml/models/doesnotexist")
+    assert status == 404
+    assert error["error"]["type"] == "status_exception"
+
+
+def test_opensearch_py_register_deploy_predict_search(server: Process, mock_provider_process: Process) -> None:
+    client = OpenSearch(hosts=[{"host": "127.0.0.1", "port": server.port}], use_ssl=False)
+    client.cluster.put_settings(
+        body={
+            "persistent": {
+                "plugins.ml_commons.trusted_connector_endpoints_regex": [LOOPBACK_TRUSTED],
+                "plugins.ml_commons.connector.private_ip_enabled": True,
+            }
+        }
+    )
+    connector = client.plugins.ml.create_connector(
+        body={
+            "name": "OpenAI embedding",
+            "version": "1",
+            "protocol": "http",
+            "parameters": {"model": "text-embedding-ada-002"},
+            "credential": {"openAI_key": "sk-smoke-secret"},
+            "actions": [
+                {
+                    "action_type": "predict",
+                    "method": "POST",
+                    "url": f"{mock_provider_process.url}/v1/embeddings",
+                    "headers": {"Authorization": "Bearer ${credential.openAI_key}"},
+                    "request_body": '{ "input": ${parameters.input}, "model": "${parameters.model}" }',
+                    "pre_process_function": "connector.pre_process.openai.embedding",
+                    "post_process_function": "connector.post_process.openai.embedding",
+                }
+            ],
+        }
+    )
+    registered = client.plugins.ml.register_model(
+        body={"name": "openai-embed", "function_name": "remote", "connector_id": connector["connector_id"]}
+    )
+    model_id = registered["model_id"]
+    deployed = client.plugins.ml.deploy_model(model_id=model_id)
+    assert deployed["status"] == "COMPLETED"
+    assert client.plugins.ml.get_task(task_id=deployed["task_id"])["state"] == "COMPLETED"
+    result = client.plugins.ml.predict(
+        algorithm_name="text_embedding", model_id=model_id, body={"text_docs": ["hello", "world"]}
+    )
+    tensors = result["inference_results"][0]["output"]
+    assert [t["name"] for t in tensors] == ["sentence_embedding", "sentence_embedding"]
+    assert tensors[0]["data_type"] == "FLOAT32" and tensors[0]["shape"] == [len(tensors[0]["data"])]
+    found = client.plugins.ml.search_models(body={"query": {"term": {"name.keyword": "openai-embed"}}})
+    assert [hit["_id"] for hit in found["hits"]["hits"]] == [model_id]
+    connectors = client.plugins.ml.search_connectors(body={"query": {"match_all": {}}})
+    assert "credential" not in connectors["hits"]["hits"][0]["_source"]
+    # The credential never reaches the server log.
+    assert "sk-smoke-secret" not in server.log.read_text()
