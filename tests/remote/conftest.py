@@ -1,0 +1,54 @@
+"""Small real HTTP servers on 127.0.0.1 and client factories for the outbound-edge tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from aiohttp import web
+
+from mlgate.domain.egress import EgressPolicy
+from mlgate.remote.client import ClientConfig, ConnectorClient
+from mlgate.remote.resolver import GuardedResolver
+
+OPEN_POLICY = EgressPolicy(trusted_endpoints=(r"^https?://.*$",), private_ip_enabled=True)
+
+Serve = Callable[[web.Application], Awaitable[str]]
+MakeClient = Callable[..., ConnectorClient]
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Serve]:
+    """Start an aiohttp app on 127.0.0.1, port 0; returns its base URL ``http://127.0.0.1:<port>``."""
+    runners: list[web.AppRunner] = []
+
+    async def start(app: web.Application) -> str:
+        runner = web.AppRunner(app, shutdown_timeout=0.5)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        runners.append(runner)
+        return f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator[MakeClient]:
+    """Build ConnectorClients (closed at teardown) over a GuardedResolver with a given policy."""
+    clients: list[ConnectorClient] = []
+
+    def make(
+        config: ClientConfig | None = None,
+        *,
+        policy: EgressPolicy = OPEN_POLICY,
+        resolver: GuardedResolver | None = None,
+    ) -> ConnectorClient:
+        client = ConnectorClient(config or ClientConfig(), resolver or GuardedResolver(lambda: policy))
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
