@@ -1,0 +1,293 @@
+"""The mock provider's aiohttp application: the route table and the per-request pipeline.
+
+Every provider route runs the same pipeline: record → ``mock_delay_ms`` → SigV4 check → injected
+failure → the provider shape → ``mock_body`` damage → send (trickled for ``mock_slow_body_ms``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import socket
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import orjson
+from aiohttp import web
+
+from mlgate.mockprovider import aws_json, bedrock, cohere, openai, sagemaker
+from mlgate.mockprovider.fake_model import MAX_DIM
+from mlgate.mockprovider.faults import FailureCounters, Faults, FaultSpecError, parse_faults, transform_body
+from mlgate.mockprovider.recording import RequestLog
+from mlgate.mockprovider.reply import (
+    JSON,
+    Reply,
+    error_reply,
+    json_reply,
+    status_message,
+    throttling_reply,
+)
+from mlgate.mockprovider.shape import Family, InvalidInput, Shape, ShapeRequest
+from mlgate.mockprovider.sigv4_verify import (
+    SignatureRejected,
+    WireRequest,
+    is_signed,
+    missing_signature,
+    verify,
+)
+
+# Provider requests can be large (Textract documents, base64 images, big embedding batches).
+CLIENT_MAX_SIZE = 256 * 1024 * 1024
+DEFAULT_LIMIT = 100
+SLOW_BODY_CHUNKS = 10
+
+_UNPARSABLE_JSON = {
+    Family.OPENAI: "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+    "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
+    "valid JSON.)",
+    Family.COHERE: "invalid request: could not parse the request body as JSON",
+    Family.AWS: "Malformed input request, please reformat your input and try again.",
+    Family.AWS_JSON: "Start of structure or map found where not expected.",
+    Family.GENERIC: "The request body is not valid JSON.",
+}
+
+
+@dataclass
+class MockState:
+    """Everything one mock server remembers; built per app, never module-global."""
+
+    default_dim: int
+    aws_secrets: Mapping[str, str] | None
+    log: RequestLog = field(default_factory=RequestLog)
+    counters: FailureCounters = field(default_factory=FailureCounters)
+
+
+STATE_KEY = web.AppKey("mlgate_mock_state", MockState)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One provider route: where it is, which shape answers and which provider it imitates."""
+
+    method: str
+    path: str
+    shape: Shape
+    family: Family
+    content_type: str = JSON
+
+
+ROUTES: tuple[Route, ...] = (
+    # OpenAI and the OpenAI-compatible APIs (Azure OpenAI deployments, DeepSeek, Ollama).
+    Route("POST", "/v1/chat/completions", openai.chat_completion, Family.OPENAI),
+    Route("POST", "/chat/completions", openai.chat_completion, Family.OPENAI),
+    Route("POST", "/v1/completions", openai.completion, Family.OPENAI),
+    Route("POST", "/v1/embeddings", openai.embeddings, Family.OPENAI),
+    Route("POST", "/embeddings", openai.embeddings, Family.OPENAI),
+    Route("POST", "/openai/deployments/{deployment}/chat/completions", openai.chat_completion, Family.OPENAI),
+    Route("POST", "/openai/deployments/{deployment}/completions", openai.completion, Family.OPENAI),
+    Route("POST", "/openai/deployments/{deployment}/embeddings", openai.embeddings, Family.OPENAI),
+    # Cohere.
+    Route("POST", "/v1/embed", cohere.embed_v1, Family.COHERE),
+    Route("POST", "/v2/embed", cohere.embed_v2, Family.COHERE),
+    Route("POST", "/v1/rerank", cohere.rerank_v1, Family.COHERE),
+    Route("POST", "/v2/rerank", cohere.rerank_v2, Family.COHERE),
+    Route("POST", "/v1/chat", cohere.chat_v1, Family.COHERE),
+    Route("POST", "/v2/chat", cohere.chat_v2, Family.COHERE),
+    # AWS: Bedrock runtime (and its OpenAI-compatible route), SageMaker runtime, AWS JSON 1.1 services.
+    Route("POST", "/model/{model_id}/invoke", bedrock.invoke, Family.AWS),
+    Route("POST", "/model/{model_id}/converse", bedrock.converse, Family.AWS),
+    Route("POST", "/rerank", bedrock.rerank, Family.AWS),
+    Route("POST", "/openai/v1/chat/completions", openai.chat_completion, Family.AWS),
+    Route("POST", "/endpoints/{endpoint}/invocations", sagemaker.invocations, Family.AWS),
+    Route("POST", "/", aws_json.dispatch, Family.AWS_JSON, aws_json.CONTENT_TYPE),
+)
+
+
+def _no_route(request: ShapeRequest) -> object:
+    raise InvalidInput(f"The mock provider has no route for /{request.path_params['tail']}.", status=404)
+
+
+# Registered last so that every other request still gets recorded and can take faults.
+CATCH_ALL = Route("*", "/{tail:.*}", _no_route, Family.GENERIC)
+
+
+class Endpoint:
+    """The aiohttp handler of one :class:`Route`."""
+
+    def __init__(self, route: Route, state: MockState) -> None:
+        self._route = route
+        self._state = state
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Run the pipeline for one request."""
+        body = await request.read()
+        self._state.log.add(
+            request.method, request.path, request.query.items(), request.headers.items(), body
+        )
+        try:
+            faults = parse_faults(request.query)
+        except FaultSpecError as exc:
+            return _send(error_reply(Family.GENERIC, 400, str(exc)))
+        if faults is not None and faults.delay_ms:
+            await asyncio.sleep(faults.delay_ms / 1000)
+        reply = self._check_signature(request, body)
+        if reply is None and faults is not None and self._should_fail(request, faults):
+            if faults.reset:
+                return _abort(request)
+            reply = self._failure(faults)
+        if reply is None:
+            reply = self._answer(request, body)
+        if faults is None:
+            return _send(reply)
+        if faults.body is not None:
+            reply = transform_body(reply, faults.body, faults.huge_bytes)
+        if faults.slow_body_ms:
+            return await _trickle(request, reply, faults.slow_body_ms)
+        return _send(reply)
+
+    def _check_signature(self, request: web.Request, body: bytes) -> Reply | None:
+        secrets = self._state.aws_secrets
+        if secrets is None:
+            return None
+        try:
+            if is_signed(request.headers):
+                wire = WireRequest(
+                    request.method,
+                    request.headers.get("Host", request.host),
+                    request.raw_path,
+                    request.headers.items(),
+                    body,
+                )
+                verify(wire, secrets)
+            elif self._route.family.is_aws:
+                raise missing_signature()
+        except SignatureRejected as exc:
+            family = self._route.family if self._route.family.is_aws else Family.AWS
+            return error_reply(family, exc.status, exc.message, error_type=exc.error_type)
+        return None
+
+    def _should_fail(self, request: web.Request, faults: Faults) -> bool:
+        if not faults.has_failure:
+            return False
+        if faults.fail_times is None:
+            return True
+        return self._state.counters.should_fail(faults.key or request.path, faults.fail_times)
+
+    def _failure(self, faults: Faults) -> Reply:
+        if faults.throttle:
+            return throttling_reply(faults.status or 400)
+        status = faults.status or 503
+        return error_reply(self._route.family, status, status_message(status))
+
+    def _answer(self, request: web.Request, body: bytes) -> Reply:
+        family = self._route.family
+        try:
+            dim_override = _dim_override(request.query.get("dim"))
+            if self._route is CATCH_ALL:
+                decoded = None
+            else:
+                try:
+                    decoded = orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    return error_reply(family, 400, _UNPARSABLE_JSON[family])
+            shape_request = ShapeRequest(
+                body=decoded,
+                path_params=request.match_info,
+                headers=request.headers,
+                dim_override=dim_override,
+                default_dim=self._state.default_dim,
+            )
+            payload = self._route.shape(shape_request)
+        except InvalidInput as exc:
+            return error_reply(family, exc.status, exc.message, error_type=exc.error_type)
+        return json_reply(payload, content_type=self._route.content_type)
+
+
+def _dim_override(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_DIM:
+        raise InvalidInput(f"dim must be an integer between 1 and {MAX_DIM}, got {raw!r}")
+    return int(raw)
+
+
+def _send(reply: Reply) -> web.Response:
+    return web.Response(
+        body=reply.body, status=reply.status, content_type=reply.content_type, headers=reply.headers
+    )
+
+
+def _abort(request: web.Request) -> web.Response:
+    """Drop the connection with a TCP reset, so the client sees no response at all."""
+    transport = request.transport
+    if transport is not None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            # Linger 0 turns close() into an RST instead of an orderly FIN.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    # aiohttp has nowhere to write this; returning it just ends the handler.
+    return web.Response(status=499)
+
+
+async def _trickle(request: web.Request, reply: Reply, total_ms: int) -> web.StreamResponse:
+    """Send the headers at once, then the body in small pieces spread over ``total_ms``."""
+    response = web.StreamResponse(status=reply.status, headers=reply.headers)
+    response.content_type = reply.content_type
+    response.content_length = len(reply.body)
+    await response.prepare(request)
+    chunk = max(1, math.ceil(len(reply.body) / SLOW_BODY_CHUNKS))
+    pieces = [reply.body[i : i + chunk] for i in range(0, len(reply.body), chunk)] or [b""]
+    try:
+        for piece in pieces:
+            await asyncio.sleep(total_ms / 1000 / len(pieces))
+            await response.write(piece)
+        await response.write_eof()
+    except ConnectionResetError:
+        pass  # the client gave up (a read-timeout test); there is nobody left to answer
+    return response
+
+
+async def _list_requests(request: web.Request) -> web.Response:
+    """``GET /_mock/requests?limit=N&path=P``: recorded requests, newest first."""
+    raw_limit = request.query.get("limit", str(DEFAULT_LIMIT))
+    if not raw_limit.isdigit():
+        return _send(
+            error_reply(Family.GENERIC, 400, f"limit must be a non-negative integer, got {raw_limit!r}")
+        )
+    entries = request.app[STATE_KEY].log.newest(int(raw_limit), request.query.get("path"))
+    return _send(json_reply({"requests": [e.as_json() for e in entries]}))
+
+
+async def _clear_requests(request: web.Request) -> web.Response:
+    """``DELETE /_mock/requests``: forget every recorded request."""
+    request.app[STATE_KEY].log.clear()
+    return _send(json_reply({"acknowledged": True}))
+
+
+async def _clear_counters(request: web.Request) -> web.Response:
+    """``DELETE /_mock/counters``: forget how many requests each ``mock_key`` has seen."""
+    request.app[STATE_KEY].counters.clear()
+    return _send(json_reply({"acknowledged": True}))
+
+
+def create_app(*, aws_credentials: Mapping[str, str] | None = None, default_dim: int = 8) -> web.Application:
+    """Build the mock provider application.
+
+    ``aws_credentials`` (access key id → secret key) turns SigV4 verification on; ``default_dim`` is the
+    embedding size when neither ``?dim=`` nor the request body asks for one.
+    """
+    if not 1 <= default_dim <= MAX_DIM:
+        raise ValueError(f"default_dim must be between 1 and {MAX_DIM}, got {default_dim}")
+    state = MockState(
+        default_dim=default_dim, aws_secrets=None if aws_credentials is None else dict(aws_credentials)
+    )
+    app = web.Application(client_max_size=CLIENT_MAX_SIZE)
+    app[STATE_KEY] = state
+    app.router.add_get("/_mock/requests", _list_requests)
+    app.router.add_delete("/_mock/requests", _clear_requests)
+    app.router.add_delete("/_mock/counters", _clear_counters)
+    for route in (*ROUTES, CATCH_ALL):
+        app.router.add_route(route.method, route.path, Endpoint(route, state).handle)
+    return app

@@ -1,0 +1,53 @@
+"""SageMaker runtime answers: ``POST /endpoints/{endpoint}/invocations``.
+
+A SageMaker endpoint answers whatever its container answers, so the body decides: the shapes below
+are those of the Hugging Face / DJL containers the ML Commons blueprints use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlgate.mockprovider import fake_model
+from mlgate.mockprovider.cohere import ranked
+from mlgate.mockprovider.shape import InvalidInput, ShapeRequest, require_str, require_str_list
+
+# Object fields that carry the text of an embedding request, in the order they are looked for.
+_TEXT_FIELDS = ("text_inputs", "inputs", "input", "inputText", "texts", "text")
+
+
+def _pairs(value: object) -> list[tuple[str, str]] | None:
+    """``(text, text_pair)`` tuples when ``value`` is a cross-encoder input list, else ``None``."""
+    if not isinstance(value, list) or not value:
+        return None
+    if not all(isinstance(v, dict) and "text" in v and "text_pair" in v for v in value):
+        return None
+    return [(str(v["text"]), str(v["text_pair"])) for v in value]
+
+
+def invocations(request: ShapeRequest) -> Any:
+    """Dispatch on the body: texts ⇒ vectors, ``inputs`` text ⇒ generation, query+texts ⇒ scores."""
+    body = request.body
+    dim = request.dim()
+    if isinstance(body, list):
+        return [fake_model.embed(text, dim) for text in require_str_list(body, "body")]
+    if not isinstance(body, dict):
+        raise InvalidInput("The request body must be a JSON array of strings or a JSON object.")
+    inputs = body.get("inputs")
+    if isinstance(inputs, str):
+        return [{"generated_text": fake_model.reply_to(inputs)}]
+    pairs = _pairs(inputs)
+    if pairs is not None:
+        # Cross-encoder (text-classification on pairs): one score per pair, in input order.
+        return [{"label": "LABEL_0", "score": fake_model.relevance(q, d)} for q, d in pairs]
+    if "query" in body and "texts" in body:
+        query = require_str(body["query"], "query")
+        texts = require_str_list(body["texts"], "texts")
+        return [{"index": i, "score": s} for i, s in ranked(query, texts, None)]
+    for name in _TEXT_FIELDS:
+        value = body.get(name)
+        if isinstance(value, str):
+            return {"embeddings": [fake_model.embed(value, dim)]}
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            return {"embeddings": [fake_model.embed(v, dim) for v in value]}
+    raise InvalidInput(f"No text found in the request; expected one of the fields {', '.join(_TEXT_FIELDS)}.")
