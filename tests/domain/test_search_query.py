@@ -312,13 +312,26 @@ def test_query_matches(query: dict[str, Any] | None, expected: list[str]) -> Non
 
 
 def access_filter(user: str, roles: list[str]) -> dict[str, Any]:
-    """The ML Commons access-control filter of spec §3.4, as services build it."""
+    """The ML Commons access-control filter of spec §3.4 (the owner test is a nested query there)."""
     return {
         "bool": {
             "should": [
                 {"term": {"access": "public"}},
                 {"terms": {"backend_roles.keyword": roles}},
-                {"bool": {"must": [{"term": {"owner.name.keyword": user}}, {"term": {"access": "private"}}]}},
+                {
+                    "bool": {
+                        "must": [
+                            {
+                                "nested": {
+                                    "path": "owner",
+                                    "query": {"term": {"owner.name.keyword": user}},
+                                    "score_mode": "none",
+                                }
+                            },
+                            {"term": {"access": "private"}},
+                        ]
+                    }
+                },
             ]
         }
     }
@@ -345,10 +358,23 @@ REFUSALS: list[tuple[Any, str, str]] = [
         "query [query_string] is not supported by mlgate",
     ),
     (
-        {"nested": {"path": "a", "query": {"match_all": {}}}},
+        {"has_child": {"type": "a", "query": {"match_all": {}}}},
         "parsing_exception",
-        "query [nested] is not supported",
+        "query [has_child] is not supported",
     ),
+    ({"nested": {"query": {"match_all": {}}}}, "parsing_exception", "[nested] requires 'path' field"),
+    ({"nested": {"path": "owner"}}, "parsing_exception", "[nested] requires 'query' field"),
+    (
+        {"nested": {"path": "o", "query": {"match_all": {}}, "score_mode": "x"}},
+        "parsing_exception",
+        "score_mode [x]",
+    ),
+    (
+        {"nested": {"path": "o", "query": {"match_all": {}}, "inner_hits": {}}},
+        "parsing_exception",
+        "[inner_hits]",
+    ),
+    ({"nested": {"path": "o", "query": {"nope": {}}}}, "parsing_exception", "unknown query [nope]"),
     ({}, "parsing_exception", "query malformed, empty clause found"),
     (["match_all"], "parsing_exception", "[_na] query malformed, must start with start_object"),
     (
@@ -512,3 +538,16 @@ def test_unsearchable_prefix_is_not_a_string_prefix() -> None:
     query = compile_query({"exists": {"field": "credentials_hint"}}, unsearchable_prefixes=("credential",))
     assert query.matches({"credentials_hint": "x"}, "1")
     assert not query.matches({"credential": "x"}, "1")
+
+
+def test_flat_object_fields_are_declared_keyword_with_a_star() -> None:
+    source = {"parameters": {"model": "gpt-4o", "inner": {"region": "us-east-1"}}, "name": "gpt-4o"}
+    flat = frozenset({"parameters.*"})
+    assert compile_query({"term": {"parameters.model": "gpt-4o"}}, keyword_fields=flat).matches(source, "1")
+    assert not compile_query({"term": {"parameters.model": "gpt"}}, keyword_fields=flat).matches(source, "1")
+    assert compile_query({"term": {"parameters.inner.region": "us-east-1"}}, keyword_fields=flat).matches(
+        source, "1"
+    )
+    # Undeclared, the same strings are analysed text; other fields are unaffected by the declaration.
+    assert compile_query({"term": {"parameters.model": "gpt"}}).matches(source, "1")
+    assert compile_query({"term": {"name": "gpt"}}, keyword_fields=flat).matches(source, "1")

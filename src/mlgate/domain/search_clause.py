@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mlgate.domain.search_field import IndexedDoc, analyze, field_values, is_text_field
+from mlgate.domain.search_field import IndexedDoc, analyze, field_values, is_text_field, nested_documents
 
 
 class Clause(Protocol):
@@ -223,3 +223,14 @@ class Bool:
         if self.required_should == 0:
             return True
         return sum(1 for clause in self.should if clause.test(doc)) >= self.required_should
+
+
+@dataclass(frozen=True)
+class Nested:
+    """``nested``: one object under ``path`` must satisfy the whole inner query on its own."""
+
+    path: str
+    query: Clause
+
+    def test(self, doc: IndexedDoc) -> bool:
+        return any(self.query.test(inner) for inner in nested_documents(doc, self.path))

@@ -36,6 +36,9 @@ class IndexedDoc:
 
     id: str
     fields: Mapping[str, Sequence[Any]]
+    # Kept for ``nested`` queries, which look at each object under a path on its own.
+    source: Mapping[str, Any]
+    unsearchable_prefixes: tuple[str, ...]
 
     def has_path(self, path: str) -> bool:
         """Whether ``path`` holds a value, or is an object with at least one indexed value below it."""
@@ -70,7 +73,26 @@ def index_document(
 
     for key, value in source.items():
         walk(value, str(key))
-    return IndexedDoc(id=doc_id, fields=fields)
+    return IndexedDoc(
+        id=doc_id, fields=fields, source=source, unsearchable_prefixes=tuple(unsearchable_prefixes)
+    )
+
+
+def nested_documents(doc: IndexedDoc, path: str) -> list[IndexedDoc]:
+    """Each object under ``path`` as a document of its own (keeping full paths), as ``nested`` sees it."""
+    if is_unsearchable(path, doc.unsearchable_prefixes):
+        return []
+    objects: list[Any] = [doc.source]
+    for key in path.split("."):
+        children = (o.get(key) for o in objects if isinstance(o, Mapping))
+        objects = [item for child in children for item in (child if isinstance(child, list) else [child])]
+    wrapped = []
+    for obj in objects:
+        if isinstance(obj, Mapping):
+            for key in reversed(path.split(".")):
+                obj = {key: obj}
+            wrapped.append(obj)
+    return [index_document(source, doc.id, doc.unsearchable_prefixes) for source in wrapped]
 
 
 @dataclass(frozen=True)
@@ -96,6 +118,18 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def is_keyword_field(name: str, keyword_fields: frozenset[str]) -> bool:
+    """Whether ``name`` is listed in ``keyword_fields``, itself or below an ``"<object>.*"`` entry.
+
+    The ``.*`` form declares ``flat_object`` fields such as a connector's ``parameters``, whose
+    subfields are all searched as exact strings.
+    """
+    if name in keyword_fields:
+        return True
+    parts = name.split(".")
+    return any(".".join(parts[:i]) + ".*" in keyword_fields for i in range(1, len(parts)))
+
+
 def field_values(doc: IndexedDoc, field: str, keyword_fields: frozenset[str]) -> FieldValues:
     """The values of ``field`` (``name``, ``name.keyword``, ``owner.name``, ``_id``) in ``doc``."""
     if field == "_id":
@@ -103,7 +137,7 @@ def field_values(doc: IndexedDoc, field: str, keyword_fields: frozenset[str]) ->
     if field.endswith(KEYWORD_SUFFIX) and field not in doc.fields:
         base = field[: -len(KEYWORD_SUFFIX)]
         # A keyword field has no ``.keyword`` subfield in OpenSearch; accepting it anyway is harmless.
-        limit = None if base in keyword_fields else KEYWORD_IGNORE_ABOVE
+        limit = None if is_keyword_field(base, keyword_fields) else KEYWORD_IGNORE_ABOVE
         keywords = tuple(
             value
             for value in doc.fields.get(base, ())
@@ -114,11 +148,13 @@ def field_values(doc: IndexedDoc, field: str, keyword_fields: frozenset[str]) ->
     strings = tuple(value for value in raw if isinstance(value, str))
     numbers = tuple(value for value in raw if is_number(value))
     booleans = tuple(value for value in raw if isinstance(value, bool))
-    if field in keyword_fields:
+    if is_keyword_field(field, keyword_fields):
         return FieldValues(keywords=strings, numbers=numbers, booleans=booleans)
     return FieldValues(texts=strings, numbers=numbers, booleans=booleans)
 
 
 def is_text_field(field: str, keyword_fields: frozenset[str]) -> bool:
     """Whether string values of ``field`` are analysed text (not a keyword field or subfield)."""
-    return field != "_id" and not field.endswith(KEYWORD_SUFFIX) and field not in keyword_fields
+    return (
+        field != "_id" and not field.endswith(KEYWORD_SUFFIX) and not is_keyword_field(field, keyword_fields)
+    )

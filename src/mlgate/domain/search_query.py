@@ -1,7 +1,9 @@
 """Compile an OpenSearch query DSL object into a predicate over stored JSON documents.
 
 Supported: ``match_all``, ``match_none``, ``term``, ``terms``, ``ids``, ``exists``, ``prefix``,
-``wildcard``, ``range``, ``match``, ``match_phrase``, ``multi_match``, ``bool``, ``constant_score``.
+``wildcard``, ``range``, ``match``, ``match_phrase``, ``multi_match``, ``bool``, ``constant_score``,
+``nested``. Fields need no ``nested`` query to be matched (OpenSearch would insist on one for ``owner``,
+which ML Commons maps as nested); a ``nested`` query adds the one-object-at-a-time rule.
 Anything else, and any malformed clause, raises ``InvalidRequestError`` with OpenSearch's wording
 (``parsing_exception``) rather than being ignored, so a client never gets silently wrong hits.
 """
@@ -26,6 +28,7 @@ from mlgate.domain.search_clause import (
     MatchAll,
     MatchNone,
     MatchPhrase,
+    Nested,
     QueryValue,
     Range,
     StringPattern,
@@ -56,7 +59,6 @@ _UNSUPPORTED_QUERIES = frozenset(
         "match_bool_prefix",
         "match_phrase_prefix",
         "more_like_this",
-        "nested",
         "neural",
         "percolate",
         "query_string",
@@ -211,6 +213,7 @@ class _Parser:
             "multi_match": self._multi_match,
             "bool": self._bool,
             "constant_score": self._constant_score,
+            "nested": self._nested,
         }
 
     def parse(self, query: Any) -> Clause:
@@ -468,3 +471,14 @@ class _Parser:
         if "filter" not in body:
             raise _parsing_error("[constant_score] requires a 'filter' element")
         return self.parse(body["filter"])
+
+    def _nested(self, body: Mapping[str, Any], name: str) -> Clause:
+        self._check_keys(body, name, frozenset({"path", "query", "score_mode", "ignore_unmapped"}))
+        path = body.get("path")
+        if not isinstance(path, str) or not path:
+            raise _parsing_error("[nested] requires 'path' field")
+        if "query" not in body:
+            raise _parsing_error("[nested] requires 'query' field")
+        if body.get("score_mode", "avg") not in {"avg", "sum", "min", "max", "none"}:
+            raise _parsing_error(f"[nested] illegal score_mode [{body['score_mode']}]")
+        return Nested(path, self.parse(body["query"]))
