@@ -88,8 +88,9 @@ async def build_node(config: Config, *, environment: Environment | None = None) 
 
     resolver = GuardedResolver(egress_policy)
     pool = ClientPool(resolver)
-    executor = ConnectorExecutor(pool, resolver, scripts, egress_policy,
-                                 lambda: int(settings.current.number("max_json_size")))
+    executor = ConnectorExecutor(
+        pool, resolver, scripts, egress_policy, lambda: int(settings.current.number("max_json_size"))
+    )
     tasks = TaskService(store, environment)
     connectors = ConnectorService(store, environment, settings, access, cipher, scripts, runtime.ids)
     deployment = DeploymentService(store, environment, settings, access, connectors, tasks, runtime, pool)
@@ -98,9 +99,19 @@ async def build_node(config: Config, *, environment: Environment | None = None) 
     models = ModelService(store, environment, access, groups, connectors, tasks, deployment, cipher)
     predict = PredictService(store, settings, connectors, deployment, runtime, executor)
     services = Services(
-        env=environment, settings=settings, access=access, model_groups=groups, connectors=connectors,
-        models=models, deployment=deployment, tasks=tasks, predict=predict,
+        env=environment,
+        settings=settings,
+        access=access,
+        model_groups=groups,
+        connectors=connectors,
+        models=models,
+        deployment=deployment,
+        tasks=tasks,
+        predict=predict,
     )
-    node = Node(app=MlgateApp(services, max_body_bytes=config.max_body_bytes), services=services,
-                store=store, pool=pool)
-    return node
+    return Node(
+        app=MlgateApp(services, max_body_bytes=config.max_body_bytes),
+        services=services,
+        store=store,
+        pool=pool,
+    )

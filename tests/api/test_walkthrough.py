@@ -130,7 +130,9 @@ async def test_openai_chat_walkthrough(client: httpx.AsyncClient, provider: Mock
     assert seen[0]["headers"].get("Authorization") == "Bearer sk-walkthrough-secret-0001"
 
 
-async def test_inline_connector_register_and_deploy(loopback: httpx.AsyncClient, provider: MockProvider) -> None:
+async def test_inline_connector_register_and_deploy(
+    loopback: httpx.AsyncClient, provider: MockProvider
+) -> None:
     register = await loopback.post(
         "/_plugins/_ml/models/_register?deploy=true",
         json={
@@ -142,7 +144,12 @@ async def test_inline_connector_register_and_deploy(loopback: httpx.AsyncClient,
                 "description": "The connector to public OpenAI model service for GPT 3.5",
                 "version": 1,
                 "protocol": "http",
-                "parameters": {"endpoint": provider.url, "max_tokens": 7, "temperature": 0, "model": "text-davinci-003"},
+                "parameters": {
+                    "endpoint": provider.url,
+                    "max_tokens": 7,
+                    "temperature": 0,
+                    "model": "text-davinci-003",
+                },
                 "credential": {"openAI_key": "sk-inline-secret-0002"},
                 "actions": [
                     {

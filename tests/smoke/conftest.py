@@ -51,7 +51,9 @@ def wait_until_listening(url: str, proc: subprocess.Popen[bytes], log: Path) -> 
 def start(args: list[str], url: str, port: int, log: Path, env: dict[str, str]) -> Process:
     """Start ``python -m mlgate <args>`` and wait for it to listen."""
     handle = log.open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "mlgate", *args], stdout=handle, stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlgate", *args], stdout=handle, stderr=subprocess.STDOUT, env=env
+    )
     wait_until_listening(url, proc, log)
     return Process(proc, url, port, log)
 
@@ -67,8 +69,13 @@ def mock_provider_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """``mlgate mock-provider --port N``."""
     port = free_port()
     log = tmp_path_factory.mktemp("mock") / "mock.log"
-    process = start(["mock-provider", "--port", str(port)], f"http://127.0.0.1:{port}/_mock/requests", port, log,
-                    dict(os.environ))
+    process = start(
+        ["mock-provider", "--port", str(port)],
+        f"http://127.0.0.1:{port}/_mock/requests",
+        port,
+        log,
+        dict(os.environ),
+    )
     process.url = f"http://127.0.0.1:{port}"
     yield process
     stop(process)
@@ -79,8 +86,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
     """``mlgate serve`` on a free port with a fresh data directory."""
     port = free_port()
     folder = tmp_path_factory.mktemp("serve")
-    env = dict(os.environ, MLGATE_PORT=str(port), MLGATE_DATA_DIR=str(folder / "data"),
-               MLGATE_MASTER_KEY=TEST_MASTER_KEY)
+    env = dict(
+        os.environ,
+        MLGATE_PORT=str(port),
+        MLGATE_DATA_DIR=str(folder / "data"),
+        MLGATE_MASTER_KEY=TEST_MASTER_KEY,
+    )
     process = start(["serve"], f"http://127.0.0.1:{port}/", port, folder / "serve.log", env)
     yield process
     stop(process)

@@ -16,7 +16,9 @@ from tests.smoke.conftest import Process
 def call(method: str, url: str, body: Any = None) -> tuple[int, Any]:
     """What curl does: one request, JSON in and out."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -35,7 +37,9 @@ def test_cluster_info_and_errors(server: Process) -> None:
     assert error["error"]["type"] == "status_exception"
 
 
-def test_opensearch_py_register_deploy_predict_search(server: Process, mock_provider_process: Process) -> None:
+def test_opensearch_py_register_deploy_predict_search(
+    server: Process, mock_provider_process: Process
+) -> None:
     client = OpenSearch(hosts=[{"host": "127.0.0.1", "port": server.port}], use_ssl=False)
     client.cluster.put_settings(
         body={

@@ -26,8 +26,14 @@ Hook = Callable[[], Awaitable[None]]
 class MlgateApp:
     """ASGI 3 application serving the ML Commons REST API."""
 
-    def __init__(self, services: Services, *, max_body_bytes: int = 100 * 1024 * 1024,
-                 on_startup: Hook | None = None, on_shutdown: Hook | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        max_body_bytes: int = 100 * 1024 * 1024,
+        on_startup: Hook | None = None,
+        on_shutdown: Hook | None = None,
+    ) -> None:
         self.services = services
         self._router = Router(ROUTES)
         self._max_body = max_body_bytes
@@ -79,7 +85,8 @@ class MlgateApp:
         if route is None:
             if allowed:
                 return _plain_error(
-                    405, f"Incorrect HTTP method for uri [{path}] and method [{method}], allowed: [{', '.join(allowed)}]"
+                    405,
+                    f"Incorrect HTTP method for uri [{path}] and method [{method}], allowed: [{', '.join(allowed)}]",
                 )
             return _plain_error(400, f"no handler found for uri [{path}] and method [{method}]")
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -108,7 +115,9 @@ class MlgateApp:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self._max_body:
-                raise PayloadTooLargeError(f"Request body is larger than the limit of [{self._max_body}] bytes")
+                raise PayloadTooLargeError(
+                    f"Request body is larger than the limit of [{self._max_body}] bytes"
+                )
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
@@ -118,5 +127,3 @@ class MlgateApp:
 def _plain_error(status: int, message: str) -> Response:
     # OpenSearch's REST layer answers routing errors with a bare string `error`.
     return Response(status, orjson.dumps({"error": message, "status": status}), JSON_TYPE)
-
-

@@ -39,8 +39,9 @@ def status_of(error: MlgateError) -> int:
     return 500
 
 
-def error_body(error_type: str, reason: str, status: int,
-               caused_by: tuple[str, str] | None = None) -> dict[str, Any]:
+def error_body(
+    error_type: str, reason: str, status: int, caused_by: tuple[str, str] | None = None
+) -> dict[str, Any]:
     """``{"error": {"root_cause": [...], "type", "reason"[, "caused_by"]}, "status"}``."""
     error: dict[str, Any] = {
         "root_cause": [{"type": error_type, "reason": reason}],

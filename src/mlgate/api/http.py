@@ -34,7 +34,9 @@ class Request:
         try:
             return orjson.loads(self.body)
         except orjson.JSONDecodeError as exc:
-            raise InvalidRequestError(f"Failed to parse request body: {exc}", error_type="json_parse_exception") from exc
+            raise InvalidRequestError(
+                f"Failed to parse request body: {exc}", error_type="json_parse_exception"
+            ) from exc
 
     def json_object(self) -> dict[str, Any] | None:
         """The body as a JSON object (None when empty)."""

@@ -34,18 +34,32 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/_cluster/health", cluster.health, "cluster:monitor/health"),
     Route("GET", "/_cluster/settings", cluster.get_settings, "cluster:monitor/settings"),
     Route("PUT", "/_cluster/settings", cluster.put_settings, "cluster:admin/settings/update"),
-    Route("POST", f"{ML}/model_groups/_register", resources.register_model_group, f"{A}/register_model_group"),
+    Route(
+        "POST", f"{ML}/model_groups/_register", resources.register_model_group, f"{A}/register_model_group"
+    ),
     Route("GET", f"{ML}/model_groups/_search", resources.search_model_groups, f"{A}/model_groups/search"),
     Route("POST", f"{ML}/model_groups/_search", resources.search_model_groups, f"{A}/model_groups/search"),
     Route("GET", f"{ML}/model_groups/{{model_group_id}}", resources.get_model_group, f"{A}/model_groups/get"),
-    Route("PUT", f"{ML}/model_groups/{{model_group_id}}", resources.update_model_group, f"{A}/update_model_group"),
-    Route("DELETE", f"{ML}/model_groups/{{model_group_id}}", resources.delete_model_group, f"{A}/delete_model_group"),
+    Route(
+        "PUT",
+        f"{ML}/model_groups/{{model_group_id}}",
+        resources.update_model_group,
+        f"{A}/update_model_group",
+    ),
+    Route(
+        "DELETE",
+        f"{ML}/model_groups/{{model_group_id}}",
+        resources.delete_model_group,
+        f"{A}/delete_model_group",
+    ),
     Route("POST", f"{ML}/connectors/_create", resources.create_connector, f"{A}/create_connector"),
     Route("GET", f"{ML}/connectors/_search", resources.search_connectors, f"{A}/connectors/search"),
     Route("POST", f"{ML}/connectors/_search", resources.search_connectors, f"{A}/connectors/search"),
     Route("GET", f"{ML}/connectors/{{connector_id}}", resources.get_connector, f"{A}/connectors/get"),
     Route("PUT", f"{ML}/connectors/{{connector_id}}", resources.update_connector, f"{A}/connectors/update"),
-    Route("DELETE", f"{ML}/connectors/{{connector_id}}", resources.delete_connector, f"{A}/connectors/delete"),
+    Route(
+        "DELETE", f"{ML}/connectors/{{connector_id}}", resources.delete_connector, f"{A}/connectors/delete"
+    ),
     Route("POST", f"{ML}/models/_register", resources.register_model, f"{A}/register_model"),
     Route("POST", f"{ML}/models/_upload", resources.register_model, f"{A}/register_model"),
     Route("GET", f"{ML}/models/_search", resources.search_models, f"{A}/models/search"),

@@ -34,10 +34,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         mock_main(["--host", args.host, "--port", str(args.port)])
         return
     config = config_from(
-        current_environment(), host=args.host, port=args.port, data_dir=args.data_dir, log_level=args.log_level
+        current_environment(),
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir,
+        log_level=args.log_level,
     )
     logging.basicConfig(
-        level=config.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
     )
     try:
         import uvloop
@@ -57,13 +63,22 @@ async def serve(config: Config) -> None:
     await node.start()
     server = uvicorn.Server(
         uvicorn.Config(
-            node.app, host=config.host, port=config.port, http="httptools", lifespan="off",
-            log_level=config.log_level, access_log=False, server_header=False,
+            node.app,
+            host=config.host,
+            port=config.port,
+            http="httptools",
+            lifespan="off",
+            log_level=config.log_level,
+            access_log=False,
+            server_header=False,
         )
     )
     logging.getLogger("mlgate").info(
         "mlgate node %s listening on http://%s:%d (data in %s)",
-        node.services.env.node_id, config.host, config.port, config.data_dir,
+        node.services.env.node_id,
+        config.host,
+        config.port,
+        config.data_dir,
     )
     try:
         await server.serve()

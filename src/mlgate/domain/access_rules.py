@@ -29,7 +29,9 @@ def connector_create_access(
             )
         return access_mode, None
     if add_all and roles:
-        raise InvalidRequestError("You can't specify backend roles and add all backend roles to true at same time.")
+        raise InvalidRequestError(
+            "You can't specify backend roles and add all backend roles to true at same time."
+        )
     if add_all:
         if not principal.backend_roles:
             raise InvalidRequestError("You must have at least one backend role to create a connector.")
@@ -61,9 +63,13 @@ def model_group_create_access(principal: Principal, inp: ModelGroupInput) -> tup
     if add_all and principal.is_admin:
         raise InvalidRequestError("Admin users cannot add all backend roles to a model group.")
     if roles and add_all:
-        raise InvalidRequestError("You cannot specify backend roles and add all backend roles at the same time.")
+        raise InvalidRequestError(
+            "You cannot specify backend roles and add all backend roles at the same time."
+        )
     if not principal.is_admin and not principal.backend_roles:
-        raise InvalidRequestError("You must have at least one backend role to register a restricted model group.")
+        raise InvalidRequestError(
+            "You must have at least one backend role to register a restricted model group."
+        )
     if not roles and not add_all:
         raise InvalidRequestError(
             "You must specify one or more backend roles or add all backend roles to register a restricted model group."
@@ -88,8 +94,11 @@ def model_group_update_access(principal: Principal, doc: Mapping[str, Any], inp:
         )
         if not shared:
             raise InvalidRequestError("You don't have permission to update this model group.")
-    if is_owner and not principal.is_admin and doc.get("access") == "restricted" and not (
-        set(principal.backend_roles) & set(doc.get("backend_roles") or ())
+    if (
+        is_owner
+        and not principal.is_admin
+        and doc.get("access") == "restricted"
+        and not (set(principal.backend_roles) & set(doc.get("backend_roles") or ()))
     ):
         raise InvalidRequestError(
             "You don't have the specified backend role to update this model group. "
@@ -111,9 +120,13 @@ def model_group_update_access(principal: Principal, doc: Mapping[str, Any], inp:
     if add_all and not principal.backend_roles:
         raise InvalidRequestError("You don't have any backend roles.")
     if inp.add_all_backend_roles is False and not roles:
-        raise InvalidRequestError("You have to specify backend roles when add all backend roles is set to false.")
+        raise InvalidRequestError(
+            "You have to specify backend roles when add all backend roles is set to false."
+        )
     if roles and add_all:
-        raise InvalidRequestError("You cannot specify backend roles and add all backend roles at the same time.")
+        raise InvalidRequestError(
+            "You cannot specify backend roles and add all backend roles at the same time."
+        )
     if not roles and not add_all and not doc.get("backend_roles"):
         raise InvalidRequestError(
             "You must specify one or more backend roles or add all backend roles to register a restricted model group."

@@ -207,8 +207,9 @@ def validate_protocol(protocol: str | None) -> None:
         )
 
 
-def validate_aws_credential(protocol: str | None, credential: Mapping[str, str] | None,
-                            parameters: Mapping[str, str] | None) -> None:
+def validate_aws_credential(
+    protocol: str | None, credential: Mapping[str, str] | None, parameters: Mapping[str, str] | None
+) -> None:
     """aws_sigv4 needs keys, a service name and a region (credential or parameters)."""
     if protocol != "aws_sigv4":
         return

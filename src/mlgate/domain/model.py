@@ -9,7 +9,14 @@ from typing import Any
 import orjson
 
 from mlgate.domain.errors import InvalidRequestError
-from mlgate.domain.fields import opt_bool, opt_object, opt_str, opt_str_list, parse_error, validate_safe_fields
+from mlgate.domain.fields import (
+    opt_bool,
+    opt_object,
+    opt_str,
+    opt_str_list,
+    parse_error,
+    validate_safe_fields,
+)
 
 INDEX = ".plugins-ml-model"
 
@@ -24,9 +31,21 @@ UNDEPLOYED = "UNDEPLOYED"
 ACTIVE_STATES = (DEPLOYED, DEPLOYING, PARTIALLY_DEPLOYED, "LOADED", "LOADING", "PARTIALLY_LOADED")
 
 LOCAL_FUNCTIONS = (
-    "TEXT_EMBEDDING", "SPARSE_ENCODING", "SPARSE_TOKENIZE", "TEXT_SIMILARITY", "QUESTION_ANSWERING",
-    "KMEANS", "LINEAR_REGRESSION", "AD_LIBSVM", "RCF_SUMMARIZE", "LOGISTIC_REGRESSION",
-    "BATCH_RCF", "FIT_RCF", "ANOMALY_LOCALIZATION", "METRICS_CORRELATION", "AGENT",
+    "TEXT_EMBEDDING",
+    "SPARSE_ENCODING",
+    "SPARSE_TOKENIZE",
+    "TEXT_SIMILARITY",
+    "QUESTION_ANSWERING",
+    "KMEANS",
+    "LINEAR_REGRESSION",
+    "AD_LIBSVM",
+    "RCF_SUMMARIZE",
+    "LOGISTIC_REGRESSION",
+    "BATCH_RCF",
+    "FIT_RCF",
+    "ANOMALY_LOCALIZATION",
+    "METRICS_CORRELATION",
+    "AGENT",
 )
 TIME_UNITS = ("NANOSECONDS", "MICROSECONDS", "MILLISECONDS", "SECONDS", "MINUTES", "HOURS", "DAYS")
 
@@ -161,8 +180,9 @@ def validate_remote_model_config(model_config: Mapping[str, Any] | None) -> None
         )
 
 
-def new_document(inp: RegisterInput, *, model_group_id: str, version: str, now: int,
-                 connector_field: tuple[str, Any]) -> dict[str, Any]:
+def new_document(
+    inp: RegisterInput, *, model_group_id: str, version: str, now: int, connector_field: tuple[str, Any]
+) -> dict[str, Any]:
     """The stored document of a freshly registered remote model."""
     doc: dict[str, Any] = {
         "name": inp.name,

@@ -61,8 +61,14 @@ def parse_model_group_input(body: Mapping[str, Any], *, for_update: bool) -> Mod
     return inp
 
 
-def new_document(inp: ModelGroupInput, *, now: int, access: str, backend_roles: list[str] | None,
-                 owner: Mapping[str, Any] | None) -> dict[str, Any]:
+def new_document(
+    inp: ModelGroupInput,
+    *,
+    now: int,
+    access: str,
+    backend_roles: list[str] | None,
+    owner: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     """The stored document of a new group (latest_version starts at 0)."""
     doc: dict[str, Any] = {"name": inp.name, "latest_version": 0}
     if inp.description is not None:

@@ -64,7 +64,9 @@ def _check_regex(pattern: str) -> None:
 def _defs() -> dict[str, SettingDef]:
     b, i, f, s, lst = bool, int, float, str, tuple
     table: list[SettingDef] = [
-        SettingDef("trusted_connector_endpoints_regex", lst, DEFAULT_TRUSTED_ENDPOINTS, item_check=_check_regex),
+        SettingDef(
+            "trusted_connector_endpoints_regex", lst, DEFAULT_TRUSTED_ENDPOINTS, item_check=_check_regex
+        ),
         SettingDef("connector_access_control_enabled", b, False),
         SettingDef("model_access_control_enabled", b, False),
         SettingDef("only_run_on_ml_node", b, True),
@@ -284,9 +286,7 @@ class ClusterSettings:
                 value = _parse(definition, raw, self.value(key), scope)
                 new_values[scope][key] = value
                 echoes[scope][key] = render_value(value)
-        updated = ClusterSettings(
-            persistent=new_values["persistent"], transient=new_values["transient"]
-        )
+        updated = ClusterSettings(persistent=new_values["persistent"], transient=new_values["transient"])
         return updated, echoes["persistent"], echoes["transient"]
 
     def rendered(self, scope: str) -> dict[str, Any]:

@@ -18,8 +18,9 @@ COMPLETED_WITH_ERROR = "COMPLETED_WITH_ERROR"
 UNFINISHED_STATES = (CREATED, RUNNING)
 
 
-def new_task(task_type: str, *, worker_nodes: list[str], is_async: bool, now: int,
-             model_id: str | None = None) -> dict[str, Any]:
+def new_task(
+    task_type: str, *, worker_nodes: list[str], is_async: bool, now: int, model_id: str | None = None
+) -> dict[str, Any]:
     """A task document in state CREATED, fields in ML Commons' order."""
     doc: dict[str, Any] = {}
     if model_id is not None:
@@ -38,8 +39,9 @@ def new_task(task_type: str, *, worker_nodes: list[str], is_async: bool, now: in
     return doc
 
 
-def finish(task: dict[str, Any], state: str, *, now: int, model_id: str | None = None,
-           error: str | None = None) -> dict[str, Any]:
+def finish(
+    task: dict[str, Any], state: str, *, now: int, model_id: str | None = None, error: str | None = None
+) -> dict[str, Any]:
     """The task moved to a final state (model_id kept first, as ML Commons renders it)."""
     done: dict[str, Any] = {}
     if model_id is not None or "model_id" in task:

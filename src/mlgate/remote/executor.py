@@ -42,7 +42,7 @@ from mlgate.remote.client import ClientConfig, ClientPool, RemoteResponse, raise
 from mlgate.remote.resolver import GuardedResolver, resolve_and_check
 from mlgate.remote.retry import send_with_retry
 from mlgate.remote.scripting import ScriptRunner
-from mlgate.remote.sigv4 import SigV4Params, sigv4_parameters, sign_request
+from mlgate.remote.sigv4 import SigV4Params, sign_request, sigv4_parameters
 
 _METHODS = ("POST", "GET", "PUT", "DELETE")
 
@@ -152,10 +152,7 @@ class ConnectorExecutor:
         if inp.parameters:
             base.update(prepare_request_parameters(inp.parameters))
         docs = list(inp.text_docs or ())
-        if inp.kind == "text_docs":
-            chunks = chunk_text_docs(docs, rc.parameters, pre)
-        else:
-            chunks = [docs]
+        chunks = chunk_text_docs(docs, rc.parameters, pre) if inp.kind == "text_docs" else [docs]
         calls = []
         for chunk in chunks:
             part = PredictInput(

@@ -13,11 +13,11 @@ from mlgate.domain.errors import ConflictError, ForbiddenError, InvalidRequestEr
 from mlgate.domain.principal import Principal
 from mlgate.domain.template import substitute, validate_header_templates
 from mlgate.remote.client import ClientConfig
+from mlgate.remote.scripting import ScriptRunner
 from mlgate.remote.secrets import CredentialCipher
 from mlgate.services.access import AccessPolicy
 from mlgate.services.documents import search_collection, write_response
 from mlgate.services.environment import Environment
-from mlgate.remote.scripting import ScriptRunner
 from mlgate.services.settings import SettingsService
 from mlgate.storage.store import Store, VersionConflict
 
@@ -28,7 +28,7 @@ _ACCESS_OFF = (
     "access control is disabled on your cluster."
 )
 REMOTE_INFERENCE_DISABLED = (
-    'Remote Inference is currently disabled. To enable it, update the setting '
+    "Remote Inference is currently disabled. To enable it, update the setting "
     '"plugins.ml_commons.remote_inference_enabled" to true.'
 )
 
@@ -65,8 +65,13 @@ class ConnectorService:
         if not self._settings.current.flag("remote_inference.enabled"):
             raise InvalidRequestError(REMOTE_INFERENCE_DISABLED, error_type="status_exception")
 
-    def check_connector(self, protocol: str | None, parameters: Mapping[str, str] | None,
-                        credential: Mapping[str, str] | None, actions: list[cdomain.ConnectorAction] | None) -> None:
+    def check_connector(
+        self,
+        protocol: str | None,
+        parameters: Mapping[str, str] | None,
+        credential: Mapping[str, str] | None,
+        actions: list[cdomain.ConnectorAction] | None,
+    ) -> None:
         """The checks shared by standalone and inline connectors: AWS keys, headers, URLs, scripts."""
         cdomain.validate_aws_credential(protocol, credential, parameters)
         for action in actions or ():
@@ -77,8 +82,9 @@ class ConnectorService:
                 if script:
                     self._scripts.check(script)
 
-    def check_trusted_urls(self, actions: list[cdomain.ConnectorAction] | None,
-                           parameters: Mapping[str, str] | None) -> None:
+    def check_trusted_urls(
+        self, actions: list[cdomain.ConnectorAction] | None, parameters: Mapping[str, str] | None
+    ) -> None:
         """Every action URL, resolved with the connector's own parameters, must be trusted (§4.7)."""
         if not actions:
             raise InvalidRequestError("No actions configured for this connector")
@@ -147,7 +153,11 @@ class ConnectorService:
         """``GET|POST /connectors/_search``; the credential is never returned nor matchable."""
         extra = self._access.connector_filter(principal)
         return await search_collection(
-            self._store, INDEX, body, url_params=url_params, extra_filter=extra,
+            self._store,
+            INDEX,
+            body,
+            url_params=url_params,
+            extra_filter=extra,
             source_excludes=CREDENTIAL_EXCLUDES,
         )
 
@@ -156,7 +166,9 @@ class ConnectorService:
     ) -> dict[str, Any]:
         """``PUT /connectors/{id}`` (§4.8), plus credential rotation on deployed models."""
         if not body:
-            raise InvalidRequestError("Failed to update connector: Request body is empty", error_type="parse_exception")
+            raise InvalidRequestError(
+                "Failed to update connector: Request body is empty", error_type="parse_exception"
+            )
         self.require_remote_inference()
         inp = cdomain.parse_connector_input(body)
         stored = await self._store.load(INDEX, connector_id)
@@ -186,7 +198,9 @@ class ConnectorService:
             doc["credential"] = self._cipher.encrypt(inp.credential)
         if doc.get("protocol") not in cdomain.MCP_PROTOCOLS:
             credential = self._cipher.decrypt(doc.get("credential") or {})
-            self.check_connector(doc.get("protocol"), doc.get("parameters"), credential, cdomain.actions_of(doc))
+            self.check_connector(
+                doc.get("protocol"), doc.get("parameters"), credential, cdomain.actions_of(doc)
+            )
         doc["last_updated_time"] = self._env.now_ms()
         try:
             saved = await self._store.save(INDEX, connector_id, doc, if_version=stored.version)
@@ -200,7 +214,9 @@ class ConnectorService:
         """``DELETE /connectors/{id}`` (§4.9)."""
         stored = await self._store.load(INDEX, connector_id)
         if stored is not None and not self._access.can_access_connector(principal, stored.source):
-            raise ForbiddenError("You are not allowed to delete this connector", error_type="m_l_validation_exception")
+            raise ForbiddenError(
+                "You are not allowed to delete this connector", error_type="m_l_validation_exception"
+            )
         users = [d.id for d in await self._store.load_where(model_domain.INDEX, "connector_id", connector_id)]
         if users:
             raise ConflictError(

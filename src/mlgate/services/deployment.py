@@ -30,8 +30,17 @@ GROUP_INDEX = ".plugins-ml-model-group"
 class DeploymentService:
     """Loads models into the runtime and keeps the model documents' states in step."""
 
-    def __init__(self, store: Store, env: Environment, settings: SettingsService, access: AccessPolicy,
-                 connectors: ConnectorService, tasks: TaskService, runtime: ModelRuntime, pool: ClientPool) -> None:
+    def __init__(
+        self,
+        store: Store,
+        env: Environment,
+        settings: SettingsService,
+        access: AccessPolicy,
+        connectors: ConnectorService,
+        tasks: TaskService,
+        runtime: ModelRuntime,
+        pool: ClientPool,
+    ) -> None:
         self._store = store
         self._env = env
         self._settings = settings
@@ -41,8 +50,12 @@ class DeploymentService:
         self._runtime = runtime
         self._pool = pool
 
-    async def check_model_access(self, principal: Principal | None, model: Mapping[str, Any],
-                                 message: str = "User doesn't have privilege to perform this operation on this model") -> None:
+    async def check_model_access(
+        self,
+        principal: Principal | None,
+        model: Mapping[str, Any],
+        message: str = "User doesn't have privilege to perform this operation on this model",
+    ) -> None:
         """The model's group decides (§9.3); models without a group are open."""
         if principal is None or not self._access.model_control_on(principal):
             return
@@ -67,12 +80,15 @@ class DeploymentService:
             key = f"model:{model_id}"
         credential = self._connectors.decrypt(source.get("credential") or {})
         runtime_connector = build_runtime_connector(key, source, credential, cdomain.actions_of(source))
-        deployed = DeployedModel(model_id=model_id, source=dict(model), connector=runtime_connector,
-                                 connector_id=connector_id)
+        deployed = DeployedModel(
+            model_id=model_id, source=dict(model), connector=runtime_connector, connector_id=connector_id
+        )
         self._runtime.put(deployed)
         return deployed
 
-    async def deploy(self, principal: Principal | None, model_id: str, body: Mapping[str, Any] | None) -> dict[str, Any]:
+    async def deploy(
+        self, principal: Principal | None, model_id: str, body: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
         """``POST /models/{id}/_deploy`` — synchronous on one node; the task records the outcome."""
         stored = await self._store.load(INDEX, model_id)
         if stored is None:
@@ -91,8 +107,9 @@ class DeploymentService:
         try:
             await self.load_runtime(model_id, stored.source)
         except MlgateError as exc:
-            await self._tasks.finish(task_id, task, tdomain.FAILED,
-                                     error=orjson.dumps({self._env.node_id: exc.message}).decode())
+            await self._tasks.finish(
+                task_id, task, tdomain.FAILED, error=orjson.dumps({self._env.node_id: exc.message}).decode()
+            )
             await self._set_state(model_id, mdomain.DEPLOY_FAILED)
             return {"task_id": task_id, "task_type": tdomain.DEPLOY_MODEL, "status": tdomain.COMPLETED}
         await self._set_state(model_id, mdomain.DEPLOYED)

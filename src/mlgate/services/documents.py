@@ -13,9 +13,22 @@ SHARDS = {"total": 2, "successful": 1, "failed": 0}
 # Fields ML Commons maps as keyword (exact match) in its system indices.
 KEYWORD_FIELDS = frozenset(
     {
-        "algorithm", "model_state", "state", "access", "task_type", "function_name", "model_group_id",
-        "connector_id", "model_id", "protocol", "model_version", "worker_node", "backend_roles",
-        "action_type", "input_type", "tenant_id",
+        "algorithm",
+        "model_state",
+        "state",
+        "access",
+        "task_type",
+        "function_name",
+        "model_group_id",
+        "connector_id",
+        "model_id",
+        "protocol",
+        "model_version",
+        "worker_node",
+        "backend_roles",
+        "action_type",
+        "input_type",
+        "tenant_id",
     }
 )
 

@@ -8,7 +8,13 @@ from typing import Any
 from mlgate.domain import model as model_domain
 from mlgate.domain import model_group as group_domain
 from mlgate.domain.access_rules import model_group_create_access, model_group_update_access
-from mlgate.domain.errors import ConflictError, ExecutionError, ForbiddenError, InvalidRequestError, NotFoundError
+from mlgate.domain.errors import (
+    ConflictError,
+    ExecutionError,
+    ForbiddenError,
+    InvalidRequestError,
+    NotFoundError,
+)
 from mlgate.domain.principal import Principal
 from mlgate.services.access import AccessPolicy
 from mlgate.services.documents import search_collection, write_response
@@ -82,7 +88,10 @@ class ModelGroupService:
     ) -> dict[str, Any]:
         """``GET|POST /model_groups/_search``."""
         return await search_collection(
-            self._store, INDEX, body, url_params=url_params,
+            self._store,
+            INDEX,
+            body,
+            url_params=url_params,
             extra_filter=self._access.model_group_filter(principal),
         )
 
@@ -91,7 +100,9 @@ class ModelGroupService:
     ) -> dict[str, Any]:
         """``PUT /model_groups/{id}`` (§3.5)."""
         if not body:
-            raise InvalidRequestError("Update model group request has empty body", error_type="parse_exception")
+            raise InvalidRequestError(
+                "Update model group request has empty body", error_type="parse_exception"
+            )
         inp = group_domain.parse_model_group_input(body, for_update=True)
         stored = await self._store.load(INDEX, group_id)
         if stored is None:
@@ -127,7 +138,9 @@ class ModelGroupService:
         try:
             await self._store.save(INDEX, group_id, doc, if_version=stored.version)
         except VersionConflict as exc:
-            raise ExecutionError("Failed to update Model Group", error_type="m_l_validation_exception") from exc
+            raise ExecutionError(
+                "Failed to update Model Group", error_type="m_l_validation_exception"
+            ) from exc
         return {"status": "Updated"}
 
     async def delete(self, principal: Principal | None, group_id: str) -> dict[str, Any]:
@@ -135,7 +148,8 @@ class ModelGroupService:
         stored = await self._store.load(INDEX, group_id)
         if stored is not None and not self._access.can_access_model_group(principal, stored.source):
             raise ForbiddenError(
-                "User doesn't have privilege to delete this model group", error_type="m_l_validation_exception"
+                "User doesn't have privilege to delete this model group",
+                error_type="m_l_validation_exception",
             )
         if await self._store.load_where(model_domain.INDEX, "model_group_id", group_id):
             raise ConflictError("Cannot delete the model group when it has associated model versions")

@@ -39,9 +39,17 @@ def public_view(source: Mapping[str, Any]) -> dict[str, Any]:
 class ModelService:
     """Remote models: documents, groups and connectors."""
 
-    def __init__(self, store: Store, env: Environment, access: AccessPolicy, groups: ModelGroupService,
-                 connectors: ConnectorService, tasks: TaskService, deployment: DeploymentService,
-                 cipher: CredentialCipher) -> None:
+    def __init__(
+        self,
+        store: Store,
+        env: Environment,
+        access: AccessPolicy,
+        groups: ModelGroupService,
+        connectors: ConnectorService,
+        tasks: TaskService,
+        deployment: DeploymentService,
+        cipher: CredentialCipher,
+    ) -> None:
         self._store = store
         self._env = env
         self._access = access
@@ -51,8 +59,9 @@ class ModelService:
         self._deployment = deployment
         self._cipher = cipher
 
-    async def register(self, principal: Principal | None, body: Mapping[str, Any] | None,
-                       *, deploy: bool) -> dict[str, Any]:
+    async def register(
+        self, principal: Principal | None, body: Mapping[str, Any] | None, *, deploy: bool
+    ) -> dict[str, Any]:
         """``POST /models/_register[?deploy=true]`` (§5.2)."""
         if not body:
             raise InvalidRequestError("Model register request has empty body", error_type="parse_exception")
@@ -64,12 +73,19 @@ class ModelService:
         task_id, task = await self._tasks.create(tdomain.REGISTER_MODEL, is_async=False)
         version = await self._groups.next_version(group_id)
         model_id = str(body["model_id"]) if body.get("model_id") else self._env.new_id()
-        doc = mdomain.new_document(inp, model_group_id=group_id, version=version, now=self._env.now_ms(),
-                                   connector_field=connector_field)
+        doc = mdomain.new_document(
+            inp,
+            model_group_id=group_id,
+            version=version,
+            now=self._env.now_ms(),
+            connector_field=connector_field,
+        )
         try:
             await self._store.save(INDEX, model_id, doc, create_only=True)
         except VersionConflict as exc:
-            await self._tasks.finish(task_id, task, tdomain.FAILED, error=f"model id '{model_id}' already exists")
+            await self._tasks.finish(
+                task_id, task, tdomain.FAILED, error=f"model id '{model_id}' already exists"
+            )
             raise ConflictError(f"model id '{model_id}' already exists") from exc
         await self._tasks.finish(task_id, task, tdomain.COMPLETED, model_id=model_id)
         if deploy:
@@ -81,10 +97,14 @@ class ModelService:
             group = await self._store.load(GROUP_INDEX, inp.model_group_id)
             if group is None:
                 # ML Commons answers 500 m_l_resource_not_found_exception; the id is the caller's error.
-                raise NotFoundError(f"Model Group Response is empty for {inp.model_group_id}",
-                                    error_type="m_l_resource_not_found_exception")
+                raise NotFoundError(
+                    f"Model Group Response is empty for {inp.model_group_id}",
+                    error_type="m_l_resource_not_found_exception",
+                )
             if not self._access.can_access_model_group(principal, group.source):
-                raise InvalidRequestError("You don't have permissions to perform this operation on this model.")
+                raise InvalidRequestError(
+                    "You don't have permissions to perform this operation on this model."
+                )
             return inp.model_group_id
         existing = await self._store.load_where(GROUP_INDEX, "name", inp.name)
         if existing:
@@ -97,11 +117,18 @@ class ModelService:
             return group.id
         return await self._groups.create(
             principal,
-            ModelGroupInput(name=inp.name, description=inp.description, access_mode=inp.access_mode,
-                            backend_roles=inp.backend_roles, add_all_backend_roles=inp.add_all_backend_roles),
+            ModelGroupInput(
+                name=inp.name,
+                description=inp.description,
+                access_mode=inp.access_mode,
+                backend_roles=inp.backend_roles,
+                add_all_backend_roles=inp.add_all_backend_roles,
+            ),
         )
 
-    async def _connector_field(self, principal: Principal | None, inp: mdomain.RegisterInput) -> tuple[str, Any]:
+    async def _connector_field(
+        self, principal: Principal | None, inp: mdomain.RegisterInput
+    ) -> tuple[str, Any]:
         if inp.connector_id:
             stored = await self._store.load(CONNECTOR_INDEX, inp.connector_id)
             if stored is not None and not self._access.can_access_connector(principal, stored.source):
@@ -119,7 +146,9 @@ class ModelService:
             )
         return "connector", self.inline_connector(inp.connector)
 
-    def inline_connector(self, raw: Mapping[str, Any], stored: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def inline_connector(
+        self, raw: Mapping[str, Any], stored: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Validate an inline connector (new, or merged into a stored one) and encrypt its credential."""
         cin = cdomain.parse_connector_input(raw)
         if stored is None:
@@ -133,8 +162,9 @@ class ModelService:
             doc = cdomain.merge_update(stored, cin)
             credential = cin.credential or self._cipher.decrypt(stored.get("credential") or {})
         cdomain.validate_protocol(doc.get("protocol"))
-        self._connectors.check_connector(doc.get("protocol"), doc.get("parameters"), credential,
-                                         cdomain.actions_of(doc))
+        self._connectors.check_connector(
+            doc.get("protocol"), doc.get("parameters"), credential, cdomain.actions_of(doc)
+        )
         if cin.client_config is not None:
             doc["client_config"] = self._connectors.client_config_json(cin.client_config)
         doc["credential"] = self._cipher.encrypt(credential)
@@ -151,13 +181,15 @@ class ModelService:
         """``GET /models/{id}``."""
         return public_view(await self._load(principal, model_id))
 
-    async def search(self, principal: Principal | None, body: Mapping[str, Any] | None,
-                     url_params: Mapping[str, str]) -> dict[str, Any]:
+    async def search(
+        self, principal: Principal | None, body: Mapping[str, Any] | None, url_params: Mapping[str, str]
+    ) -> dict[str, Any]:
         """``GET|POST /models/_search`` — hidden models and credentials never show."""
         visible_groups: set[str] | None = None
         if self._access.model_control_on(principal):
             visible_groups = {
-                g.id for g in await self._store.load_all(GROUP_INDEX)
+                g.id
+                for g in await self._store.load_all(GROUP_INDEX)
                 if self._access.can_access_model_group(principal, g.source)
             }
 
@@ -167,11 +199,13 @@ class ModelService:
             group = doc.source.get("model_group_id")
             return visible_groups is None or not group or group in visible_groups
 
-        return await search_collection(self._store, INDEX, body, url_params=url_params,
-                                       source_excludes=MODEL_EXCLUDES, visible=visible)
+        return await search_collection(
+            self._store, INDEX, body, url_params=url_params, source_excludes=MODEL_EXCLUDES, visible=visible
+        )
 
-    async def update(self, principal: Principal | None, model_id: str,
-                     body: Mapping[str, Any] | None) -> dict[str, Any]:
+    async def update(
+        self, principal: Principal | None, model_id: str, body: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
         """``PUT /models/{id}`` (§5.5)."""
         if not body:
             raise InvalidRequestError("Update model request has empty body", error_type="parse_exception")
@@ -179,12 +213,15 @@ class ModelService:
         if stored is None:
             raise NotFoundError(f"Failed to find model to update with the provided model id: {model_id}")
         await self._deployment.check_model_access(
-            principal, stored.source,
+            principal,
+            stored.source,
             f"User doesn't have privilege to perform this operation on this model, model ID {model_id}",
         )
         doc = dict(stored.source)
         if doc.get("model_state") == mdomain.DEPLOYING:
-            raise ConflictError(f"Model is deploying. Please wait for the model to complete deployment. model ID {model_id}")
+            raise ConflictError(
+                f"Model is deploying. Please wait for the model to complete deployment. model ID {model_id}"
+            )
         if body.get("connector") is not None and body.get("connector_id") is not None:
             raise InvalidRequestError(
                 "Model cannot have both stand-alone connector and internal connector. Please check your update input body."
@@ -200,8 +237,9 @@ class ModelService:
             await self._deployment.load_runtime(model_id, doc)
         return write_response(INDEX, model_id, "updated", saved)
 
-    async def _apply_update(self, principal: Principal | None, model_id: str, doc: dict[str, Any],
-                            body: Mapping[str, Any]) -> None:
+    async def _apply_update(
+        self, principal: Principal | None, model_id: str, doc: dict[str, Any], body: Mapping[str, Any]
+    ) -> None:
         for key in ("name", "description"):
             if isinstance(body.get(key), str) and body[key].strip():
                 doc[key] = body[key]
@@ -225,9 +263,13 @@ class ModelService:
             connector_id = str(body["connector_id"])
             target = await self._store.load(CONNECTOR_INDEX, connector_id)
             if target is None:
-                raise NotFoundError(f"Failed to find connector with the provided connector id: {connector_id}")
+                raise NotFoundError(
+                    f"Failed to find connector with the provided connector id: {connector_id}"
+                )
             if not self._access.can_access_connector(principal, target.source):
-                raise ForbiddenError(f"You don't have permission to update the connector, connector id: {connector_id}")
+                raise ForbiddenError(
+                    f"You don't have permission to update the connector, connector id: {connector_id}"
+                )
             doc["connector_id"] = connector_id
         group_id = body.get("model_group_id")
         if group_id is not None and group_id != doc.get("model_group_id"):

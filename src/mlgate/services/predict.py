@@ -23,8 +23,15 @@ INDEX = mdomain.INDEX
 class PredictService:
     """The hot path: one dict lookup for a deployed model, then the executor."""
 
-    def __init__(self, store: Store, settings: SettingsService, connectors: ConnectorService,
-                 deployment: DeploymentService, runtime: ModelRuntime, executor: ConnectorExecutor) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: SettingsService,
+        connectors: ConnectorService,
+        deployment: DeploymentService,
+        runtime: ModelRuntime,
+        executor: ConnectorExecutor,
+    ) -> None:
         self._store = store
         self._settings = settings
         self._connectors = connectors
@@ -33,8 +40,13 @@ class PredictService:
         self._executor = executor
         self._auto_deploys: dict[str, asyncio.Task[Any]] = {}
 
-    async def predict(self, principal: Principal | None, model_id: str, algorithm: str | None,
-                      body: Mapping[str, Any] | None) -> dict[str, Any]:
+    async def predict(
+        self,
+        principal: Principal | None,
+        model_id: str,
+        algorithm: str | None,
+        body: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
         """``POST /models/{id}/_predict`` and ``/_predict/{algorithm}/{id}``."""
         self._connectors.require_remote_inference()
         deployed = self._runtime.get(model_id)

@@ -41,7 +41,8 @@ class SettingsService:
         """``PUT /_cluster/settings``: validate everything, persist, then publish."""
         if not body:
             raise InvalidRequestError(
-                "Validation Failed: 1: no settings to update;", error_type="action_request_validation_exception"
+                "Validation Failed: 1: no settings to update;",
+                error_type="action_request_validation_exception",
             )
         unknown = [k for k in body if k not in ("persistent", "transient")]
         if unknown:

@@ -22,17 +22,30 @@ class TaskService:
         self._store = store
         self._env = env
 
-    async def create(self, task_type: str, *, is_async: bool, model_id: str | None = None) -> tuple[str, dict[str, Any]]:
+    async def create(
+        self, task_type: str, *, is_async: bool, model_id: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
         """Persist a new CREATED task on this node."""
         task_id = self._env.new_id()
         doc = task_domain.new_task(
-            task_type, worker_nodes=[self._env.node_id], is_async=is_async, now=self._env.now_ms(), model_id=model_id
+            task_type,
+            worker_nodes=[self._env.node_id],
+            is_async=is_async,
+            now=self._env.now_ms(),
+            model_id=model_id,
         )
         await self._store.save(INDEX, task_id, doc)
         return task_id, doc
 
-    async def finish(self, task_id: str, doc: dict[str, Any], state: str, *, model_id: str | None = None,
-                     error: str | None = None) -> dict[str, Any]:
+    async def finish(
+        self,
+        task_id: str,
+        doc: dict[str, Any],
+        state: str,
+        *,
+        model_id: str | None = None,
+        error: str | None = None,
+    ) -> dict[str, Any]:
         """Move a task to its final state."""
         done = task_domain.finish(doc, state, now=self._env.now_ms(), model_id=model_id, error=error)
         await self._store.save(INDEX, task_id, done)

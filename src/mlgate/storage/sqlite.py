@@ -77,9 +77,7 @@ class SqliteStore:
                     for statement in script.split(";"):
                         if statement.strip():
                             conn.execute(statement)
-                    conn.execute(
-                        "INSERT INTO schema_migrations VALUES (?, datetime('now'))", (version,)
-                    )
+                    conn.execute("INSERT INTO schema_migrations VALUES (?, datetime('now'))", (version,))
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")

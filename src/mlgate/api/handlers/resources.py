@@ -87,7 +87,9 @@ async def delete_model(req: Request, s: Services) -> Response:
 
 async def deploy_model(req: Request, s: Services) -> Response:
     """``POST /_plugins/_ml/models/{id}/_deploy``."""
-    return json_response(await s.deployment.deploy(req.principal, req.path_params["model_id"], req.json_object()))
+    return json_response(
+        await s.deployment.deploy(req.principal, req.path_params["model_id"], req.json_object())
+    )
 
 
 async def undeploy_model(req: Request, s: Services) -> Response:
@@ -107,7 +109,9 @@ async def undeploy_models(req: Request, s: Services) -> Response:
 async def predict(req: Request, s: Services) -> Response:
     """``POST /_plugins/_ml/models/{id}/_predict`` (``?algorithm=`` selects the input shape)."""
     body = req.json_object()
-    result = await s.predict.predict(req.principal, req.path_params["model_id"], req.query.get("algorithm"), body)
+    result = await s.predict.predict(
+        req.principal, req.path_params["model_id"], req.query.get("algorithm"), body
+    )
     return json_response(result)
 
 
