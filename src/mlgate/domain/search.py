@@ -14,9 +14,11 @@ from typing import Any
 
 from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.search_field import IndexedDoc, index_document
-from mlgate.domain.search_query import PARSING, compile_query
+from mlgate.domain.search_query import PARSING, Query, compile_query
 from mlgate.domain.search_sort import SortKey, parse_sort, parse_sort_param, sort_hits, sort_values
 from mlgate.domain.search_source import SourceFilter
+
+__all__ = ["Query", "StoredDoc", "compile_query", "search"]
 
 DEFAULT_SIZE = 10
 MAX_RESULT_WINDOW = 10_000

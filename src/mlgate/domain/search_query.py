@@ -116,8 +116,7 @@ def _to_value(raw: Any, query_name: str) -> QueryValue:
     if isinstance(raw, bool):
         return QueryValue(text="true" if raw else "false", number=None, boolean=raw)
     if is_number(raw):
-        text = str(int(raw)) if isinstance(raw, int) else repr(raw)
-        return QueryValue(text=text, number=raw, boolean=None)
+        return QueryValue(text=str(raw), number=raw, boolean=None)
     if isinstance(raw, str):
         number: int | float | None = None
         if _INTEGER.fullmatch(raw.strip()):
@@ -312,8 +311,9 @@ class _Parser:
         return Terms(field, (_to_value(raw, name),), self.keyword_fields, insensitive)
 
     def _terms(self, body: Mapping[str, Any], name: str) -> Clause:
+        # Besides boost and _name, every key of a terms query is a field name.
         fields = [key for key in body if key not in _COMMON]
-        self._check_keys({k: v for k, v in body.items() if k in _COMMON}, name, frozenset())
+        self._check_keys(body, name, frozenset(fields))
         if len(fields) != 1:
             raise _parsing_error(f"[{name}] query requires exactly one field, found {len(fields)}")
         raw = body[fields[0]]
