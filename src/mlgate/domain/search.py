@@ -14,9 +14,10 @@ from typing import Any
 
 from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.search_field import IndexedDoc, index_document
-from mlgate.domain.search_query import PARSING, Query, compile_query
+from mlgate.domain.search_query import Query, compile_query
 from mlgate.domain.search_sort import SortKey, parse_sort, parse_sort_param, sort_hits, sort_values
 from mlgate.domain.search_source import SourceFilter
+from mlgate.domain.search_value import PARSING
 
 __all__ = ["Query", "StoredDoc", "compile_query", "search"]
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mlgate.domain.search_field import IndexedDoc, analyze, field_values, is_text_field, nested_documents
+from mlgate.domain.search_value import QueryValue
 
 
 class Clause(Protocol):
@@ -19,15 +20,6 @@ class Clause(Protocol):
     def test(self, doc: IndexedDoc) -> bool:
         """Whether ``doc`` satisfies the clause."""
         ...
-
-
-@dataclass(frozen=True)
-class QueryValue:
-    """A term or bound from a query, in every form a document value might be compared with."""
-
-    text: str
-    number: int | float | None
-    boolean: bool | None
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,10 @@ Anything else, and any malformed clause, raises ``InvalidRequestError`` with Ope
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.search_clause import (
     AnyOf,
     Bool,
@@ -29,18 +25,19 @@ from mlgate.domain.search_clause import (
     MatchNone,
     MatchPhrase,
     Nested,
-    QueryValue,
     Range,
     StringPattern,
     Terms,
 )
-from mlgate.domain.search_field import (
-    analyze,
-    index_document,
-    is_number,
+from mlgate.domain.search_field import analyze, index_document, is_number
+from mlgate.domain.search_value import (
+    minimum_should_match,
+    parsing_error,
+    prefix_predicate,
+    to_bound,
+    to_value,
+    wildcard_predicate,
 )
-
-PARSING = "parsing_exception"
 
 # Real OpenSearch queries mlgate does not implement: refused with a clearer reason than "unknown".
 _UNSUPPORTED_QUERIES = frozenset(
@@ -71,12 +68,6 @@ _UNSUPPORTED_QUERIES = frozenset(
         "wrapper",
     }
 )
-_INTEGER = re.compile(r"[+-]?\d+")
-_NUMERIC = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-def _parsing_error(reason: str) -> InvalidRequestError:
-    return InvalidRequestError(reason, error_type=PARSING)
 
 
 @dataclass(frozen=True)
@@ -107,89 +98,9 @@ def compile_query(
     return Query(root=root, unsearchable_prefixes=tuple(unsearchable_prefixes))
 
 
-# --- query values --------------------------------------------------------------------------------
-
-
-def _to_value(raw: Any, query_name: str) -> QueryValue:
-    if raw is None:
-        raise InvalidRequestError(f"[{query_name}] value cannot be null")
-    if isinstance(raw, bool):
-        return QueryValue(text="true" if raw else "false", number=None, boolean=raw)
-    if is_number(raw):
-        return QueryValue(text=str(raw), number=raw, boolean=None)
-    if isinstance(raw, str):
-        number: int | float | None = None
-        if _INTEGER.fullmatch(raw.strip()):
-            number = int(raw)
-        elif _NUMERIC.fullmatch(raw.strip()):
-            number = float(raw)
-        boolean = {"true": True, "false": False}.get(raw)
-        return QueryValue(text=raw, number=number, boolean=boolean)
-    raise _parsing_error(f"[{query_name}] query does not support array of values")
-
-
-def _to_bound(raw: Any, query_name: str) -> QueryValue:
-    value = _to_value(raw, query_name)
-    if isinstance(raw, str) and value.number is None:
-        if raw.startswith("now"):
-            raise InvalidRequestError(f"date math [{raw}] is not supported", error_type="parse_exception")
-        # Dates are stored as epoch milliseconds; an ISO-8601 bound compares against them.
-        try:
-            moment = datetime.fromisoformat(raw)
-        except ValueError:
-            return value
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return QueryValue(text=raw, number=int(moment.timestamp() * 1000), boolean=None)
-    return value
-
-
 # --- parsing -------------------------------------------------------------------------------------
 
 _COMMON = frozenset({"boost", "_name"})
-
-
-def _wildcard_predicate(pattern: str, case_insensitive: bool) -> Callable[[str], bool]:
-    parts: list[str] = []
-    escaped = False
-    for char in pattern:
-        if escaped:
-            parts.append(re.escape(char))
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "*":
-            parts.append(".*")
-        elif char == "?":
-            parts.append(".")
-        else:
-            parts.append(re.escape(char))
-    compiled = re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if case_insensitive else 0))
-    return lambda text: compiled.fullmatch(text) is not None
-
-
-def _prefix_predicate(prefix: str, case_insensitive: bool) -> Callable[[str], bool]:
-    if case_insensitive:
-        folded = prefix.lower()
-        return lambda text: text.lower().startswith(folded)
-    return lambda text: text.startswith(prefix)
-
-
-def _minimum_should_match(spec: Any, owner: str) -> Callable[[int], int]:
-    """Parse a ``minimum_should_match`` value into "how many of n optional clauses are required"."""
-    if spec is None:
-        return lambda n: 0
-    text = str(spec).strip() if isinstance(spec, str | int) and not isinstance(spec, bool) else None
-    match = re.fullmatch(r"(-?)(\d+)(%?)", text or "")
-    if match is None:
-        raise _parsing_error(f"[{owner}] query does not support [minimum_should_match] value [{spec}]")
-    negative, amount, percent = match.group(1) == "-", int(match.group(2)), match.group(3) == "%"
-
-    def required(n: int) -> int:
-        count = math.floor(n * amount / 100) if percent else amount
-        return max(0, n - count if negative else count)
-
-    return required
 
 
 class _Parser:
@@ -218,20 +129,20 @@ class _Parser:
     def parse(self, query: Any) -> Clause:
         """Parse one query object ``{"<type>": {...}}``."""
         if not isinstance(query, Mapping):
-            raise _parsing_error("[_na] query malformed, must start with start_object")
+            raise parsing_error("[_na] query malformed, must start with start_object")
         if not query:
-            raise _parsing_error("query malformed, empty clause found")
+            raise parsing_error("query malformed, empty clause found")
         name, *rest = query
         if rest:
-            raise _parsing_error(f"[{name}] malformed query, expected [END_OBJECT] but found [FIELD_NAME]")
+            raise parsing_error(f"[{name}] malformed query, expected [END_OBJECT] but found [FIELD_NAME]")
         parser = self.parsers.get(name)
         if parser is None:
             if name in _UNSUPPORTED_QUERIES:
-                raise _parsing_error(f"query [{name}] is not supported by mlgate")
-            raise _parsing_error(f"unknown query [{name}]")
+                raise parsing_error(f"query [{name}] is not supported by mlgate")
+            raise parsing_error(f"unknown query [{name}]")
         body = query[name]
         if not isinstance(body, Mapping):
-            raise _parsing_error(f"[{name}] query malformed, no start_object after query name")
+            raise parsing_error(f"[{name}] query malformed, no start_object after query name")
         return parser(body, name)
 
     # helpers
@@ -240,18 +151,18 @@ class _Parser:
     def _check_keys(body: Mapping[str, Any], name: str, allowed: frozenset[str]) -> None:
         for key in body:
             if key not in allowed and key not in _COMMON:
-                raise _parsing_error(f"[{name}] query does not support [{key}]")
+                raise parsing_error(f"[{name}] query does not support [{key}]")
         boost = body.get("boost", 1.0)
         if not is_number(boost):
-            raise _parsing_error(f"[{name}] query failed to parse field [boost]")
+            raise parsing_error(f"[{name}] query failed to parse field [boost]")
 
     @staticmethod
     def _single_field(body: Mapping[str, Any], name: str) -> tuple[str, Any]:
         fields = list(body)
         if not fields:
-            raise _parsing_error(f"[{name}] query malformed, no field specified")
+            raise parsing_error(f"[{name}] query malformed, no field specified")
         if len(fields) > 1:
-            raise _parsing_error(
+            raise parsing_error(
                 f"[{name}] query doesn't support multiple fields, found [{fields[0]}] and [{fields[1]}]"
             )
         return fields[0], body[fields[0]]
@@ -267,14 +178,14 @@ class _Parser:
         self._check_keys(spec, name, allowed | aliases)
         present = [key for key in aliases if key in spec]
         if not present:
-            raise _parsing_error(f"[{name}] query malformed, no value specified for field [{field}]")
+            raise parsing_error(f"[{name}] query malformed, no value specified for field [{field}]")
         return field, spec[present[0]], spec
 
     @staticmethod
     def _flag(options: Mapping[str, Any], key: str, name: str) -> bool:
         value = options.get(key, False)
         if not isinstance(value, bool):
-            raise _parsing_error(f"[{name}] query failed to parse field [{key}]")
+            raise parsing_error(f"[{name}] query failed to parse field [{key}]")
         return value
 
     def _clauses(self, raw: Any) -> tuple[Clause, ...]:
@@ -295,57 +206,57 @@ class _Parser:
         self._check_keys(body, name, frozenset({"values", "type"}))
         values = body.get("values", [])
         if not isinstance(values, list) or not all(isinstance(v, str | int) for v in values):
-            raise _parsing_error("[ids] failed to parse field [values]")
+            raise parsing_error("[ids] failed to parse field [values]")
         return Ids(frozenset(str(v) for v in values))
 
     def _exists(self, body: Mapping[str, Any], name: str) -> Clause:
         self._check_keys(body, name, frozenset({"field"}))
         field = body.get("field")
         if not isinstance(field, str) or not field:
-            raise _parsing_error("[exists] must be provided with a [field]")
+            raise parsing_error("[exists] must be provided with a [field]")
         return Exists(field, self.keyword_fields)
 
     def _term(self, body: Mapping[str, Any], name: str) -> Clause:
         field, raw, options = self._field_options(body, name, "value", frozenset({"case_insensitive"}))
         insensitive = self._flag(options, "case_insensitive", name)
-        return Terms(field, (_to_value(raw, name),), self.keyword_fields, insensitive)
+        return Terms(field, (to_value(raw, name),), self.keyword_fields, insensitive)
 
     def _terms(self, body: Mapping[str, Any], name: str) -> Clause:
         # Besides boost and _name, every key of a terms query is a field name.
         fields = [key for key in body if key not in _COMMON]
         self._check_keys(body, name, frozenset(fields))
         if len(fields) != 1:
-            raise _parsing_error(f"[{name}] query requires exactly one field, found {len(fields)}")
+            raise parsing_error(f"[{name}] query requires exactly one field, found {len(fields)}")
         raw = body[fields[0]]
         if isinstance(raw, Mapping):
-            raise _parsing_error("[terms] query lookup is not supported by mlgate")
+            raise parsing_error("[terms] query lookup is not supported by mlgate")
         if not isinstance(raw, list):
-            raise _parsing_error(f"[{name}] query does not support [{fields[0]}]")
-        return Terms(fields[0], tuple(_to_value(v, name) for v in raw), self.keyword_fields)
+            raise parsing_error(f"[{name}] query does not support [{fields[0]}]")
+        return Terms(fields[0], tuple(to_value(v, name) for v in raw), self.keyword_fields)
 
     def _string_value(self, raw: Any, name: str) -> str:
         if not isinstance(raw, str | int | float) or isinstance(raw, bool):
-            raise _parsing_error(f"[{name}] query does not support array of values")
+            raise parsing_error(f"[{name}] query does not support array of values")
         return str(raw)
 
     def _prefix(self, body: Mapping[str, Any], name: str) -> Clause:
         allowed = frozenset({"case_insensitive", "rewrite"})
         field, raw, options = self._field_options(body, name, "value", allowed)
         prefix = self._string_value(raw, name)
-        predicate = _prefix_predicate(prefix, self._flag(options, "case_insensitive", name))
+        predicate = prefix_predicate(prefix, self._flag(options, "case_insensitive", name))
         return StringPattern(field, predicate, self.keyword_fields)
 
     def _wildcard(self, body: Mapping[str, Any], name: str) -> Clause:
         allowed = frozenset({"case_insensitive", "rewrite"})
         field, raw, options = self._field_options(body, name, "value", allowed)
         pattern = self._string_value(raw, name)
-        predicate = _wildcard_predicate(pattern, self._flag(options, "case_insensitive", name))
+        predicate = wildcard_predicate(pattern, self._flag(options, "case_insensitive", name))
         return StringPattern(field, predicate, self.keyword_fields)
 
     def _range(self, body: Mapping[str, Any], name: str) -> Clause:
         field, spec = self._single_field(body, name)
         if not isinstance(spec, Mapping):
-            raise _parsing_error(f"[{name}] query malformed, no start_object after field name [{field}]")
+            raise parsing_error(f"[{name}] query malformed, no start_object after field name [{field}]")
         bounds = frozenset(
             {"gt", "gte", "lt", "lte", "from", "to", "include_lower", "include_upper", "format"}
         )
@@ -358,8 +269,8 @@ class _Parser:
         upper_raw = spec.get(upper_key) if upper_key else None
         return Range(
             field=field,
-            lower=None if lower_raw is None else _to_bound(lower_raw, name),
-            upper=None if upper_raw is None else _to_bound(upper_raw, name),
+            lower=None if lower_raw is None else to_bound(lower_raw, name),
+            upper=None if upper_raw is None else to_bound(upper_raw, name),
             include_lower=bool(include_lower) or lower_key is None,
             include_upper=bool(include_upper) or upper_key is None,
             keyword_fields=self.keyword_fields,
@@ -369,22 +280,22 @@ class _Parser:
         """Validate analyser options shared by the full-text queries; return ``zero_terms_query: all``."""
         analyzer = options.get("analyzer", "standard")
         if analyzer not in {"standard", "default"}:
-            raise _parsing_error(f"[{name}] analyzer [{analyzer}] is not supported by mlgate")
+            raise parsing_error(f"[{name}] analyzer [{analyzer}] is not supported by mlgate")
         fuzziness = options.get("fuzziness", 0)
         if fuzziness not in {0, "0"}:
-            raise _parsing_error(f"[{name}] query option [fuzziness] is not supported by mlgate")
+            raise parsing_error(f"[{name}] query option [fuzziness] is not supported by mlgate")
         zero_terms = str(options.get("zero_terms_query", "none")).lower()
         if zero_terms not in {"none", "all"}:
-            raise _parsing_error(f"[{name}] unsupported zero_terms_query value [{zero_terms}]")
+            raise parsing_error(f"[{name}] unsupported zero_terms_query value [{zero_terms}]")
         return zero_terms == "all"
 
     def _operator_required(self, options: Mapping[str, Any], name: str) -> Callable[[int], int]:
         operator = str(options.get("operator", "or")).lower()
         if operator not in {"or", "and"}:
-            raise _parsing_error(f"[{name}] query does not support [operator] value [{options['operator']}]")
+            raise parsing_error(f"[{name}] query does not support [operator] value [{options['operator']}]")
         if operator == "and":
             return lambda n: n
-        return _minimum_should_match(options.get("minimum_should_match"), name)
+        return minimum_should_match(options.get("minimum_should_match"), name)
 
     _MATCH_OPTIONS = frozenset(
         {
@@ -400,7 +311,7 @@ class _Parser:
 
     def _match(self, body: Mapping[str, Any], name: str) -> Clause:
         field, raw, options = self._field_options(body, name, "query", self._MATCH_OPTIONS)
-        value = _to_value(raw, name)
+        value = to_value(raw, name)
         return Match(
             field=field,
             query=value,
@@ -414,8 +325,8 @@ class _Parser:
         allowed = frozenset({"slop", "analyzer", "zero_terms_query"})
         field, raw, options = self._field_options(body, name, "query", allowed)
         if options.get("slop", 0) != 0:
-            raise _parsing_error(f"[{name}] query option [slop] is not supported by mlgate")
-        value = _to_value(raw, name)
+            raise parsing_error(f"[{name}] query option [slop] is not supported by mlgate")
+        value = to_value(raw, name)
         return MatchPhrase(
             field=field,
             query=value,
@@ -427,15 +338,15 @@ class _Parser:
     def _multi_match(self, body: Mapping[str, Any], name: str) -> Clause:
         self._check_keys(body, name, self._MATCH_OPTIONS | {"query", "fields", "type", "slop"})
         if "query" not in body:
-            raise _parsing_error("No text specified for multi_match query")
+            raise parsing_error("No text specified for multi_match query")
         fields = body.get("fields")
         if isinstance(fields, str):
             fields = [fields]
         if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
-            raise _parsing_error(f"[{name}] query requires a non-empty list of [fields]")
+            raise parsing_error(f"[{name}] query requires a non-empty list of [fields]")
         kind = body.get("type", "best_fields")
         if kind not in {"best_fields", "most_fields", "phrase"}:
-            raise _parsing_error(f"[{name}] query type [{kind}] is not supported by mlgate")
+            raise parsing_error(f"[{name}] query type [{kind}] is not supported by mlgate")
         per_field = "match_phrase" if kind == "phrase" else "match"
         # Each per-field query takes only the options it understands.
         accepted = (
@@ -448,7 +359,7 @@ class _Parser:
         for spec in fields:
             field = spec.split("^", 1)[0]  # a per-field boost does not change which documents match
             if "*" in field:
-                raise _parsing_error(f"[{name}] wildcard field names are not supported by mlgate")
+                raise parsing_error(f"[{name}] wildcard field names are not supported by mlgate")
             clauses.append(self.parse({per_field: {field: options}}))
         return AnyOf(tuple(clauses))
 
@@ -458,7 +369,7 @@ class _Parser:
         must = self._clauses(body.get("must", [])) + self._clauses(body.get("filter", []))
         should = self._clauses(body.get("should", []))
         must_not = self._clauses(body.get("must_not", []))
-        required = _minimum_should_match(body.get("minimum_should_match"), name)(len(should))
+        required = minimum_should_match(body.get("minimum_should_match"), name)(len(should))
         if should and not must:
             # Without must/filter clauses, a bool of should clauses is a disjunction: one must match.
             required = max(required, 1)
@@ -469,16 +380,16 @@ class _Parser:
     def _constant_score(self, body: Mapping[str, Any], name: str) -> Clause:
         self._check_keys(body, name, frozenset({"filter"}))
         if "filter" not in body:
-            raise _parsing_error("[constant_score] requires a 'filter' element")
+            raise parsing_error("[constant_score] requires a 'filter' element")
         return self.parse(body["filter"])
 
     def _nested(self, body: Mapping[str, Any], name: str) -> Clause:
         self._check_keys(body, name, frozenset({"path", "query", "score_mode", "ignore_unmapped"}))
         path = body.get("path")
         if not isinstance(path, str) or not path:
-            raise _parsing_error("[nested] requires 'path' field")
+            raise parsing_error("[nested] requires 'path' field")
         if "query" not in body:
-            raise _parsing_error("[nested] requires 'query' field")
+            raise parsing_error("[nested] requires 'query' field")
         if body.get("score_mode", "avg") not in {"avg", "sum", "min", "max", "none"}:
-            raise _parsing_error(f"[nested] illegal score_mode [{body['score_mode']}]")
+            raise parsing_error(f"[nested] illegal score_mode [{body['score_mode']}]")
         return Nested(path, self.parse(body["query"]))
