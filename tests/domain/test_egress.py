@@ -141,7 +141,7 @@ def test_an_invalid_stored_pattern_is_reported_not_crashed_on() -> None:
         ("http://127.0.0.1:9/x?q=1#f", Destination("http", "127.0.0.1", 9)),
         ("http://[::1]:8443/x", Destination("http", "::1", 8443)),
         ("http://[0:0:0:0:0:ffff:7f00:1]/", Destination("http", "::ffff:7f00:1", 80)),
-        ("https://user:pw@example.com:/x", Destination("https", "example.com", 443)),
+        ("https://example.com:/x", Destination("https", "example.com", 443)),
         ("http://example.com.:81", Destination("http", "example.com.", 81)),
         ("http://0.0.0.0/", Destination("http", "0.0.0.0", 80)),
         ("http://host-1.example/x%20y", Destination("http", "host-1.example", 80)),
@@ -215,6 +215,16 @@ def test_obfuscated_ipv4_hosts_are_refused(host: str) -> None:
     assert caught.value.message.startswith(
         f"Connector URL host is not a canonical dotted-decimal IPv4 address: {host}."
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://api.openai.com@evil.example/v1", "https://user:secret@example.com/", "http://@example.com/"],
+)
+def test_user_information_is_refused_without_echoing_it(url: str) -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        parse_destination(url)
+    assert caught.value.message == "Connector URL must not contain user information (user:password@host)"
 
 
 # --- address classes --------------------------------------------------------------------------------

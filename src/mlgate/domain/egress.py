@@ -12,7 +12,9 @@ mlgate is stricter than ML Commons in four documented ways:
 * an IPv4-mapped IPv6 address (``::ffff:127.0.0.1``) is judged as the IPv4 address it carries;
 * cloud metadata addresses and IPv6 link-local (fe80::/10) and unique-local (fc00::/7) addresses are
   private (ML Commons only flags IPv6 loopback, unspecified and site-local);
-* ports above 65535 are out of range (ML Commons lets 65536 through to fail at connect time).
+* ports above 65535 are out of range (ML Commons lets 65536 through to fail at connect time);
+* user information in the URL (``https://api.example.com@attacker.example/``) is refused: it defeats
+  prefix-style trusted regexes, and credentials belong in ``${credential.*}`` headers.
 """
 
 from __future__ import annotations
@@ -130,8 +132,13 @@ class Destination:
     port: int
 
 
+USERINFO_REFUSED = "Connector URL must not contain user information (user:password@host)"
+
+
 def _split_host_port(authority: str) -> tuple[str, str]:
-    hostport = authority.rpartition("@")[2]
+    if "@" in authority:
+        raise InvalidRequestError(USERINFO_REFUSED)
+    hostport = authority
     if hostport.startswith("["):
         host, bracket, rest = hostport[1:].partition("]")
         if not bracket or (rest and not rest.startswith(":")):
@@ -183,7 +190,7 @@ def parse_destination(url: str) -> Destination:
         raise InvalidRequestError(URI_ERROR)
     if raw_port and not raw_port.isdigit():
         raise InvalidRequestError(URI_ERROR)
-    host = _check_host(raw_host, bracketed=authority.rpartition("@")[2].startswith("["))
+    host = _check_host(raw_host, bracketed=authority.startswith("["))
     scheme = scheme.lower()
     if scheme not in ("http", "https"):
         raise InvalidRequestError(f"Protocol is not http or https: {scheme}")
