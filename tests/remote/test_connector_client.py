@@ -519,3 +519,28 @@ async def test_close_waits_for_requests_in_flight(serve: Serve, make_client: Mak
     release.set()
     assert (await pending).status == 200
     await closing
+
+
+async def test_the_connect_time_check_refuses_even_after_a_passing_pre_check(
+    serve: Serve, make_client: MakeClient
+) -> None:
+    hits: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.Response(text="{}")
+
+    base = await serve(_app(handler))
+    port = int(base.rsplit(":", 1)[1])
+    # The policy tightens between the pre-send check and the connect (first call: open; then: closed).
+    policies = iter([OPEN_POLICY])
+
+    def policy() -> EgressPolicy:
+        return next(policies, EgressPolicy(OPEN_POLICY.trusted_endpoints))
+
+    lookup = FixedLookup({"provider.test": ["127.0.0.1"]})
+    client = make_client(resolver=GuardedResolver(policy, lookup=lookup))
+    with pytest.raises(InvalidRequestError) as caught:
+        await client.send("GET", f"http://provider.test:{port}/", {}, None)
+    assert caught.value.message == "Remote inference host name has private ip address: provider.test"
+    assert hits == []
