@@ -24,6 +24,7 @@ from mlgate.services.model_groups import ModelGroupService
 from mlgate.services.models import ModelService
 from mlgate.services.predict import PredictService
 from mlgate.services.runtime import ModelRuntime
+from mlgate.services.security import SecurityService
 from mlgate.services.settings import SettingsService
 from mlgate.services.tasks import TaskService
 from mlgate.storage.sqlite import SqliteStore
@@ -108,6 +109,7 @@ async def build_node(config: Config, *, environment: Environment | None = None) 
         deployment=deployment,
         tasks=tasks,
         predict=predict,
+        security=SecurityService(),
     )
     return Node(
         app=MlgateApp(services, max_body_bytes=config.max_body_bytes),

@@ -102,6 +102,8 @@ class MlgateApp:
             client=client[0] if client else "",
             path_params={k: unquote(v) for k, v in params.items()},
         )
+        request.principal = await self.services.security.authenticate(headers, request.client)
+        self.services.security.authorize(request.principal, route.action)
         return await route.handler(request, self.services)
 
     async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:

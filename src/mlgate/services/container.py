@@ -11,6 +11,7 @@ from mlgate.services.environment import Environment
 from mlgate.services.model_groups import ModelGroupService
 from mlgate.services.models import ModelService
 from mlgate.services.predict import PredictService
+from mlgate.services.security import SecurityService
 from mlgate.services.settings import SettingsService
 from mlgate.services.tasks import TaskService
 
@@ -28,3 +29,4 @@ class Services:
     deployment: DeploymentService
     tasks: TaskService
     predict: PredictService
+    security: SecurityService

@@ -24,11 +24,21 @@ KEYWORD_FIELDS = frozenset(
         "model_id",
         "protocol",
         "model_version",
+        "version",
         "worker_node",
-        "backend_roles",
         "action_type",
         "input_type",
         "tenant_id",
+        "model_content_hash_value",
+        # flat_object fields in ML Commons' mappings: every leaf is an exact-match keyword.
+        "parameters.*",
+        "client_config.*",
+        "actions.*",
+        "deploy_setting.*",
+        "rate_limiter.*",
+        "interface.*",
+        "remote_job.*",
+        "model_config.additional_config.*",
     }
 )
 
