@@ -187,6 +187,8 @@ def test_gson_escape_is_string_literal_content() -> None:
         ("${parameters.a}", {"a": "$${parameters.b}", "b": "B"}, "${parameters.b}"),
         ("${credential.k}", {"k": "v"}, "${credential.k}"),
         ("${parameters.a}", {"a": "$"}, "$"),
+        ("${parameters.d}${parameters.e}${parameters.b}", {"d": "$", "e": "", "b": "B"}, "${parameters.e}B"),
+        ("${parameters.e}${parameters.b}", {"e": "", "b": "B"}, "B"),
     ],
 )
 def test_substitute(template: str, params: dict[str, str | None], expected: str) -> None:

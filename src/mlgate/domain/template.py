@@ -207,6 +207,8 @@ def _substitute(
         if out and out[-1].endswith(_ESCAPE):
             # "$${parameters.x}": drop the escape, keep the placeholder text literally.
             out[-1] = out[-1][:-1]
+            if not out[-1]:
+                out.pop()
             out.append(_ESCAPE)
             pos = start + 1
         else:
@@ -229,8 +231,10 @@ def _substitute(
                 out.append(text[start : end + 1])
             else:
                 active.append(name)
-                out.append(_substitute(value, prefix, values, active, origin))
+                resolved = _substitute(value, prefix, values, active, origin)
                 active.pop()
+                if resolved:
+                    out.append(resolved)
             pos = end + 1
         start = text.find(prefix, pos)
     out.append(text[pos:])
