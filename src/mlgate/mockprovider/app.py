@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import orjson
 from aiohttp import web
 
-from mlgate.mockprovider import aws_json, bedrock, cohere, openai, sagemaker
+from mlgate.mockprovider import aleph_alpha, aws_json, bedrock, cohere, google, openai, sagemaker
 from mlgate.mockprovider.fake_model import MAX_DIM
 from mlgate.mockprovider.faults import FailureCounters, Faults, FaultSpecError, parse_faults, transform_body
 from mlgate.mockprovider.recording import RequestLog
@@ -47,6 +47,7 @@ _UNPARSABLE_JSON = {
     "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "
     "valid JSON.)",
     Family.COHERE: "invalid request: could not parse the request body as JSON",
+    Family.GOOGLE: "Invalid JSON payload received.",
     Family.AWS: "Malformed input request, please reformat your input and try again.",
     Family.AWS_JSON: "Start of structure or map found where not expected.",
     Family.GENERIC: "The request body is not valid JSON.",
@@ -94,10 +95,21 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v2/rerank", cohere.rerank_v2, Family.COHERE),
     Route("POST", "/v1/chat", cohere.chat_v1, Family.COHERE),
     Route("POST", "/v2/chat", cohere.chat_v2, Family.COHERE),
+    # Google: Gemini and Vertex AI; Aleph Alpha.
+    Route("POST", "/v1beta/models/{model_method}", google.gemini, Family.GOOGLE),
+    Route("POST", "/v1/models/{model_method}", google.gemini, Family.GOOGLE),
+    Route(
+        "POST",
+        "/v1/projects/{project}/locations/{location}/publishers/google/models/{model_method}",
+        google.vertex_predict,
+        Family.GOOGLE,
+    ),
+    Route("POST", "/semantic_embed", aleph_alpha.semantic_embed, Family.GENERIC),
     # AWS: Bedrock runtime (and its OpenAI-compatible route), SageMaker runtime, AWS JSON 1.1 services.
     Route("POST", "/model/{model_id}/invoke", bedrock.invoke, Family.AWS),
     Route("POST", "/model/{model_id}/converse", bedrock.converse, Family.AWS),
     Route("POST", "/rerank", bedrock.rerank, Family.AWS),
+    Route("POST", "/guardrail/{guardrail_id}/version/{version}/apply", bedrock.apply_guardrail, Family.AWS),
     Route("POST", "/openai/v1/chat/completions", openai.chat_completion, Family.AWS),
     Route("POST", "/endpoints/{endpoint}/invocations", sagemaker.invocations, Family.AWS),
     Route("POST", "/", aws_json.dispatch, Family.AWS_JSON, aws_json.CONTENT_TYPE),

@@ -190,3 +190,42 @@ def rerank(request: ShapeRequest) -> dict[str, Any]:
         top_n = config.get("bedrockRerankingConfiguration", {}).get("numberOfResults")
     scores = cohere.ranked(require_str(query, "query"), [require_str(d, "text") for d in documents], top_n)
     return {"results": [{"index": i, "relevanceScore": s} for i, s in scores]}
+
+
+# Words that make the mock guardrail intervene, so that demos and tests can trigger it on purpose.
+GUARDRAIL_WORDS = ("violence", "weapon", "suicide")
+GUARDRAIL_MESSAGE = "Sorry, the model cannot answer this question."
+
+
+def apply_guardrail(request: ShapeRequest) -> dict[str, Any]:
+    """``POST /guardrail/{id}/version/{version}/apply``: intervenes on any of :data:`GUARDRAIL_WORDS`."""
+    content = request.require_object().get("content")
+    if not isinstance(content, list):
+        raise InvalidInput(
+            "1 validation error detected: Value null at 'content' failed to satisfy constraint"
+        )
+    text = " ".join(
+        part["text"]["text"]
+        for part in content
+        if isinstance(part, dict)
+        and isinstance(part.get("text"), dict)
+        and isinstance(part["text"].get("text"), str)
+    )
+    words = {w.lower() for w in text.split()}
+    matches = [w for w in GUARDRAIL_WORDS if w in words]
+    usage = {
+        "contentPolicyUnits": 1,
+        "wordPolicyUnits": 1,
+        "topicPolicyUnits": 0,
+        "sensitiveInformationPolicyUnits": 0,
+    }
+    if not matches:
+        return {"usage": usage, "action": "NONE", "outputs": [], "assessments": [{}]}
+    return {
+        "usage": usage,
+        "action": "GUARDRAIL_INTERVENED",
+        "outputs": [{"text": GUARDRAIL_MESSAGE}],
+        "assessments": [
+            {"wordPolicy": {"customWords": [{"match": w, "action": "BLOCKED"} for w in matches]}}
+        ],
+    }

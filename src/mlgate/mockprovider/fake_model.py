@@ -21,14 +21,13 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 def embed(text: str, dim: int) -> list[float]:
     """Return a unit-length vector of ``dim`` floats derived from a hash of ``text``.
 
-    SHAKE-256 gives any number of pseudo-random bytes in one call, which keeps this cheap even for
-    1536-dimensional vectors (the mock also serves benchmarks).
+    SHAKE-256 gives any number of pseudo-random bytes in one call, and there is no per-element rounding,
+    which keeps this cheap even for 1536-dimensional vectors (the mock also serves benchmarks).
     """
     raw = hashlib.shake_256(text.encode("utf-8")).digest(2 * dim)
     ints = struct.unpack(f"<{dim}h", raw)
-    norm = math.sqrt(sum(i * i for i in ints)) or 1.0
-    # Rounded so that the JSON stays short and survives a float32 round trip in the caller.
-    return [round(i / norm, 6) for i in ints]
+    scale = 1.0 / (math.hypot(*ints) or 1.0)
+    return [i * scale for i in ints]
 
 
 def quantize_int8(vector: Sequence[float]) -> list[int]:

@@ -28,6 +28,13 @@ _OPENAI_ERROR_TYPES = {
     404: ("invalid_request_error", "model_not_found"),
     429: ("requests", "rate_limit_exceeded"),
 }
+_GOOGLE_STATUSES = {
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    429: "RESOURCE_EXHAUSTED",
+    503: "UNAVAILABLE",
+}
 THROTTLING_ERROR_TYPE = "ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/"
 
 
@@ -75,6 +82,11 @@ def error_reply(family: Family, status: int, message: str, *, error_type: str | 
         )
         body = {"error": {"message": message, "type": error_type or kind, "param": None, "code": code}}
         return json_reply(body, status=status)
+    if family is Family.GOOGLE:
+        google_status = _GOOGLE_STATUSES.get(status, "INTERNAL" if status >= 500 else "INVALID_ARGUMENT")
+        return json_reply(
+            {"error": {"code": status, "message": message, "status": google_status}}, status=status
+        )
     if family is Family.AWS:
         aws_type = error_type or _aws_error_type(status)
         headers = {"x-amzn-ErrorType": f"{aws_type}:http://internal.amazon.com/coral/com.amazon.bedrock/"}

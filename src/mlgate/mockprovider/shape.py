@@ -19,6 +19,7 @@ class Family(enum.Enum):
 
     OPENAI = "openai"
     COHERE = "cohere"
+    GOOGLE = "google"
     AWS = "aws"  # REST-JSON services: Bedrock runtime, SageMaker runtime
     AWS_JSON = "aws_json"  # AWS JSON 1.1 services selected by X-Amz-Target: Comprehend, Textract
     GENERIC = "generic"
