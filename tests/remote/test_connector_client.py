@@ -544,3 +544,14 @@ async def test_the_connect_time_check_refuses_even_after_a_passing_pre_check(
         await client.send("GET", f"http://provider.test:{port}/", {}, None)
     assert caught.value.message == "Remote inference host name has private ip address: provider.test"
     assert hits == []
+
+
+async def test_a_late_request_on_a_closed_client_works_and_leaves_no_pool_open(
+    serve: Serve, make_client: MakeClient
+) -> None:
+    base = await serve(_app(echo))
+    client = make_client()
+    assert (await client.send("GET", f"{base}/", {}, None)).status == 200
+    await client.close()
+    assert (await client.send("GET", f"{base}/", {}, None)).status == 200
+    assert client._session is None

@@ -63,9 +63,10 @@ def _bool_field(name: str, value: Any) -> bool:
 
 @dataclass(frozen=True)
 class ClientConfig:
-    """A connector's ``client_config`` (§4.3) with HEAD defaults; timeouts in seconds.
+    """A connector's ``client_config`` (§4.3) with HEAD defaults; timeouts in seconds (0 = none).
 
-    ``mutual_tls_enabled`` and ``keystore_type`` are parsed and stored; mlgate does not implement mTLS
+    ``connection_timeout`` bounds both the TCP/TLS connect and the wait for a free pooled connection;
+    ``read_timeout`` bounds each wait for data from the provider. ``mutual_tls_enabled`` and ``keystore_type`` are parsed and stored; mlgate does not implement mTLS
     and refuses to build a client for a config that enables it.
     """
 
@@ -195,6 +196,7 @@ class ConnectorClient:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self._closing = False
 
     def _open_session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -231,6 +233,9 @@ class ConnectorClient:
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
+                if self._closing:
+                    # A late request (e.g. a retry) on a retired client: do not leave its pool open.
+                    await self._close_session()
 
     async def send(
         self,
@@ -249,10 +254,10 @@ class ConnectorClient:
         provider's error status is returned, not raised: see :func:`raise_for_remote_status`.
         """
         enforce(await resolve_and_check(url, self._resolver.policy(), self._resolver))
-        session = self._open_session()
         # The URL passed the URI check, so send it byte for byte as signed; otherwise let yarl encode.
         target = URL(url, encoded=True) if url.isascii() else URL(url)
         async with self._slot():
+            session = self._open_session()
             status: int | None = None
             try:
                 async with session.request(
@@ -275,11 +280,18 @@ class ConnectorClient:
                 raise _transport_error(str(error), status) from None
 
     async def close(self) -> None:
-        """Wait for requests in flight (bounded by their timeouts), then close the pool."""
+        """Wait for requests in flight (bounded by their timeouts), then close the pool.
+
+        A request sent after close still works; its connection pool closes when it completes.
+        """
+        self._closing = True
         await self._idle.wait()
+        await self._close_session()
+
+    async def _close_session(self) -> None:
         if self._session is not None:
-            await self._session.close()
-            self._session = None
+            session, self._session = self._session, None
+            await session.close()
 
 
 async def _read_body(resp: aiohttp.ClientResponse, limit: int | None) -> bytes:
