@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mlgate.domain.egress import (
     DEFAULT_TRUSTED_ENDPOINTS,
@@ -407,3 +411,33 @@ def test_check_addresses_keeps_the_given_trusted_pattern() -> None:
         "http://10.0.0.1/", dest, ["10.0.0.1"], EgressPolicy((), True), trusted_pattern="p"
     )
     assert (verdict.allowed, verdict.private, verdict.trusted_pattern) == (True, True, "p")
+
+
+# --- properties -------------------------------------------------------------------------------------
+
+
+@given(st.ip_addresses(v=4))
+def test_ipv4_mapped_ipv6_is_judged_as_its_ipv4(address: ipaddress.IPv4Address) -> None:
+    mapped = str(ipaddress.IPv6Address(f"::ffff:{address}"))
+    assert classify_address(mapped) is classify_address(str(address))
+
+
+@given(st.text(max_size=80))
+def test_parse_destination_fails_only_with_request_errors(url: str) -> None:
+    try:
+        dest = parse_destination(url)
+    except InvalidRequestError as error:
+        assert error.message
+    else:
+        assert dest.scheme in ("http", "https")
+        assert 0 <= dest.port <= 65535
+        assert dest.host
+
+
+@given(
+    st.from_regex(r"https?://[a-z0-9.\[\]:@%-]{0,30}(/[a-z0-9%]{0,10})?", fullmatch=True),
+    st.lists(st.ip_addresses().map(str), max_size=3),
+)
+def test_explain_never_raises_for_a_policy_no(url: str, addresses: list[str]) -> None:
+    verdict = explain(url, addresses, EgressPolicy((LOCAL,), restricted_ip_patterns=(r"1\..*",)))
+    assert verdict.allowed == (verdict.reason is None)
