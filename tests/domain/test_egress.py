@@ -171,6 +171,7 @@ def test_parse_destination(url: str, expected: Destination) -> None:
         "https://[::1/",
         "https://[nope]/",
         "https://example.com:80a/",
+        "https://example.com:\u00b2/",
         "https://ex\u00e4mple.com/",
         "://example.com",
     ],

@@ -138,13 +138,12 @@ USERINFO_REFUSED = "Connector URL must not contain user information (user:passwo
 def _split_host_port(authority: str) -> tuple[str, str]:
     if "@" in authority:
         raise InvalidRequestError(USERINFO_REFUSED)
-    hostport = authority
-    if hostport.startswith("["):
-        host, bracket, rest = hostport[1:].partition("]")
+    if authority.startswith("["):
+        host, bracket, rest = authority[1:].partition("]")
         if not bracket or (rest and not rest.startswith(":")):
             raise InvalidRequestError(URI_ERROR)
         return host, rest[1:]
-    host, _, port = hostport.partition(":")
+    host, _, port = authority.partition(":")
     return host, port
 
 
@@ -176,8 +175,8 @@ def parse_destination(url: str) -> Destination:
     """Parse a connector URL into its destination, with ML Commons' error texts.
 
     Raises InvalidRequestError: the URI error of §7.10.2 when the URL is not a valid absolute URI with
-    a host, ``"Protocol is not http or https: <p>"``, ``"Port out of range: <n>"``, and a
-    mlgate-specific refusal of obfuscated IPv4 hosts (see the module docstring).
+    a host, ``"Protocol is not http or https: <p>"``, ``"Port out of range: <n>"``, and the
+    mlgate-specific refusals of obfuscated IPv4 hosts and of user information (module docstring).
     """
     if _ILLEGAL_URI_CHARS.search(url):
         raise InvalidRequestError(URI_ERROR)
@@ -188,7 +187,7 @@ def parse_destination(url: str) -> Destination:
     raw_host, raw_port = _split_host_port(authority)
     if not raw_host:
         raise InvalidRequestError(URI_ERROR)
-    if raw_port and not raw_port.isdigit():
+    if raw_port and not re.fullmatch(r"[0-9]+", raw_port):
         raise InvalidRequestError(URI_ERROR)
     host = _check_host(raw_host, bracketed=authority.startswith("["))
     scheme = scheme.lower()
