@@ -1,0 +1,200 @@
+"""Java's ``String.valueOf`` for runtime values: number formatting, collections, hash-ordered maps."""
+
+from __future__ import annotations
+
+import math
+import struct
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from mlgate.painless.values import (
+    HashMap,
+    JavaArray,
+    JavaException,
+    JavaFloat,
+    StringBuilder,
+    round_float32,
+    wrap_int,
+)
+
+_ARRAY_DESCRIPTORS = {"int": "I", "long": "J", "double": "D", "float": "F", "boolean": "Z", "short": "S"}
+
+
+def to_java_string(value: Any) -> str:
+    """Java ``String.valueOf`` semantics.
+
+    ``1.0`` -> ``"1.0"``, ``0.0003`` -> ``"3.0E-4"``, ``1e10`` -> ``"1.0E10"``, lists ``"[a, b]"``,
+    maps ``"{k=v}"``, null -> ``"null"``, booleans ``"true"``/``"false"``.
+    """
+    cls = type(value)
+    if cls is str:
+        return value  # type: ignore[no-any-return]
+    if cls is float:
+        return format_double(value)
+    if cls is int:
+        return str(value)
+    if value is None:
+        return "null"
+    if cls is bool:
+        return "true" if value else "false"
+    if cls is list or cls is tuple:
+        return _collection_string(value)
+    if cls is StringBuilder:
+        return value.text()  # type: ignore[no-any-return]
+    if isinstance(value, dict):
+        return _map_string(value)
+    if cls is JavaFloat:
+        return format_float(value.value)
+    if cls is Decimal:
+        return str(value)
+    if cls is JavaArray:
+        # Java prints the type descriptor and the identity hash; the hash is not reproducible.
+        code = _ARRAY_DESCRIPTORS.get(value.elem, f"Ljava.lang.{value.elem};")
+        return f"[{code}@{id(value) & 0xFFFFFFF:x}"
+    if cls is JavaException:
+        qualified = "java.lang." + value.cls
+        return qualified if value.message is None else f"{qualified}: {value.message}"
+    return str(value)
+
+
+def _collection_string(items: list[Any] | tuple[Any, ...]) -> str:
+    # The embedding case: thousands of doubles, formatted without the generic dispatch.
+    if items and type(items[0]) is float and all(type(item) is float for item in items):
+        return "[" + ", ".join(map(format_double, items)) + "]"
+    return (
+        "["
+        + ", ".join("(this Collection)" if item is items else to_java_string(item) for item in items)
+        + "]"
+    )
+
+
+def _map_string(mapping: dict[Any, Any]) -> str:
+    entries = hash_order(mapping) if type(mapping) is HashMap else list(mapping.items())
+    return (
+        "{"
+        + ", ".join(
+            ("(this Map)" if key is mapping else to_java_string(key))
+            + "="
+            + ("(this Map)" if item is mapping else to_java_string(item))
+            for key, item in entries
+        )
+        + "}"
+    )
+
+
+def hash_order(mapping: HashMap) -> list[tuple[Any, Any]]:
+    """The entries in ``java.util.HashMap`` iteration order: by bucket, then by insertion."""
+    mask = mapping.capacity - 1
+
+    def bucket(entry: tuple[Any, Any]) -> int:
+        code = java_hash(entry[0]) & 0xFFFFFFFF
+        return (code ^ (code >> 16)) & mask
+
+    return sorted(mapping.items(), key=bucket)
+
+
+def java_hash(value: Any) -> int:
+    """``Object.hashCode()`` for the value types a script can use as map keys."""
+    cls = type(value)
+    if cls is str:
+        code = 0
+        for unit in _utf16_units(value):
+            code = (31 * code + unit) & 0xFFFFFFFF
+        return wrap_int(code)
+    if value is None:
+        return 0
+    if cls is bool:
+        return 1231 if value else 1237
+    if cls is int:
+        return wrap_int(value ^ (value >> 32)) if value.bit_length() > 31 else int(value)
+    if cls is float:
+        bits: int = struct.unpack(">q", struct.pack(">d", value if value == value else math.nan))[0]
+        return wrap_int(bits ^ (bits >> 32))
+    if cls is JavaFloat:
+        return int(struct.unpack(">i", struct.pack(">f", value.value))[0])
+    return id(value) & 0x7FFFFFFF
+
+
+def _utf16_units(text: str) -> list[int]:
+    if text.isascii():
+        return [ord(char) for char in text]
+    data = text.encode("utf-16-le", "surrogatepass")
+    return [int.from_bytes(data[i : i + 2], "little") for i in range(0, len(data), 2)]
+
+
+def format_double(value: float) -> str:
+    """Java ``Double.toString``: shortest round-tripping digits, plain in [1e-3, 1e7), else ``d.dEn``."""
+    if 1e-3 <= value < 1e7 or -1e7 < value <= -1e-3:
+        # Python's repr is the same shortest representation and is plain in this range.
+        return repr(value)
+    if value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    digits, exponent = _shortest_digits(repr(value))
+    if len(digits) == 1:
+        digits, exponent = _two_digit_choice(value, digits, exponent, lambda x: x)
+    return _java_notation(value < 0, digits, exponent)
+
+
+def format_float(value: float) -> str:
+    """Java ``Float.toString`` of a value already rounded to single precision."""
+    if value != value:
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    text = ""
+    for precision in range(9):
+        text = f"{value:.{precision}e}"
+        if round_float32(float(text)) == value:
+            break
+    digits, exponent = _shortest_digits(text)
+    if len(digits) == 1:
+        digits, exponent = _two_digit_choice(value, digits, exponent, round_float32)
+    return _java_notation(value < 0, digits, exponent)
+
+
+def _shortest_digits(text: str) -> tuple[str, int]:
+    """Significant digits (no leading/trailing zeros) and the decimal exponent of the first digit."""
+    _, digit_tuple, exp = Decimal(text).as_tuple()
+    digits = "".join(map(str, digit_tuple)).lstrip("0")
+    stripped = digits.rstrip("0")
+    assert isinstance(exp, int)
+    return stripped or "0", exp + len(digits) - 1
+
+
+def _two_digit_choice(value: float, digit: str, exponent: int, rounding: Any) -> tuple[str, int]:
+    """Java prefers the closest two-digit decimal when the shortest one has a single digit.
+
+    This only changes anything for subnormal values, where ``4.9E-324`` is printed instead of ``5e-324``.
+    """
+    exact = Fraction(abs(value))
+    magnitude = exponent
+    while Fraction(10) ** magnitude > exact:
+        magnitude -= 1
+    scale = Fraction(10) ** (magnitude - 1)
+    candidate = round(exact / scale)  # Fraction rounding is half-to-even, as Java breaks ties
+    if rounding(float(candidate * scale)) != abs(value):
+        return digit, exponent
+    text = str(candidate)
+    if len(text) == 3:  # rounded up to 100: one digit at the next exponent
+        return "1", magnitude + 1
+    return text.rstrip("0"), magnitude
+
+
+def _java_notation(negative: bool, digits: str, exponent: int) -> str:
+    sign = "-" if negative else ""
+    if -3 <= exponent < 7:
+        if exponent >= 0:
+            whole = digits[: exponent + 1].ljust(exponent + 1, "0")
+            fraction = digits[exponent + 1 :] or "0"
+        else:
+            whole = "0"
+            fraction = "0" * (-exponent - 1) + digits
+        return f"{sign}{whole}.{fraction}"
+    return f"{sign}{digits[0]}.{digits[1:] or '0'}E{exponent}"
