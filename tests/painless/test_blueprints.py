@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from mlgate.painless import ScriptCompileError, ScriptRuntimeError, compile_script
-from tests.painless.conftest import BLUEPRINTS, blueprint_scripts, load_blueprint
+from tests.painless.conftest import BLUEPRINTS, blueprint_scripts
 
 Run = Callable[[str, str, dict[str, Any]], Any]
 PRE, POST = "pre_process_function", "post_process_function"
@@ -306,9 +306,7 @@ def test_p14_cohere_chat_with_its_own_escape(run_blueprint: Run) -> None:
     assert json.loads(result)["dataAsMap"]["completion"] == COHERE_TEXT
 
 
-P24 = """
-    
-    def name = 'response';
+P24 = "\n    \n" + """    def name = 'response';
     def result = params.text;
     def json = '{ "name": "' + name + '",' +
                  '"dataAsMap": { "completion":  "' + escape(result) +
