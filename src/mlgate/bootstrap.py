@@ -89,9 +89,7 @@ async def build_node(config: Config, *, environment: Environment | None = None) 
 
     resolver = GuardedResolver(egress_policy)
     pool = ClientPool(resolver)
-    executor = ConnectorExecutor(
-        pool, resolver, scripts, egress_policy, lambda: int(settings.current.number("max_json_size"))
-    )
+    executor = ConnectorExecutor(pool, scripts, lambda: int(settings.current.number("max_json_size")))
     tasks = TaskService(store, environment)
     connectors = ConnectorService(store, environment, settings, access, cipher, scripts, runtime.ids)
     deployment = DeploymentService(store, environment, settings, access, connectors, tasks, runtime, pool)

@@ -17,11 +17,12 @@ async def test_unknown_path(client: httpx.AsyncClient) -> None:
 
 
 async def test_wrong_method(client: httpx.AsyncClient) -> None:
-    response = await client.delete("/_plugins/_ml/connectors/_create")
+    response = await client.delete("/_cluster/settings")
     assert response.status_code == 405
-    assert response.json()["error"].startswith(
-        "Incorrect HTTP method for uri [/_plugins/_ml/connectors/_create] and method [DELETE], allowed: [POST]"
-    )
+    assert response.json() == {
+        "error": "Incorrect HTTP method for uri [/_cluster/settings] and method [DELETE], allowed: [GET, PUT]",
+        "status": 405,
+    }
 
 
 async def test_malformed_json(client: httpx.AsyncClient) -> None:

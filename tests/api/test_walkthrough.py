@@ -126,8 +126,8 @@ async def test_openai_chat_walkthrough(client: httpx.AsyncClient, provider: Mock
     assert output["dataAsMap"]["object"] == "chat.completion"
     assert "Hello!" in output["dataAsMap"]["choices"][0]["message"]["content"]
     # The provider saw the rendered body and the resolved credential header.
-    seen = (await httpx.AsyncClient().get(f"{provider.url}/_mock/requests?limit=1")).json()
-    assert seen[0]["headers"].get("Authorization") == "Bearer sk-walkthrough-secret-0001"
+    seen = provider.requests(limit=1, path="/v1/chat/completions")[0]
+    assert seen.headers.get("Authorization") == "Bearer sk-walkthrough-secret-0001"
 
 
 async def test_inline_connector_register_and_deploy(

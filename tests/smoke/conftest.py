@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -32,6 +33,7 @@ class Process:
     url: str
     port: int
     log: Path
+    handle: IO[bytes]
 
 
 def wait_until_listening(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
@@ -54,14 +56,23 @@ def start(args: list[str], url: str, port: int, log: Path, env: dict[str, str]) 
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlgate", *args], stdout=handle, stderr=subprocess.STDOUT, env=env
     )
-    wait_until_listening(url, proc, log)
-    return Process(proc, url, port, log)
+    try:
+        wait_until_listening(url, proc, log)
+    except RuntimeError:
+        proc.kill()
+        proc.wait()
+        handle.close()
+        raise
+    return Process(proc, url, port, log, handle)
 
 
 def stop(process: Process) -> None:
     """SIGTERM and wait; the process must exit cleanly."""
     process.proc.terminate()
-    process.proc.wait(timeout=15)
+    try:
+        process.proc.wait(timeout=15)
+    finally:
+        process.handle.close()
 
 
 @pytest.fixture(scope="session")

@@ -115,8 +115,6 @@ def _bind(segments: tuple[str, ...], parts: tuple[str, ...]) -> dict[str, str] |
     params: dict[str, str] = {}
     for seg, part in zip(segments, parts, strict=True):
         if seg.startswith("{"):
-            if part.startswith("_") and seg != "{algorithm}":
-                return None  # `_search`, `_register`… are never ids
             params[seg[1:-1]] = part
         elif seg != part:
             return None

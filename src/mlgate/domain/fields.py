@@ -48,7 +48,7 @@ def opt_bool(body: Mapping[str, Any], key: str) -> bool | None:
     if isinstance(value, bool):
         return value
     if value in ("true", "false"):
-        return value == "true"
+        return str(value) == "true"
     raise parse_error(f"[{key}] must be a boolean")
 
 

@@ -7,29 +7,17 @@ snapshot rebuilt on every change so readers never see a half-applied update.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
+from mlgate.domain.egress import DEFAULT_TRUSTED_ENDPOINTS, validate_endpoint_regex
 from mlgate.domain.errors import InvalidRequestError
 
 PREFIX = "plugins.ml_commons."
 
-DEFAULT_TRUSTED_ENDPOINTS: tuple[str, ...] = (
-    r"^https://runtime\.sagemaker\..*[a-z0-9-]\.amazonaws\.com/.*$",
-    r"^https://api\.sagemaker\..*[a-z0-9-]\.amazonaws\.com/.*$",
-    r"^https://api\.openai\.com/.*$",
-    r"^https://api\.cohere\.ai/.*$",
-    r"^https://api\.deepseek\.com/.*$",
-    r"^https://generativelanguage\.googleapis\.com/.*$",
-    r"^https://bedrock-runtime\..*[a-z0-9-]\.amazonaws\.com/.*$",
-    r"^https://bedrock-agent-runtime\..*[a-z0-9-]\.amazonaws\.com/.*$",
-    r"^https://bedrock\..*[a-z0-9-]\.amazonaws\.com/.*$",
-    r"^https://textract\..*[a-z0-9-]\.amazonaws\.com$",
-    r"^https://comprehend\..*[a-z0-9-]\.amazonaws\.com$",
-    r"^https://rekognition(-fips)?\..*[a-z0-9-]\.amazonaws\.com$",
-)
 
 Value = bool | int | float | str | tuple[str, ...]
 
@@ -48,17 +36,10 @@ class SettingDef:
 
 
 def _check_regex(pattern: str) -> None:
-    # ReDoS guard as ML Commons 3.7+: nested quantifiers or backreferences are refused.
-    if len(pattern) > 256:
-        raise ValueError(f"Regex pattern too long (max 256 chars): {pattern}")
-    if re.search(r"\\[1-9]", pattern) or re.search(r"\([^()]*[+*][^()]*\)[+*{]", pattern):
-        raise ValueError(
-            f"Regex pattern contains nested quantifiers or backreferences that may cause ReDoS: {pattern}"
-        )
     try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"Invalid regex pattern: {pattern}") from exc
+        validate_endpoint_regex(pattern)
+    except InvalidRequestError as exc:
+        raise ValueError(exc.message) from exc
 
 
 def _defs() -> dict[str, SettingDef]:
@@ -177,9 +158,7 @@ def _scalar_text(value: Any) -> str:
 
 
 def _json_text(value: Any) -> str:
-    import json
-
-    return json.dumps(value, separators=(",", ":"))
+    return orjson.dumps(value).decode()
 
 
 def _plain(value: Value) -> str:

@@ -15,7 +15,6 @@ from typing import Any
 import orjson
 
 from mlgate.domain.connector import ConnectorAction
-from mlgate.domain.egress import EgressPolicy, check_trusted_endpoint, enforce
 from mlgate.domain.errors import InvalidRequestError, RemoteError
 from mlgate.domain.predict_input import PredictInput
 from mlgate.domain.processing import (
@@ -39,7 +38,6 @@ from mlgate.domain.template import (
     substitute_json_encoded,
 )
 from mlgate.remote.client import ClientConfig, ClientPool, RemoteResponse, raise_for_remote_status
-from mlgate.remote.resolver import GuardedResolver, resolve_and_check
 from mlgate.remote.retry import send_with_retry
 from mlgate.remote.scripting import ScriptRunner
 from mlgate.remote.sigv4 import SigV4Params, sign_request, sigv4_parameters
@@ -96,18 +94,9 @@ def mask_secrets(text: str, secrets: tuple[str, ...]) -> str:
 class ConnectorExecutor:
     """Runs predict calls for deployed models."""
 
-    def __init__(
-        self,
-        pool: ClientPool,
-        resolver: GuardedResolver,
-        scripts: ScriptRunner,
-        egress_policy: Callable[[], EgressPolicy],
-        max_json_size: Callable[[], int],
-    ) -> None:
+    def __init__(self, pool: ClientPool, scripts: ScriptRunner, max_json_size: Callable[[], int]) -> None:
         self._pool = pool
-        self._resolver = resolver
         self._scripts = scripts
-        self._policy = egress_policy
         self._max_json_size = max_json_size
 
     async def predict(self, rc: RuntimeConnector, inp: PredictInput) -> list[dict[str, Any]]:
@@ -204,11 +193,8 @@ class ConnectorExecutor:
         self, rc: RuntimeConnector, action: ConnectorAction, params: Mapping[str, str | None]
     ) -> dict[str, Any]:
         payload = render_payload(action.request_body, params)
-        check_payload(payload, params)
+        check_payload(payload, params, from_template=action.request_body is not None)
         url = substitute(action.url, params)
-        policy = self._policy()
-        check_trusted_endpoint(url, policy.trusted_endpoints)
-        enforce(await resolve_and_check(url, policy, self._resolver))
         method = action.method.upper()
         if method not in _METHODS:
             raise InvalidRequestError("unsupported http method")
@@ -221,9 +207,12 @@ class ConnectorExecutor:
         if rc.sigv4 is not None:
             headers = sign_request(method, url, headers, body, rc.sigv4)
         client = self._pool.get(rc.key, rc.client_config)
+        limit = self._max_json_size()
+        max_bytes = limit if limit >= 0 else None
 
         async def send_once() -> RemoteResponse:
-            response = await client.send(method, url, headers, body)
+            # The client checks egress (trusted regex, addresses) on every send, pinned to what it checked.
+            response = await client.send(method, url, headers, body, max_response_bytes=max_bytes)
             raise_for_remote_status(response)
             return response
 
@@ -236,31 +225,33 @@ class ConnectorExecutor:
     def _post_process(
         self, action: ConnectorAction, params: Mapping[str, str | None], raw: bytes
     ) -> list[dict[str, Any]]:
+        """ML Commons' ``processOutput``: built-in function, or script → filter → tensors."""
         limit = self._max_json_size()
         if 0 <= limit < len(raw):
             raise InvalidRequestError(f"JSON string size exceeds maximum allowed size ({limit} bytes)")
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidRequestError(f"Invalid JSON format: {exc}") from exc
         response_filter = params.get("response_filter") or None
         post = action.post_process_function
         if post is not None:
             post = substitute_json_encoded(post, params)
-            if is_builtin_post_process(post):
-                return run_builtin_post_process(post, body, response_filter)
-        if isinstance(body, list):
-            body = {"result": body}
-        elif not isinstance(body, dict):
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidRequestError(f"Invalid JSON format: {exc}") from exc
+        if post is not None and is_builtin_post_process(post):
+            return run_builtin_post_process(post, body, response_filter, action=action.action_type)
+        if not isinstance(body, dict | list):
             raise InvalidRequestError("Unsupported response type")
         value: Any = body
         from_script = False
         if post is not None:
-            out = self._scripts.run(post, body)
+            out = self._scripts.run(post, body if isinstance(body, dict) else {"result": body})
             if out is not None:
                 value, from_script = out, True
-        if response_filter and not from_script:
-            value = apply_response_filter(value, response_filter)
+        if response_filter:
+            target = _maybe_json(value) if isinstance(value, str) else value
+            filtered = apply_response_filter(target, response_filter)
+            if filtered is not target:
+                value = filtered
         return build_response_tensors(value, from_script=from_script)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.processing import is_builtin_post_process, is_builtin_pre_process
-from mlgate.painless import CompiledScript, ScriptCompileError, ScriptError, compile_script
+
+if TYPE_CHECKING:
+    from mlgate.painless import CompiledScript
 
 
 class ScriptRunner:
@@ -31,9 +34,12 @@ class ScriptRunner:
         """The compiled script for ``text``."""
         script = self._compiled.get(text)
         if script is None:
+            # Imported on first use: building the Painless grammar is start-up cost that nodes whose
+            # connectors carry no script never need to pay.
+            painless = importlib.import_module("mlgate.painless")
             try:
-                script = compile_script(text)
-            except ScriptCompileError as exc:
+                script = painless.compile_script(text)
+            except painless.ScriptCompileError as exc:
                 raise InvalidRequestError(
                     f"Failed to compile painless script: {exc.message}", error_type="script_exception"
                 ) from exc
@@ -45,7 +51,8 @@ class ScriptRunner:
     def run(self, text: str, params: Mapping[str, Any]) -> Any:
         """Execute a script; its failures become 400 ``script_exception`` with the script's message."""
         script = self.compiled(text)
+        painless = importlib.import_module("mlgate.painless")
         try:
             return script.execute(params)
-        except ScriptError as exc:
+        except painless.ScriptError as exc:
             raise InvalidRequestError(exc.message, error_type="script_exception") from exc

@@ -10,8 +10,14 @@ from dataclasses import dataclass
 
 
 def new_document_id() -> str:
-    """A 20-character URL-safe id, the shape of OpenSearch auto-generated ids."""
-    return base64.urlsafe_b64encode(os.urandom(15)).decode()
+    """A 20-character URL-safe id, the shape of OpenSearch auto-generated ids.
+
+    Ids never start with ``_`` or ``-``: ML Commons refuses such custom ids, and ``_`` marks endpoints.
+    """
+    while True:
+        candidate = base64.urlsafe_b64encode(os.urandom(15)).decode()
+        if candidate[0] not in "_-":
+            return candidate
 
 
 def now_millis() -> int:
