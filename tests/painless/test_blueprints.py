@@ -306,12 +306,15 @@ def test_p14_cohere_chat_with_its_own_escape(run_blueprint: Run) -> None:
     assert json.loads(result)["dataAsMap"]["completion"] == COHERE_TEXT
 
 
-P24 = "\n    \n" + """    def name = 'response';
+P24 = (
+    "\n    \n"
+    + """    def name = 'response';
     def result = params.text;
     def json = '{ "name": "' + name + '",' +
                  '"dataAsMap": { "completion":  "' + escape(result) +
                '"}}';
     return json;"""
+)
 
 
 @pytest.mark.parametrize("text", [COHERE_TEXT, "tab\there, slash-t \\t, cr\r, bs\b, ff\f", ""])

@@ -142,7 +142,7 @@ ADD_OP: "+" | "-"
 MUL_OP: "*" | "/" | "%"
 INC_OP: "++" | "--"
 CAST.3: /\(\s*(?:__CAST_TYPES__)(?:\s*\[\s*\])*\s*\)/
-ARRAY_TYPE.3: /(?:def|[A-Za-z_][A-Za-z_0-9]*)(?:\s*\[\s*\])+/
+ARRAY_TYPE.3: /(?!(?:return|throw|else|in|do)\b)(?:def|[A-Za-z_][A-Za-z_0-9]*)(?:\s*\[\s*\])+/
 NAME: /[A-Za-z_][A-Za-z_0-9]*/
 STRING_DQ: /"(?:[^"\\]|\\["\\])*"/
 STRING_SQ: /'(?:[^'\\]|\\['\\])*'/
