@@ -46,7 +46,8 @@ def parse(source: str) -> n.Program:
 
 def _syntax_error(source: str, error: UnexpectedInput) -> ScriptCompileError:
     line, column = error.line, error.column
-    if not isinstance(line, int) or line < 1:  # end of input: point just past the last character
+    at_end = isinstance(error, UnexpectedToken) and error.token.type == "$END"
+    if at_end or not isinstance(line, int) or line < 1:  # point just past the last character
         lines = source.split("\n")
         line, column = len(lines), len(lines[-1]) + 1
     if isinstance(error, UnexpectedCharacters):

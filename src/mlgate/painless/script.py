@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from mlgate.painless.compiler import ProgramCompiler
-from mlgate.painless.errors import ScriptLimitError, ScriptRuntimeError
+from mlgate.painless.errors import ScriptCompileError, ScriptLimitError, ScriptRuntimeError
 from mlgate.painless.expressions import Builtin
 from mlgate.painless.limits import Limits
 from mlgate.painless.ops import check_length, java_error
@@ -74,7 +74,10 @@ class CompiledScript:
         builtins: dict[tuple[str, int], Builtin] = {}
         if uses_builtin_escape(source):
             builtins[("escape", 1)] = _escape_builtin
-        self._body, self._size = ProgramCompiler(builtins).compile(parse(source))
+        try:
+            self._body, self._size = ProgramCompiler(builtins).compile(parse(source))
+        except RecursionError:
+            raise ScriptCompileError("the script is nested too deeply", 1, 1) from None
 
     def execute(self, params: Mapping[str, Any]) -> Any:
         """Run with ``params`` (JSON-shaped values) and return the script's return value.
