@@ -35,8 +35,9 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def node(data_dir: Path) -> AsyncIterator[Node]:
-    """A started mlgate node on a fresh SQLite store."""
-    built = await build_node(Config(data_dir=data_dir, master_key=TEST_MASTER_KEY))
+    """A started mlgate node on a fresh SQLite store, security explicitly OFF (ML Commons without the
+    Security plugin); the security suites build their own nodes with security on."""
+    built = await build_node(Config(data_dir=data_dir, master_key=TEST_MASTER_KEY, security=False))
     await built.start()
     yield built
     await built.stop()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import platform
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import orjson
 
@@ -24,13 +28,14 @@ from mlgate.services.model_groups import ModelGroupService
 from mlgate.services.models import ModelService
 from mlgate.services.predict import PredictService
 from mlgate.services.runtime import ModelRuntime
-from mlgate.services.security import SecurityService
+from mlgate.services.security import PasswordHasher, SecurityService
 from mlgate.services.settings import SettingsService
 from mlgate.services.tasks import TaskService
 from mlgate.storage.sqlite import SqliteStore
 from mlgate.storage.store import Store
 
 _NODE_KEY = "node.identity"
+ADMIN_PASSWORD_FILE = "initial-admin-password"
 
 
 @dataclass
@@ -41,11 +46,18 @@ class Node:
     services: Services
     store: Store
     pool: ClientPool
+    admin_password_file: Path | None = None
+    # Set by start() on the very first start when no admin password was given; shown once by the CLI.
+    generated_admin_password: str | None = None
 
     async def start(self) -> None:
-        """Open storage, load settings, restore deployed models."""
+        """Open storage, load settings and security (creating ``admin`` at first start), restore models."""
         await self.store.open()
         await self.services.settings.load()
+        generated = await self.services.security.start()
+        if generated is not None and self.admin_password_file is not None:
+            _write_private(self.admin_password_file, generated + "\n")
+            self.generated_admin_password = generated
         await self.services.deployment.restore()
 
     async def stop(self) -> None:
@@ -65,8 +77,26 @@ async def _node_identity(store: Store, config: Config) -> tuple[str, str]:
     return identity["id"], config.node_name or identity["name"]
 
 
-async def build_node(config: Config, *, environment: Environment | None = None) -> Node:
-    """Build a node from its config; the store is opened here to read the stable node id."""
+def _write_private(path: Path, text: str) -> None:
+    # Created with mode 0600 from the start: the file never exists with wider permissions.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
+
+
+async def build_node(
+    config: Config,
+    *,
+    environment: Environment | None = None,
+    security_clock: Callable[[], float] = time.monotonic,
+    bcrypt_rounds: int = 12,
+) -> Node:
+    """Build a node from its config; the store is opened here to read the stable node id.
+
+    ``security_clock`` and ``bcrypt_rounds`` exist for tests (throttling without sleeps, fast hashes).
+    """
     store = SqliteStore(config.data_dir / "mlgate.sqlite3")
     await store.open()
     if environment is None:
@@ -107,11 +137,18 @@ async def build_node(config: Config, *, environment: Environment | None = None) 
         deployment=deployment,
         tasks=tasks,
         predict=predict,
-        security=SecurityService(),
+        security=SecurityService(
+            store,
+            enabled=config.security,
+            clock=security_clock,
+            hasher=PasswordHasher(bcrypt_rounds),
+            initial_admin_password=config.initial_admin_password,
+        ),
     )
     return Node(
         app=MlgateApp(services, max_body_bytes=config.max_body_bytes),
         services=services,
         store=store,
         pool=pool,
+        admin_password_file=config.data_dir / ADMIN_PASSWORD_FILE,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -19,6 +19,28 @@ class Config:
     node_name: str | None = None
     max_body_bytes: int = 100 * 1024 * 1024
     log_level: str = "info"
+    # Secure by default: turning security off is an explicit, loudly reported choice.
+    security: bool = True
+    # Never shown: repr=False keeps it out of any log line that prints the config.
+    initial_admin_password: str | None = field(default=None, repr=False)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+
+_OFF = ("off", "false", "0", "no", "disabled")
+_ON = ("on", "true", "1", "yes", "enabled")
+
+
+def security_from(env: Mapping[str, str], no_security: bool = False) -> bool:
+    """``--no-security`` or ``MLGATE_SECURITY=off`` turn security off; anything unknown is an error."""
+    if no_security:
+        return False
+    value = env.get("MLGATE_SECURITY", "on").strip().lower()
+    if value in _OFF:
+        return False
+    if value in _ON:
+        return True
+    raise ValueError(f"MLGATE_SECURITY must be 'on' or 'off', not {value!r}")
 
 
 def config_from(env: Mapping[str, str], **flags: object) -> Config:
@@ -38,7 +60,15 @@ def config_from(env: Mapping[str, str], **flags: object) -> Config:
         node_name=env.get("MLGATE_NODE_NAME") or None,
         max_body_bytes=int(env.get("MLGATE_MAX_BODY_BYTES", 100 * 1024 * 1024)),
         log_level=str(pick("log_level", "MLGATE_LOG_LEVEL", "info")),
+        security=security_from(env, bool(flags.get("no_security"))),
+        initial_admin_password=env.get("MLGATE_INITIAL_ADMIN_PASSWORD") or None,
+        tls_cert=_path(pick("tls_cert", "MLGATE_TLS_CERT", None)),
+        tls_key=_path(pick("tls_key", "MLGATE_TLS_KEY", None)),
     )
+
+
+def _path(value: object) -> Path | None:
+    return Path(str(value)) if value else None
 
 
 def current_environment() -> Mapping[str, str]:

@@ -9,7 +9,8 @@ from urllib.parse import parse_qsl, unquote
 
 import orjson
 
-from mlgate.api.errors import internal_error, render_error
+from mlgate.api.auth import authenticate
+from mlgate.api.errors import error_headers, internal_error, render_error
 from mlgate.api.http import JSON_TYPE, Request, Response
 from mlgate.api.routes import ROUTES, Router
 from mlgate.domain.errors import MlgateError, PayloadTooLargeError
@@ -71,7 +72,7 @@ class MlgateApp:
             response = await self._handle(scope, receive, method, raw_path)
         except MlgateError as exc:
             status, body = render_error(exc)
-            response = Response(status, orjson.dumps(body))
+            response = Response(status, orjson.dumps(body), headers=error_headers(exc))
         except Exception:
             log.exception("unhandled error on %s %s", method, raw_path)
             status, body = internal_error()
@@ -102,7 +103,7 @@ class MlgateApp:
             client=client[0] if client else "",
             path_params={k: unquote(v) for k, v in params.items()},
         )
-        request.principal = await self.services.security.authenticate(headers, request.client)
+        request.principal = await authenticate(headers, request.client, self.services.security)
         self.services.security.authorize(request.principal, route.action)
         return await route.handler(request, self.services)
 

@@ -15,8 +15,6 @@ from mlgate.domain.principal import Principal
 from mlgate.domain.security import BasicCredentials
 from mlgate.services.security import UNAUTHORIZED, SecurityService
 
-CHALLENGE = 'Basic realm="OpenSearch Security"'
-
 
 def basic_credentials(headers: Mapping[str, str]) -> BasicCredentials | None:
     """The Basic credentials of a request, None when it carries none; a malformed header is a 401."""

@@ -59,6 +59,15 @@ def render_error(error: MlgateError) -> tuple[int, dict[str, Any]]:
     return status, error_body(error.error_type, error.message, status, error.caused_by)
 
 
+def error_headers(error: MlgateError) -> list[tuple[bytes, bytes]]:
+    """Headers an error answer carries: ``Retry-After`` when throttled, the Basic challenge on 401."""
+    if isinstance(error, RateLimitedError) and error.retry_after is not None:
+        return [(b"retry-after", str(error.retry_after).encode())]
+    if isinstance(error, UnauthorizedError):
+        return [(b"www-authenticate", b'Basic realm="OpenSearch Security"')]
+    return []
+
+
 def internal_error() -> tuple[int, dict[str, Any]]:
     """Anything unexpected: a generic reason; the traceback goes to the log only."""
     return 500, error_body("exception", "Internal server error; see the mlgate log for details", 500)

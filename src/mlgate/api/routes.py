@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from mlgate.api.handlers import cluster, resources
+from mlgate.api.handlers import cluster, resources, security
 from mlgate.api.http import Request, Response
+from mlgate.domain import security as sec
 from mlgate.services.container import Services
 
 Handler = Callable[[Request, Services], Awaitable[Response]]
@@ -27,6 +28,25 @@ class Route:
     handler: Handler
     action: str
 
+
+SEC = "/_plugins/_security"
+SECURITY_ROUTES: tuple[Route, ...] = (
+    Route("GET", f"{SEC}/authinfo", security.authinfo, sec.AUTHINFO_ACTION),
+    Route("GET", f"{SEC}/api/account", security.get_account, sec.ACCOUNT_ACTION),
+    Route("PUT", f"{SEC}/api/account", security.put_account, sec.ACCOUNT_ACTION),
+    Route("GET", f"{SEC}/api/internalusers", security.list_users, sec.USERS_ACTION),
+    Route("GET", f"{SEC}/api/internalusers/{{name}}", security.get_user, sec.USERS_ACTION),
+    Route("PUT", f"{SEC}/api/internalusers/{{name}}", security.put_user, sec.USERS_ACTION),
+    Route("DELETE", f"{SEC}/api/internalusers/{{name}}", security.delete_user, sec.USERS_ACTION),
+    Route("GET", f"{SEC}/api/roles", security.list_roles, sec.ROLES_ACTION),
+    Route("GET", f"{SEC}/api/roles/{{name}}", security.get_role, sec.ROLES_ACTION),
+    Route("PUT", f"{SEC}/api/roles/{{name}}", security.put_role, sec.ROLES_ACTION),
+    Route("DELETE", f"{SEC}/api/roles/{{name}}", security.delete_role, sec.ROLES_ACTION),
+    Route("GET", f"{SEC}/api/rolesmapping", security.list_mappings, sec.ROLESMAPPING_ACTION),
+    Route("GET", f"{SEC}/api/rolesmapping/{{role}}", security.get_mapping, sec.ROLESMAPPING_ACTION),
+    Route("PUT", f"{SEC}/api/rolesmapping/{{role}}", security.put_mapping, sec.ROLESMAPPING_ACTION),
+    Route("DELETE", f"{SEC}/api/rolesmapping/{{role}}", security.delete_mapping, sec.ROLESMAPPING_ACTION),
+)
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/", cluster.root, "cluster:monitor/main"),
@@ -79,6 +99,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{ML}/tasks/_search", resources.search_tasks, f"{A}/tasks/search"),
     Route("GET", f"{ML}/tasks/{{task_id}}", resources.get_task, f"{A}/tasks/get"),
     Route("DELETE", f"{ML}/tasks/{{task_id}}", resources.delete_task, f"{A}/tasks/delete"),
+    *SECURITY_ROUTES,
 )
 
 

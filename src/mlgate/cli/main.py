@@ -7,8 +7,22 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from mlgate.config import Config, config_from, current_environment
+from mlgate.domain.security import SecurityConfigError
+
+if TYPE_CHECKING:
+    from mlgate.bootstrap import Node
+
+_NO_SECURITY_BANNER = """
+################################################################################
+#  WARNING: mlgate security is OFF (--no-security / MLGATE_SECURITY=off).
+#  Anyone who can reach this port can read, change and delete every connector
+#  and model, and spend the provider credentials stored in them.
+#  Use this for local experiments only.
+################################################################################
+"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,6 +33,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (MLGATE_PORT, default 9200)")
     serve.add_argument("--data-dir", dest="data_dir", help="data directory (MLGATE_DATA_DIR, default ./data)")
     serve.add_argument("--log-level", dest="log_level", help="log level (MLGATE_LOG_LEVEL, default info)")
+    serve.add_argument(
+        "--no-security",
+        dest="no_security",
+        action="store_true",
+        help="turn authentication and access control OFF (MLGATE_SECURITY=off); local experiments only",
+    )
+    serve.add_argument("--tls-cert", dest="tls_cert", help="PEM certificate: serve HTTPS (MLGATE_TLS_CERT)")
+    serve.add_argument("--tls-key", dest="tls_key", help="PEM private key of --tls-cert (MLGATE_TLS_KEY)")
     mock = commands.add_parser("mock-provider", help="serve OpenAI/Cohere/SageMaker/Bedrock-shaped replies")
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=9300)
@@ -33,24 +55,42 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         mock_main(["--host", args.host, "--port", str(args.port)])
         return
-    config = config_from(
-        current_environment(),
-        host=args.host,
-        port=args.port,
-        data_dir=args.data_dir,
-        log_level=args.log_level,
-    )
+    try:
+        config = config_from(
+            current_environment(),
+            host=args.host,
+            port=args.port,
+            data_dir=args.data_dir,
+            log_level=args.log_level,
+            no_security=args.no_security,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+        )
+    except ValueError as exc:
+        sys.exit(f"mlgate: {exc}")
+    if (config.tls_cert is None) != (config.tls_key is None):
+        sys.exit("mlgate: --tls-cert and --tls-key go together")
     logging.basicConfig(
         level=config.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if not config.security:
+        print(_NO_SECURITY_BANNER, file=sys.stderr, flush=True)
     try:
         import uvloop
 
-        uvloop.run(serve(config))
+        uvloop.run(_serve_checked(config))
     except ImportError:
-        asyncio.run(serve(config))
+        asyncio.run(_serve_checked(config))
+
+
+async def _serve_checked(config: Config) -> None:
+    # A weak MLGATE_INITIAL_ADMIN_PASSWORD stops the start with the rule, not a traceback.
+    try:
+        await serve(config)
+    except SecurityConfigError as exc:
+        sys.exit(f"mlgate: {exc.message}")
 
 
 async def serve(config: Config) -> None:
@@ -61,6 +101,8 @@ async def serve(config: Config) -> None:
 
     node = await build_node(config)
     await node.start()
+    scheme = "https" if config.tls_cert else "http"
+    _print_login(config, node, f"{scheme}://{config.host}:{config.port}")
     server = uvicorn.Server(
         uvicorn.Config(
             node.app,
@@ -71,11 +113,14 @@ async def serve(config: Config) -> None:
             log_level=config.log_level,
             access_log=False,
             server_header=False,
+            ssl_certfile=str(config.tls_cert) if config.tls_cert else None,
+            ssl_keyfile=str(config.tls_key) if config.tls_key else None,
         )
     )
     logging.getLogger("mlgate").info(
-        "mlgate node %s listening on http://%s:%d (data in %s)",
+        "mlgate node %s listening on %s://%s:%d (data in %s)",
         node.services.env.node_id,
+        scheme,
         config.host,
         config.port,
         config.data_dir,
@@ -84,3 +129,28 @@ async def serve(config: Config) -> None:
         await server.serve()
     finally:
         await node.stop()
+
+
+def _print_login(config: Config, node: Node, url: str) -> None:
+    # stdout, not the log: the generated password is shown exactly once and must not reach log files.
+    if not config.security:
+        logging.getLogger("mlgate").warning("security is OFF: every request is served without login")
+        return
+    if node.generated_admin_password is not None:
+        print(
+            f"mlgate: security is ON. Created user 'admin' with password: {node.generated_admin_password}\n"
+            f"        (saved in {node.admin_password_file}, mode 0600; it is shown only this once)",
+            flush=True,
+        )
+    else:
+        where = (
+            f"kept in {node.admin_password_file}"
+            if node.admin_password_file is not None and node.admin_password_file.exists()
+            else "set at first start (MLGATE_INITIAL_ADMIN_PASSWORD)"
+        )
+        print(f"mlgate: security is ON. Log in as 'admin' with the password {where}", flush=True)
+    print(f"        e.g. curl -u admin:<password> {url}/_plugins/_security/authinfo", flush=True)
+    if config.tls_cert is None and config.host not in ("127.0.0.1", "localhost", "::1"):
+        logging.getLogger("mlgate").warning(
+            "serving Basic credentials over plain HTTP on %s; use --tls-cert/--tls-key", config.host
+        )

@@ -1,0 +1,410 @@
+"""Users, roles, role mappings and permissions the way the OpenSearch Security plugin defines them.
+
+Pure rules: which roles a user holds, whether a role grants an action (with OpenSearch's wildcards and
+action groups), the password rule, and the login throttle. Storage, hashing and the strength estimator
+live in ``services.security``; this module only decides.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.principal import Principal
+
+ADMIN_USER = "admin"
+ADMIN_BACKEND_ROLE = "admin"
+ALL_ACCESS = "all_access"
+ML_FULL_ACCESS = "ml_full_access"
+ML_READ_ACCESS = "ml_read_access"
+
+AUTHINFO_ACTION = "security:authinfo"
+ACCOUNT_ACTION = "security:account"
+USERS_ACTION = "restapi:admin/internalusers"
+ROLES_ACTION = "restapi:admin/roles"
+ROLESMAPPING_ACTION = "restapi:admin/rolesmapping"
+
+# Every authenticated user may ask who they are, change their own password and see the banner.
+AUTHENTICATED_ACTIONS = frozenset(
+    {AUTHINFO_ACTION, ACCOUNT_ACTION, "cluster:monitor/main", "cluster:monitor/health"}
+)
+# Cluster settings and the security API belong to admins, whatever a custom role grants.
+ADMIN_ONLY_ACTIONS = frozenset(
+    {
+        "cluster:monitor/settings",
+        "cluster:admin/settings/update",
+        USERS_ACTION,
+        ROLES_ACTION,
+        ROLESMAPPING_ACTION,
+    }
+)
+
+# OpenSearch's static action groups that the built-in roles use.
+ACTION_GROUPS: Mapping[str, tuple[str, ...]] = {
+    "cluster_all": ("cluster:*",),
+    "cluster_monitor": ("cluster:monitor/*",),
+    "cluster_composite_ops_ro": ("indices:data/read/mget", "indices:data/read/msearch"),
+}
+
+MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_SCORE = 3  # zxcvbn's "strong", OpenSearch's default score-based rule
+MAX_PASSWORD_BYTES = 72  # bcrypt ignores everything after 72 bytes; refuse rather than truncate
+PASSWORD_RULE = (
+    f"at least {MIN_PASSWORD_LENGTH} characters and a strong zxcvbn score "
+    f"(>= {MIN_PASSWORD_SCORE} of 4; e.g. four or more random words), not based on the user name, "
+    f"at most {MAX_PASSWORD_BYTES} bytes"
+)
+
+MAX_FAILURES = 10
+BLOCK_SECONDS = 60.0
+
+
+class SecurityConfigError(InvalidRequestError):
+    """A security API body the Security plugin's validator refuses (``{"status": "error", "reason"}``).
+
+    ``details`` are the validator's extra keys, e.g. ``{"invalid_keys": {"keys": "foo"}}``.
+    """
+
+    default_type = "security_config_exception"
+
+    def __init__(self, message: str, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details = dict(details or {})
+
+
+@dataclass(frozen=True)
+class BasicCredentials:
+    """User name and password from an ``Authorization: Basic`` header; the password never prints."""
+
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Role:
+    """A security role; only cluster permissions are enforced (mlgate has no indices)."""
+
+    name: str
+    cluster_permissions: tuple[str, ...] = ()
+    index_permissions: tuple[Any, ...] = ()
+    tenant_permissions: tuple[Any, ...] = ()
+    description: str = ""
+    reserved: bool = False
+    static: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The Security REST API shape."""
+        return {
+            "reserved": self.reserved,
+            "hidden": False,
+            "description": self.description,
+            "cluster_permissions": list(self.cluster_permissions),
+            "index_permissions": list(self.index_permissions),
+            "tenant_permissions": list(self.tenant_permissions),
+            "static": self.static,
+        }
+
+
+BUILTIN_ROLES: Mapping[str, Role] = {
+    ALL_ACCESS: Role(
+        ALL_ACCESS,
+        cluster_permissions=("*",),
+        description="Allow full access to all indices and all cluster APIs",
+        reserved=True,
+        static=True,
+    ),
+    ML_FULL_ACCESS: Role(
+        ML_FULL_ACCESS,
+        cluster_permissions=("cluster_monitor", "cluster:admin/opensearch/ml/*"),
+        description="Allows users to use all ML functionality",
+        reserved=True,
+        static=True,
+    ),
+    ML_READ_ACCESS: Role(
+        ML_READ_ACCESS,
+        cluster_permissions=(
+            "cluster:admin/opensearch/ml/config/get",
+            "cluster:admin/opensearch/ml/connectors/get",
+            "cluster:admin/opensearch/ml/connectors/search",
+            "cluster:admin/opensearch/ml/model_groups/get",
+            "cluster:admin/opensearch/ml/model_groups/search",
+            "cluster:admin/opensearch/ml/models/get",
+            "cluster:admin/opensearch/ml/models/search",
+            "cluster:admin/opensearch/ml/stats/nodes",
+            "cluster:admin/opensearch/ml/tasks/get",
+            "cluster:admin/opensearch/ml/tasks/search",
+        ),
+        description="Allow users to read ML stats/models/tasks",
+        reserved=True,
+        static=True,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class User:
+    """An internal user. ``password_hash`` never leaves the service layer."""
+
+    name: str
+    password_hash: str
+    backend_roles: tuple[str, ...] = ()
+    attributes: tuple[tuple[str, str], ...] = ()
+    security_roles: tuple[str, ...] = ()
+    description: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The Security REST API shape: ``hash`` is always empty."""
+        return {
+            "hash": "",
+            "reserved": False,
+            "hidden": False,
+            "backend_roles": list(self.backend_roles),
+            "attributes": dict(self.attributes),
+            "description": self.description,
+            "opendistro_security_roles": list(self.security_roles),
+            "static": False,
+        }
+
+    def to_document(self) -> dict[str, Any]:
+        """The stored document (with the hash)."""
+        return {
+            "hash": self.password_hash,
+            "backend_roles": list(self.backend_roles),
+            "attributes": dict(self.attributes),
+            "opendistro_security_roles": list(self.security_roles),
+            "description": self.description,
+        }
+
+    @classmethod
+    def from_document(cls, name: str, doc: Mapping[str, Any]) -> User:
+        """Inverse of :meth:`to_document`."""
+        return cls(
+            name=name,
+            password_hash=str(doc.get("hash", "")),
+            backend_roles=tuple(doc.get("backend_roles") or ()),
+            attributes=tuple(sorted((str(k), str(v)) for k, v in (doc.get("attributes") or {}).items())),
+            security_roles=tuple(doc.get("opendistro_security_roles") or ()),
+            description=str(doc.get("description") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class RoleMapping:
+    """Which users and backend roles hold a role (patterns allowed, as in OpenSearch)."""
+
+    role: str
+    users: tuple[str, ...] = ()
+    backend_roles: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+    description: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The Security REST API shape."""
+        return {
+            "hosts": list(self.hosts),
+            "users": list(self.users),
+            "reserved": False,
+            "hidden": False,
+            "backend_roles": list(self.backend_roles),
+            "and_backend_roles": [],
+            "description": self.description,
+        }
+
+    def to_document(self) -> dict[str, Any]:
+        """The stored document."""
+        return {
+            "users": list(self.users),
+            "backend_roles": list(self.backend_roles),
+            "hosts": list(self.hosts),
+            "description": self.description,
+        }
+
+    @classmethod
+    def from_document(cls, role: str, doc: Mapping[str, Any]) -> RoleMapping:
+        """Inverse of :meth:`to_document`."""
+        return cls(
+            role=role,
+            users=tuple(doc.get("users") or ()),
+            backend_roles=tuple(doc.get("backend_roles") or ()),
+            hosts=tuple(doc.get("hosts") or ()),
+            description=str(doc.get("description") or ""),
+        )
+
+
+# The first start maps the admin backend role to all_access, as OpenSearch's demo configuration does.
+DEFAULT_MAPPINGS = (
+    RoleMapping(ALL_ACCESS, backend_roles=(ADMIN_BACKEND_ROLE,), description="Maps admin to all_access"),
+)
+
+
+@lru_cache(maxsize=1024)
+def _pattern(pattern: str) -> re.Pattern[str]:
+    # OpenSearch's WildcardMatcher: `*` any run of characters (slashes included), `?` one character,
+    # and `/regex/` for a regular expression.
+    if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
+        return re.compile(pattern[1:-1])
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern))
+
+
+def matches(pattern: str, value: str) -> bool:
+    """Does an OpenSearch permission/user pattern match ``value`` (whole string)?"""
+    return _pattern(pattern).fullmatch(value) is not None
+
+
+def expand(permissions: Iterable[str]) -> tuple[str, ...]:
+    """Replace action-group names by the patterns they stand for."""
+    out: list[str] = []
+    for permission in permissions:
+        out.extend(ACTION_GROUPS.get(permission, (permission,)))
+    return tuple(out)
+
+
+def grants(role: Role, action: str) -> bool:
+    """Does this role's cluster permissions allow ``action``?"""
+    return any(matches(p, action) for p in expand(role.cluster_permissions))
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    """A snapshot of users, custom roles and mappings (built-in roles are always present)."""
+
+    users: Mapping[str, User] = field(default_factory=dict)
+    roles: Mapping[str, Role] = field(default_factory=dict)
+    mappings: Mapping[str, RoleMapping] = field(default_factory=dict)
+
+    def role(self, name: str) -> Role | None:
+        """A built-in or custom role."""
+        return BUILTIN_ROLES.get(name) or self.roles.get(name)
+
+    def all_roles(self) -> dict[str, Role]:
+        """Built-in roles first, then custom ones."""
+        return {**BUILTIN_ROLES, **self.roles}
+
+    def roles_of(self, user: User) -> tuple[str, ...]:
+        """Mapped roles (by user name or backend role) plus the user's own ``opendistro_security_roles``."""
+        held = set(user.security_roles)
+        for mapping in self.mappings.values():
+            by_name = any(matches(p, user.name) for p in mapping.users)
+            by_role = any(matches(p, r) for p in mapping.backend_roles for r in user.backend_roles)
+            if by_name or by_role:
+                held.add(mapping.role)
+        return tuple(sorted(r for r in held if self.role(r) is not None))
+
+    def principal(self, user: User) -> Principal:
+        """The security user ML Commons sees."""
+        return Principal(
+            name=user.name,
+            backend_roles=user.backend_roles,
+            roles=self.roles_of(user),
+            attributes=user.attributes,
+        )
+
+    def is_allowed(self, principal: Principal, action: str) -> bool:
+        """OpenSearch's privilege evaluation for a cluster action, plus mlgate's admin-only set."""
+        if action in AUTHENTICATED_ACTIONS:
+            return True
+        if action in ADMIN_ONLY_ACTIONS:
+            return principal.is_admin
+        return any(
+            role is not None and grants(role, action) for role in (self.role(r) for r in principal.roles)
+        )
+
+
+def user_string(principal: Principal) -> str:
+    """Java's ``User.toString()``, as the Security plugin prints it."""
+    roles = ", ".join(principal.backend_roles)
+    return f"User [name={principal.name}, backend_roles=[{roles}], requestedTenant=null]"
+
+
+def denial_message(action: str, principal: Principal) -> str:
+    """The Security plugin's reason for a missing permission."""
+    return f"no permissions for [{action}] and {user_string(principal)}"
+
+
+def password_problem(password: str, score: int, *, similar_to_name: bool) -> str | None:
+    """Why a password is refused (the Security plugin's reasons), or None when it passes the rule.
+
+    ``score`` is the zxcvbn score (0–4) the caller computed with the user name as a hint.
+    """
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        return "Password too long"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return "Weak password"
+    if score < MIN_PASSWORD_SCORE:
+        return "Password is similar to user name" if similar_to_name else "Weak password"
+    return None
+
+
+def validate_user_name(name: str) -> None:
+    """Names travel in Basic credentials, so they cannot contain ``:`` or control characters."""
+    if not name or not name.strip():
+        raise SecurityConfigError("No username is given")
+    if ":" in name or any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        raise SecurityConfigError("Username must not contain ':' or control characters")
+
+
+@dataclass
+class _Failures:
+    count: int = 0
+    blocked_until: float = 0.0
+    last: float = 0.0
+
+
+@dataclass
+class LoginThrottle:
+    """Consecutive failed logins per user and per client address; ``now`` is always passed in.
+
+    After ``max_failures`` consecutive failures for a user or from an address, every attempt for that
+    user or from that address — with the right password too — is refused until ``block_seconds`` have
+    passed since the block began. A success resets the counts of its user and its address.
+    """
+
+    max_failures: int = MAX_FAILURES
+    block_seconds: float = BLOCK_SECONDS
+    max_entries: int = 100_000
+    _entries: dict[str, _Failures] = field(default_factory=dict)
+
+    def retry_after(self, user: str, address: str, now: float) -> int | None:
+        """Seconds to wait when either key is blocked, else None."""
+        waits = [self._wait(key, now) for key in self._keys(user, address)]
+        blocked = [w for w in waits if w is not None]
+        return max(blocked) if blocked else None
+
+    def record_failure(self, user: str, address: str, now: float) -> None:
+        """Count one failed attempt against both keys."""
+        if len(self._entries) >= self.max_entries:
+            self._forget_stale(now)
+        for key in self._keys(user, address):
+            entry = self._entries.setdefault(key, _Failures())
+            entry.count += 1
+            entry.last = now
+            if entry.count >= self.max_failures:
+                entry.blocked_until = now + self.block_seconds
+
+    def record_success(self, user: str, address: str) -> None:
+        """A successful login ends the run of failures of its user and its address."""
+        for key in self._keys(user, address):
+            self._entries.pop(key, None)
+
+    @staticmethod
+    def _keys(user: str, address: str) -> tuple[str, ...]:
+        return (f"user:{user}", f"addr:{address}")
+
+    def _wait(self, key: str, now: float) -> int | None:
+        entry = self._entries.get(key)
+        if entry is None or entry.blocked_until == 0.0:
+            return None
+        if now >= entry.blocked_until:
+            del self._entries[key]  # the block is over: start a fresh run
+            return None
+        return max(1, math.ceil(entry.blocked_until - now))
+
+    def _forget_stale(self, now: float) -> None:
+        # Bound memory under a spray of made-up user names: drop runs idle for a whole block period.
+        for key in [k for k, e in self._entries.items() if now - e.last >= self.block_seconds]:
+            del self._entries[key]

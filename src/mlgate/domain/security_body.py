@@ -1,0 +1,116 @@
+"""Request bodies of the Security REST API (internal users, roles, role mappings), validated the way
+the Security plugin's request validator does: unknown keys and wrong types are refused by name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mlgate.domain.security import Role, RoleMapping, SecurityConfigError
+
+_LIST = "Array expected"
+_STRING = "String expected"
+_OBJECT = "Object expected"
+
+
+@dataclass(frozen=True)
+class UserBody:
+    """A PUT internalusers body; ``password`` is None when the stored hash is to be kept."""
+
+    password: str | None
+    backend_roles: tuple[str, ...]
+    attributes: tuple[tuple[str, str], ...]
+    security_roles: tuple[str, ...]
+    description: str
+
+
+def _check(body: Any, types: Mapping[str, str]) -> Mapping[str, Any]:
+    if not isinstance(body, dict) or not body:
+        raise SecurityConfigError("Request body required for this action.")
+    unknown = sorted(k for k in body if k not in types)
+    if unknown:
+        raise SecurityConfigError("Invalid configuration", {"invalid_keys": {"keys": ",".join(unknown)}})
+    wrong: dict[str, str] = {}
+    for key, expected in types.items():
+        value = body.get(key)
+        if value is None:
+            continue
+        if (
+            (expected == _LIST and not (isinstance(value, list) and all(isinstance(v, str) for v in value)))
+            or (expected == _STRING and not isinstance(value, str))
+            or (expected == _OBJECT and not isinstance(value, dict))
+        ):
+            wrong[key] = expected
+    if wrong:
+        raise SecurityConfigError("Wrong datatype", {"wrong_datatypes": wrong})
+    return body
+
+
+def parse_user_body(body: Any) -> UserBody:
+    """Validate ``PUT /_plugins/_security/api/internalusers/{name}``."""
+    fields = _check(
+        body,
+        {
+            "password": _STRING,
+            "backend_roles": _LIST,
+            "attributes": _OBJECT,
+            "opendistro_security_roles": _LIST,
+            "description": _STRING,
+        },
+    )
+    attributes = fields.get("attributes") or {}
+    return UserBody(
+        password=fields.get("password"),
+        backend_roles=tuple(fields.get("backend_roles") or ()),
+        attributes=tuple(sorted((str(k), str(v)) for k, v in attributes.items())),
+        security_roles=tuple(fields.get("opendistro_security_roles") or ()),
+        description=fields.get("description") or "",
+    )
+
+
+def parse_role_body(name: str, body: Any) -> Role:
+    """Validate ``PUT /_plugins/_security/api/roles/{name}``."""
+    fields = _check(
+        body,
+        {
+            "cluster_permissions": _LIST,
+            "index_permissions": "list",
+            "tenant_permissions": "list",
+            "description": _STRING,
+        },
+    )
+    for key in ("index_permissions", "tenant_permissions"):
+        if fields.get(key) is not None and not isinstance(fields[key], list):
+            raise SecurityConfigError("Wrong datatype", {"wrong_datatypes": {key: _LIST}})
+    return Role(
+        name=name,
+        cluster_permissions=tuple(fields.get("cluster_permissions") or ()),
+        index_permissions=tuple(fields.get("index_permissions") or ()),
+        tenant_permissions=tuple(fields.get("tenant_permissions") or ()),
+        description=fields.get("description") or "",
+    )
+
+
+def parse_mapping_body(role: str, body: Any) -> RoleMapping:
+    """Validate ``PUT /_plugins/_security/api/rolesmapping/{role}`` (the mapping is replaced whole)."""
+    fields = _check(
+        body,
+        {"users": _LIST, "backend_roles": _LIST, "hosts": _LIST, "description": _STRING},
+    )
+    return RoleMapping(
+        role=role,
+        users=tuple(fields.get("users") or ()),
+        backend_roles=tuple(fields.get("backend_roles") or ()),
+        hosts=tuple(fields.get("hosts") or ()),
+        description=fields.get("description") or "",
+    )
+
+
+def parse_account_body(body: Any) -> tuple[str, str]:
+    """Validate ``PUT /_plugins/_security/api/account``: (current password, new password)."""
+    fields = _check(body, {"current_password": _STRING, "password": _STRING})
+    current, new = fields.get("current_password"), fields.get("password")
+    if not current or not new:
+        raise SecurityConfigError("Both current_password and password are required.")
+    return current, new
