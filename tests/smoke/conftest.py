@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,10 @@ from typing import IO
 import pytest
 
 from tests.conftest import TEST_MASTER_KEY
+
+# The smoke server runs secure, as `mlgate serve` does by default; its admin password comes from the
+# environment the way an operator sets it.
+ADMIN_PASSWORD = "smoke-Quartz-Lantern-Orbit-42"
 
 
 def free_port() -> int:
@@ -45,6 +50,8 @@ def wait_until_listening(url: str, proc: subprocess.Popen[bytes], log: Path) -> 
         try:
             with urllib.request.urlopen(url, timeout=1):
                 return
+        except urllib.error.HTTPError:
+            return  # any HTTP answer (a 401 with security on) means it is listening
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"{url} did not answer in time: {log.read_text()}")
@@ -102,7 +109,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
         MLGATE_PORT=str(port),
         MLGATE_DATA_DIR=str(folder / "data"),
         MLGATE_MASTER_KEY=TEST_MASTER_KEY,
+        MLGATE_INITIAL_ADMIN_PASSWORD=ADMIN_PASSWORD,
     )
+    env.pop("MLGATE_SECURITY", None)
     process = start(["serve"], f"http://127.0.0.1:{port}/", port, folder / "serve.log", env)
+    yield process
+    stop(process)
+
+
+@pytest.fixture(scope="module")
+def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Process]:
+    """``mlgate serve --no-security``: the explicit switch for local experiments."""
+    port = free_port()
+    folder = tmp_path_factory.mktemp("serve-open")
+    env = dict(os.environ, MLGATE_PORT=str(port), MLGATE_DATA_DIR=str(folder / "data"))
+    process = start(["serve", "--no-security"], f"http://127.0.0.1:{port}/", port, folder / "serve.log", env)
     yield process
     stop(process)

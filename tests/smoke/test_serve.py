@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.error
 import urllib.request
@@ -10,15 +11,18 @@ from typing import Any
 from opensearchpy import OpenSearch
 
 from tests.conftest import LOOPBACK_TRUSTED
-from tests.smoke.conftest import Process
+from tests.smoke.conftest import ADMIN_PASSWORD, Process
 
 
-def call(method: str, url: str, body: Any = None) -> tuple[int, Any]:
-    """What curl does: one request, JSON in and out."""
+def call(
+    method: str, url: str, body: Any = None, auth: tuple[str, str] | None = ("admin", ADMIN_PASSWORD)
+) -> tuple[int, Any]:
+    """What ``curl -u admin:<password>`` does: one request, JSON in and out."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json"}
+    if auth is not None:
+        headers["Authorization"] = "Basic " + base64.b64encode(":".join(auth).encode()).decode()
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -40,7 +44,9 @@ def test_cluster_info_and_errors(server: Process) -> None:
 def test_opensearch_py_register_deploy_predict_search(
     server: Process, mock_provider_process: Process
 ) -> None:
-    client = OpenSearch(hosts=[{"host": "127.0.0.1", "port": server.port}], use_ssl=False)
+    client = OpenSearch(
+        hosts=[{"host": "127.0.0.1", "port": server.port}], use_ssl=False, http_auth=("admin", ADMIN_PASSWORD)
+    )
     client.cluster.put_settings(
         body={
             "persistent": {
@@ -86,5 +92,27 @@ def test_opensearch_py_register_deploy_predict_search(
     assert [hit["_id"] for hit in found["hits"]["hits"]] == [model_id]
     connectors = client.plugins.ml.search_connectors(body={"query": {"match_all": {}}})
     assert "credential" not in connectors["hits"]["hits"][0]["_source"]
-    # The credential never reaches the server log.
-    assert "sk-smoke-secret" not in server.log.read_text()
+    # Neither the provider credential nor the admin password reaches the server's output.
+    output = server.log.read_text()
+    assert "sk-smoke-secret" not in output
+    assert ADMIN_PASSWORD not in output
+
+
+def test_security_is_on_by_default(server: Process) -> None:
+    status, error = call("GET", f"{server.url}_plugins/_ml/models/_search", {}, auth=None)
+    assert status == 401
+    assert error["error"]["type"] == "security_exception"
+    status, error = call("GET", server.url, auth=("admin", "not-the-password"))
+    assert status == 401
+    status, info = call("GET", f"{server.url}_plugins/_security/authinfo")
+    assert status == 200
+    assert info["user_name"] == "admin" and "all_access" in info["roles"]
+    assert "Log in as 'admin'" in server.log.read_text()
+
+
+def test_no_security_switch_serves_without_login_and_warns(open_server: Process) -> None:
+    status, found = call("POST", f"{open_server.url}_plugins/_ml/models/_search", {}, auth=None)
+    assert status == 200 and found["hits"]["hits"] == []
+    status, _ = call("GET", f"{open_server.url}_plugins/_security/authinfo", auth=None)
+    assert status == 400  # as without the Security plugin: no such route
+    assert "WARNING: mlgate security is OFF" in open_server.log.read_text()
