@@ -1,7 +1,8 @@
 """The mock provider's aiohttp application: the route table and the per-request pipeline.
 
 Every provider route runs the same pipeline: record → ``mock_delay_ms`` → SigV4 check → injected
-failure → the provider shape → ``mock_body`` damage → send (trickled for ``mock_slow_body_ms``).
+failure → a canned answer, else the provider shape → ``mock_body`` damage → send (trickled for
+``mock_slow_body_ms``).
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import asyncio
 import math
 import socket
 import struct
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -62,6 +65,9 @@ class MockState:
     aws_secrets: Mapping[str, str] | None
     log: RequestLog = field(default_factory=RequestLog)
     counters: FailureCounters = field(default_factory=FailureCounters)
+    # JSON bodies queued by a test (the conformance runner answers with bodies derived from published
+    # samples); each request takes the oldest one instead of its route's shape.
+    canned: deque[Any] = field(default_factory=deque)
 
 
 STATE_KEY = web.AppKey("mlgate_mock_state", MockState)
@@ -194,15 +200,19 @@ class Endpoint:
 
     def _answer(self, request: web.Request, body: bytes) -> Reply:
         family = self._route.family
+        canned = self._state.canned
         try:
             dim_override = _dim_override(request.query.get("dim"))
-            if self._route is CATCH_ALL:
+            if self._route is CATCH_ALL and not (canned and body):
                 decoded = None
             else:
                 try:
                     decoded = orjson.loads(body)
                 except orjson.JSONDecodeError:
                     return error_reply(family, 400, _UNPARSABLE_JSON[family])
+            if canned:
+                # Checked after the body parsed: a canned answer never hides a malformed request.
+                return json_reply(canned.popleft(), content_type=self._route.content_type)
             shape_request = ShapeRequest(
                 body=decoded,
                 path_params=request.match_info,

@@ -32,12 +32,29 @@ class MockProvider:
         return app[STATE_KEY].log.newest(limit, path)
 
     def reset(self) -> None:
-        """Forget recorded requests and ``mock_fail_times`` counters."""
+        """Forget recorded requests, ``mock_fail_times`` counters and unused canned answers."""
         app = self._runner.app
         assert app is not None, "the server has been closed"
         state = app[STATE_KEY]
         state.log.clear()
         state.counters.clear()
+        state.canned.clear()
+
+    def answer_next(self, *payloads: Any) -> None:
+        """Answer the next requests, in order, with these JSON bodies instead of the route's shape.
+
+        Recording, SigV4 verification and ``mock_*`` faults still apply; a body that is not JSON still
+        gets the provider's 400. Lets a test reproduce one exact provider answer on any path.
+        """
+        app = self._runner.app
+        assert app is not None, "the server has been closed"
+        app[STATE_KEY].canned.extend(payloads)
+
+    def unused_answers(self) -> int:
+        """How many queued :meth:`answer_next` bodies no request has taken yet."""
+        app = self._runner.app
+        assert app is not None, "the server has been closed"
+        return len(app[STATE_KEY].canned)
 
     async def close(self) -> None:
         """Stop listening and close every open connection."""
