@@ -13,11 +13,13 @@ from mlgate.painless import nodes as n
 from mlgate.painless.containers import field_get, field_set, index_get, index_set
 from mlgate.painless.conversion import KNOWN_TYPES, converter, default_value
 from mlgate.painless.errors import ScriptCompileError, ScriptLimitError
+from mlgate.painless.jstring import to_java_string
 from mlgate.painless.members import constructor, invoke
 from mlgate.painless.numeric import STATIC_CLASSES, STATIC_FIELDS, STATICS
 from mlgate.painless.ops import (
     add,
     arith,
+    check_length,
     compare,
     is_instance,
     is_number,
@@ -28,7 +30,7 @@ from mlgate.painless.ops import (
 )
 from mlgate.painless.runtime import Frame, Run
 from mlgate.painless.scope import Eval, FunctionInfo, Scope
-from mlgate.painless.values import HashMap, JavaArray
+from mlgate.painless.values import HashMap, JavaArray, StringBuilder
 
 Builtin = Callable[[list[Any], Run], Any]
 
@@ -144,6 +146,33 @@ class ExprCompiler:
             return lambda f: static([arg(f) for arg in args], f.run)
         target = self.compile(node.target, scope)
         name, key, null_safe = node.name, (node.name, len(args)), node.null_safe
+        if key == ("append", 1):
+            # The hot path of every StringBuilder-based script: skip the generic dispatch.
+            (value,) = args
+
+            def append(f: Frame) -> Any:
+                receiver = target(f)
+                if type(receiver) is StringBuilder:
+                    text = to_java_string(value(f))
+                    if len(receiver) + len(text) > f.run.max_chars:
+                        check_length(receiver.text() + text, f.run.max_chars)
+                    receiver.append(text)
+                    return receiver
+                if receiver is None and null_safe:
+                    return None
+                return invoke(receiver, name, key, [value(f)], f.run)
+
+            return append
+        if len(args) == 1:
+            (single,) = args
+
+            def call_one(f: Frame) -> Any:
+                receiver = target(f)
+                if receiver is None and null_safe:
+                    return None
+                return invoke(receiver, name, key, [single(f)], f.run)
+
+            return call_one
 
         def call(f: Frame) -> Any:
             receiver = target(f)

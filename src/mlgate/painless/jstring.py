@@ -59,8 +59,12 @@ def to_java_string(value: Any) -> str:
 
 
 def _collection_string(items: list[Any] | tuple[Any, ...]) -> str:
-    # The embedding case: thousands of doubles, formatted without the generic dispatch.
+    # The embedding case: thousands of doubles. When every value lies in [1e-3, 1e7) (checked with
+    # C-level min/max; a NaN or infinity makes the sum non-finite), Python's repr is exactly Java's
+    # Double.toString and the list is joined without a Python-level call per element.
     if items and type(items[0]) is float and all(type(item) is float for item in items):
+        if math.isfinite(sum(items)) and min(map(abs, items)) >= 1e-3 and max(map(abs, items)) < 1e7:
+            return "[" + ", ".join(map(repr, items)) + "]"
         return "[" + ", ".join(map(format_double, items)) + "]"
     return (
         "["
