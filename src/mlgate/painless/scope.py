@@ -17,10 +17,9 @@ Exec = Callable[[Frame], Signal | None]
 
 @dataclass(frozen=True)
 class Local:
-    """A local variable: its frame slot, declared type and conversions on store."""
+    """A local variable: its frame slot and the conversions of its declared type on store."""
 
     slot: int
-    type: TypeRef
     store: Converter | None  # implicit conversion for ``=``
     cast: Converter | None  # explicit conversion for compound assignment (``i += 1.5`` truncates)
 
@@ -79,7 +78,6 @@ class Scope:
             raise ScriptCompileError(f"variable [{name}] is already defined", pos.line, pos.column)
         local = Local(
             self.slots.allocate(),
-            declared,
             converter(declared, explicit=False),
             converter(declared, explicit=True),
         )
