@@ -53,6 +53,8 @@ class ScriptRunner:
         script = self.compiled(text)
         painless = importlib.import_module("mlgate.painless")
         try:
-            return script.execute(params)
+            result = script.execute(params)
         except painless.ScriptError as exc:
             raise InvalidRequestError(exc.message, error_type="script_exception") from exc
+        # ML Commons runs scripts as template scripts: whatever they return reaches it as a String.
+        return result if result is None or isinstance(result, str) else painless.to_java_string(result)
