@@ -1,0 +1,1 @@
+"""The conformance runner: every published ML Commons connector blueprint, replayed against mlgate."""
