@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     from mlgate.painless import CompiledScript
 
 
+class ScriptFailedError(InvalidRequestError):
+    """A script raised or hit a sandbox limit while running."""
+
+    default_type = "script_exception"
+
+
 class ScriptRunner:
     """Compiles each distinct script text once and runs it with ML Commons' error shape."""
 
@@ -55,6 +61,6 @@ class ScriptRunner:
         try:
             result = script.execute(params)
         except painless.ScriptError as exc:
-            raise InvalidRequestError(exc.message, error_type="script_exception") from exc
+            raise ScriptFailedError(exc.message) from exc
         # ML Commons runs scripts as template scripts: whatever they return reaches it as a String.
         return result if result is None or isinstance(result, str) else painless.to_java_string(result)
