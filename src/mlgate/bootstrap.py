@@ -23,6 +23,7 @@ from mlgate.services.access import AccessPolicy
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.container import Services
 from mlgate.services.deployment import DeploymentService
+from mlgate.services.dryrun import DryRunService
 from mlgate.services.environment import Environment, new_document_id
 from mlgate.services.model_groups import ModelGroupService
 from mlgate.services.models import ModelService
@@ -119,7 +120,9 @@ async def build_node(
 
     resolver = GuardedResolver(egress_policy)
     pool = ClientPool(resolver)
-    executor = ConnectorExecutor(pool, scripts, lambda: int(settings.current.number("max_json_size")))
+    executor = ConnectorExecutor(
+        pool, scripts, lambda: int(settings.current.number("max_json_size")), resolver
+    )
     tasks = TaskService(store, environment)
     connectors = ConnectorService(store, environment, settings, access, cipher, scripts, runtime.ids)
     deployment = DeploymentService(store, environment, settings, access, connectors, tasks, runtime, pool)
@@ -144,6 +147,7 @@ async def build_node(
             hasher=PasswordHasher(bcrypt_rounds),
             initial_admin_password=config.initial_admin_password,
         ),
+        dryrun=DryRunService(store, connectors, deployment, runtime, executor),
     )
     return Node(
         app=MlgateApp(services, max_body_bytes=config.max_body_bytes),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from mlgate.api.handlers import cluster, resources, security
+from mlgate.api.handlers import cluster, mlgate, resources, security
 from mlgate.api.http import Request, Response
 from mlgate.domain import security as sec
 from mlgate.services.container import Services
@@ -46,6 +46,17 @@ SECURITY_ROUTES: tuple[Route, ...] = (
     Route("GET", f"{SEC}/api/rolesmapping/{{role}}", security.get_mapping, sec.ROLESMAPPING_ACTION),
     Route("PUT", f"{SEC}/api/rolesmapping/{{role}}", security.put_mapping, sec.ROLESMAPPING_ACTION),
     Route("DELETE", f"{SEC}/api/rolesmapping/{{role}}", security.delete_mapping, sec.ROLESMAPPING_ACTION),
+)
+
+MLGATE = "/_plugins/_mlgate"
+MLGATE_A = "cluster:admin/mlgate"
+MLGATE_ROUTES: tuple[Route, ...] = (
+    Route("POST", f"{MLGATE}/connectors/_render", mlgate.render_inline_connector, f"{MLGATE_A}/render"),
+    Route(
+        "POST", f"{MLGATE}/connectors/{{connector_id}}/_render", mlgate.render_connector, f"{MLGATE_A}/render"
+    ),
+    Route("POST", f"{MLGATE}/models/{{model_id}}/_render", mlgate.render_model, f"{MLGATE_A}/render"),
+    Route("POST", f"{MLGATE}/egress/_explain", mlgate.explain_egress, f"{MLGATE_A}/egress/explain"),
 )
 
 ROUTES: tuple[Route, ...] = (
@@ -100,6 +111,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", f"{ML}/tasks/{{task_id}}", resources.get_task, f"{A}/tasks/get"),
     Route("DELETE", f"{ML}/tasks/{{task_id}}", resources.delete_task, f"{A}/tasks/delete"),
     *SECURITY_ROUTES,
+    *MLGATE_ROUTES,
 )
 
 

@@ -1,21 +1,28 @@
-"""Executing a connector action: render → guard → sign → send → post-process.
+"""Executing a connector action: plan → render → sign → (rate limit → send) → post-process.
 
 One executor serves both protocols; ``aws_sigv4`` only adds signing. Everything per-connector that
 can be prepared once (decrypted credential, SigV4 keys, client config, compiled scripts) lives in a
 :class:`RuntimeConnector` built at deploy time, so a predict does no storage read and no decryption.
+
+A dry run (``/_plugins/_mlgate/.../_render``) walks the very same path and stops before the send:
+:meth:`ConnectorExecutor.plan` gives the parameter map of every remote call, :meth:`~ConnectorExecutor.
+render` the request each would send (or the error predict would raise instead), and
+:meth:`~ConnectorExecutor.post_process` turns a body into tensors — whether the body came from the
+provider or from the user.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
 
 from mlgate.domain.connector import ConnectorAction
-from mlgate.domain.errors import InvalidRequestError, RemoteError
+from mlgate.domain.egress import EgressVerdict, explain, preflight
+from mlgate.domain.errors import ExecutionError, InvalidRequestError, MlgateError
 from mlgate.domain.predict_input import PredictInput
 from mlgate.domain.processing import (
     apply_response_filter,
@@ -26,6 +33,7 @@ from mlgate.domain.processing import (
     run_builtin_post_process,
     run_builtin_pre_process,
 )
+from mlgate.domain.rate_limit import TokenBucket
 from mlgate.domain.template import (
     check_payload,
     escape_parameters,
@@ -37,9 +45,16 @@ from mlgate.domain.template import (
     substitute,
     substitute_json_encoded,
 )
-from mlgate.remote.client import ClientConfig, ClientPool, RemoteResponse, raise_for_remote_status
+from mlgate.remote.client import (
+    COMMUNICATION_ERROR,
+    ClientConfig,
+    ClientPool,
+    RemoteResponse,
+    raise_for_remote_status,
+)
+from mlgate.remote.resolver import GuardedResolver
 from mlgate.remote.retry import send_with_retry
-from mlgate.remote.scripting import ScriptRunner
+from mlgate.remote.scripting import ScriptFailedError, ScriptRunner
 from mlgate.remote.sigv4 import SigV4Params, sign_request, sigv4_parameters
 
 _METHODS = ("POST", "GET", "PUT", "DELETE")
@@ -91,28 +106,115 @@ def mask_secrets(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
-class ConnectorExecutor:
-    """Runs predict calls for deployed models."""
+@dataclass(frozen=True)
+class RenderedRequest:
+    """One remote call exactly as it would go on the wire (signed), before any send.
 
-    def __init__(self, pool: ClientPool, scripts: ScriptRunner, max_json_size: Callable[[], int]) -> None:
+    ``error`` is what predict raises instead of sending (unfilled placeholder, invalid payload, bad
+    method, empty POST, bad header); the other fields then hold as much as could be rendered.
+    """
+
+    action: ConnectorAction
+    parameters: Mapping[str, str | None]
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    payload: str | None
+    body: bytes | None
+    error: InvalidRequestError | None = None
+
+
+class ConnectorExecutor:
+    """Runs predict calls for deployed models, and renders them without sending for a dry run."""
+
+    def __init__(
+        self,
+        pool: ClientPool,
+        scripts: ScriptRunner,
+        max_json_size: Callable[[], int],
+        resolver: GuardedResolver,
+    ) -> None:
         self._pool = pool
         self._scripts = scripts
         self._max_json_size = max_json_size
+        self._resolver = resolver
 
-    async def predict(self, rc: RuntimeConnector, inp: PredictInput) -> list[dict[str, Any]]:
-        """All ``inference_results`` elements for one predict input."""
+    async def predict(
+        self, rc: RuntimeConnector, inp: PredictInput, limiter: TokenBucket | None = None
+    ) -> list[dict[str, Any]]:
+        """All ``inference_results`` elements for one predict input; one token of ``limiter`` per call."""
+        try:
+            action, calls = self.plan(rc, inp)
+            if len(calls) == 1:
+                return [await self._call(rc, action, calls[0], limiter)]
+            return list(await asyncio.gather(*(self._call(rc, action, p, limiter) for p in calls)))
+        except MlgateError as exc:
+            # Provider bodies and transport errors may echo a key; no reason leaves with a secret in it.
+            masked = mask_secrets(exc.message, rc.secrets)
+            if masked != exc.message:
+                exc.message = masked
+                exc.args = (masked,)
+            raise
+
+    def plan(
+        self, rc: RuntimeConnector, inp: PredictInput
+    ) -> tuple[ConnectorAction, list[dict[str, str | None]]]:
+        """The action and the parameter map of every remote call ``inp`` makes (pre-processing done).
+
+        One map for the remote shape; one per chunk of ``text_docs`` otherwise, in document order.
+        """
         action = rc.actions.get(inp.action_type)
         if action is None:
             raise InvalidRequestError(f"no {inp.action_type} action found")
+        if inp.kind == "remote":
+            return action, [self._remote_parameters(rc, action, inp)]
+        return action, self._documents_parameters(rc, action, inp)
+
+    def render(
+        self, rc: RuntimeConnector, action: ConnectorAction, params: Mapping[str, str | None]
+    ) -> RenderedRequest:
+        """The signed request for one call, or the first reason it cannot be sent (see RenderedRequest)."""
+        problems: list[InvalidRequestError] = []
+        payload = render_payload(action.request_body, params)
         try:
-            if inp.kind == "remote":
-                params = self._remote_parameters(rc, action, inp)
-                return [await self._call(rc, action, params)]
-            return await self._call_documents(rc, action, inp)
-        except RemoteError as exc:
-            exc.message = mask_secrets(exc.message, rc.secrets)
-            exc.args = (exc.message,)
-            raise
+            check_payload(payload, params, from_template=action.request_body is not None)
+        except InvalidRequestError as exc:
+            problems.append(exc)
+        url = substitute(action.url, params)
+        method = action.method.upper()
+        if method not in _METHODS:
+            problems.append(InvalidRequestError("unsupported http method"))
+        body = payload.encode(params.get("charset") or "utf-8") if payload is not None else None
+        if method == "POST" and not body:
+            problems.append(InvalidRequestError("Content length is 0. Aborting request to remote model"))
+        headers: dict[str, str] = {}
+        try:
+            headers = render_headers(action.headers or {}, params, rc.credential)
+        except InvalidRequestError as exc:
+            problems.append(exc)
+        if not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = "application/json"
+        if rc.sigv4 is not None and not problems:
+            headers = sign_request(method, url, headers, body, rc.sigv4)
+        return RenderedRequest(
+            action, params, method, url, headers, payload, body, problems[0] if problems else None
+        )
+
+    async def explain_egress(self, url: str) -> EgressVerdict:
+        """Every egress check for ``url`` with the policy in force, as a verdict; never raises for a "no".
+
+        Uses the same resolver (and cache) as the sends, so it reports the addresses a call would dial.
+        """
+        policy = self._resolver.policy()
+        first = preflight(url, policy)
+        if first.destination is None:
+            return first
+        try:
+            addresses = await self._resolver.addresses(first.destination.host)
+        except OSError as error:
+            reason = f"{COMMUNICATION_ERROR}{first.destination.host}: {error.strerror or error}"
+            return replace(first, allowed=False, reason=reason)
+        return explain(url, addresses, policy)
 
     def _remote_parameters(
         self, rc: RuntimeConnector, action: ConnectorAction, inp: PredictInput
@@ -133,9 +235,9 @@ class ConnectorExecutor:
             params.update(request)
         return params
 
-    async def _call_documents(
+    def _documents_parameters(
         self, rc: RuntimeConnector, action: ConnectorAction, inp: PredictInput
-    ) -> list[dict[str, Any]]:
+    ) -> list[dict[str, str | None]]:
         pre = action.pre_process_function
         base: dict[str, str | None] = dict(rc.parameters)
         if inp.parameters:
@@ -155,10 +257,8 @@ class ConnectorExecutor:
             )
             params = dict(base)
             params.update(self._pre_process(pre, part, params))
-            calls.append(self._call(rc, action, params))
-        if len(calls) == 1:
-            return [await calls[0]]
-        return list(await asyncio.gather(*calls))
+            calls.append(params)
+        return calls
 
     def _pre_process(
         self, pre: str | None, inp: PredictInput, params: Mapping[str, str | None]
@@ -190,39 +290,39 @@ class ConnectorExecutor:
         return escape_parameters({k: stringify_parameter(v) for k, v in parsed["parameters"].items()})
 
     async def _call(
-        self, rc: RuntimeConnector, action: ConnectorAction, params: Mapping[str, str | None]
+        self,
+        rc: RuntimeConnector,
+        action: ConnectorAction,
+        params: Mapping[str, str | None],
+        limiter: TokenBucket | None,
     ) -> dict[str, Any]:
-        payload = render_payload(action.request_body, params)
-        check_payload(payload, params, from_template=action.request_body is not None)
-        url = substitute(action.url, params)
-        method = action.method.upper()
-        if method not in _METHODS:
-            raise InvalidRequestError("unsupported http method")
-        body = payload.encode(params.get("charset") or "utf-8") if payload is not None else None
-        if method == "POST" and not body:
-            raise InvalidRequestError("Content length is 0. Aborting request to remote model")
-        headers = render_headers(action.headers or {}, params, rc.credential)
-        if not any(k.lower() == "content-type" for k in headers):
-            headers["Content-Type"] = "application/json"
-        if rc.sigv4 is not None:
-            headers = sign_request(method, url, headers, body, rc.sigv4)
+        request = self.render(rc, action, params)
+        if request.error is not None:
+            raise request.error
+        # ML Commons takes the token after the payload is validated, once per remote call.
+        if limiter is not None:
+            limiter.acquire()
+        response = await self._send(rc, request)
+        return {"output": self.post_process(action, params, response.body), "status_code": response.status}
+
+    async def _send(self, rc: RuntimeConnector, request: RenderedRequest) -> RemoteResponse:
         client = self._pool.get(rc.key, rc.client_config)
         limit = self._max_json_size()
         max_bytes = limit if limit >= 0 else None
 
         async def send_once() -> RemoteResponse:
             # The client checks egress (trusted regex, addresses) on every send, pinned to what it checked.
-            response = await client.send(method, url, headers, body, max_response_bytes=max_bytes)
+            response = await client.send(
+                request.method, request.url, request.headers, request.body, max_response_bytes=max_bytes
+            )
             raise_for_remote_status(response)
             return response
 
         if rc.client_config.max_retry_times != 0:
-            response = await send_with_retry(send_once, rc.client_config)
-        else:
-            response = await send_once()
-        return {"output": self._post_process(action, params, response.body), "status_code": response.status}
+            return await send_with_retry(send_once, rc.client_config)
+        return await send_once()
 
-    def _post_process(
+    def post_process(
         self, action: ConnectorAction, params: Mapping[str, str | None], raw: bytes
     ) -> list[dict[str, Any]]:
         """ML Commons' ``processOutput``: built-in function, or script → filter → tensors."""
@@ -244,7 +344,14 @@ class ConnectorExecutor:
         value: Any = body
         from_script = False
         if post is not None:
-            out = self._scripts.run(post, body if isinstance(body, dict) else {"result": body})
+            try:
+                out = self._scripts.run(post, body if isinstance(body, dict) else {"result": body})
+            except ScriptFailedError as exc:
+                # As ML Commons' response handler: any non-argument failure becomes this MLException.
+                raise ExecutionError(
+                    f"Fail to execute {action.action_type} in aws connector",
+                    caused_by=("script_exception", exc.message),
+                ) from exc
             if out is not None:
                 value, from_script = out, True
         if response_filter:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from mlgate.services.access import AccessPolicy
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.deployment import DeploymentService
+from mlgate.services.dryrun import DryRunService
 from mlgate.services.environment import Environment
 from mlgate.services.model_groups import ModelGroupService
 from mlgate.services.models import ModelService
@@ -30,3 +31,4 @@ class Services:
     tasks: TaskService
     predict: PredictService
     security: SecurityService
+    dryrun: DryRunService

@@ -67,7 +67,13 @@ class DeploymentService:
             raise ForbiddenError(message)
 
     async def load_runtime(self, model_id: str, model: Mapping[str, Any]) -> DeployedModel:
-        """Build the in-memory predictor: load the connector, decrypt, prepare the client config."""
+        """Build the in-memory predictor and install it, replacing any older one."""
+        deployed = await self.build_runtime(model_id, model)
+        self._runtime.put(deployed)
+        return deployed
+
+    async def build_runtime(self, model_id: str, model: Mapping[str, Any]) -> DeployedModel:
+        """Build the in-memory predictor without installing it: load the connector, decrypt, prepare."""
         connector_id = model.get("connector_id")
         if connector_id:
             stored = await self._store.load(CONNECTOR_INDEX, connector_id)
@@ -80,11 +86,9 @@ class DeploymentService:
             key = f"model:{model_id}"
         credential = self._connectors.decrypt(source.get("credential") or {})
         runtime_connector = build_runtime_connector(key, source, credential, cdomain.actions_of(source))
-        deployed = DeployedModel(
+        return DeployedModel(
             model_id=model_id, source=dict(model), connector=runtime_connector, connector_id=connector_id
         )
-        self._runtime.put(deployed)
-        return deployed
 
     async def deploy(
         self, principal: Principal | None, model_id: str, body: Mapping[str, Any] | None
