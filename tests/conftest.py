@@ -43,6 +43,69 @@ async def node(data_dir: Path) -> AsyncIterator[Node]:
     await built.stop()
 
 
+ADMIN_PASSWORD = "Tangerine-Harbor-Velvet-1987"
+
+
+class ManualClock:
+    """A monotonic clock the test moves by hand (throttling and caches without sleeps)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """The security clock of ``secure_node``."""
+    return ManualClock()
+
+
+@pytest.fixture
+async def secure_node(data_dir: Path, clock: ManualClock) -> AsyncIterator[Node]:
+    """A started node with security ON, ``admin`` / ADMIN_PASSWORD, fast bcrypt and a manual clock."""
+    config = Config(
+        data_dir=data_dir, master_key=TEST_MASTER_KEY, security=True, initial_admin_password=ADMIN_PASSWORD
+    )
+    built = await build_node(config, security_clock=clock, bcrypt_rounds=4)
+    await built.start()
+    yield built
+    await built.stop()
+
+
+@pytest.fixture
+async def anonymous(secure_node: Node) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the secure node that sends no credentials."""
+    transport = httpx.ASGITransport(app=secure_node.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://mlgate") as http:
+        yield http
+
+
+@pytest.fixture
+async def admin(secure_node: Node) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the secure node logged in as ``admin``, with loopback connectors allowed."""
+    transport = httpx.ASGITransport(app=secure_node.app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://mlgate", auth=("admin", ADMIN_PASSWORD)
+    ) as http:
+        response = await http.put(
+            "/_cluster/settings",
+            json={
+                "persistent": {
+                    "plugins.ml_commons.trusted_connector_endpoints_regex": [LOOPBACK_TRUSTED],
+                    "plugins.ml_commons.connector.private_ip_enabled": True,
+                }
+            },
+        )
+        assert response.status_code == 200, response.text
+        yield http
+
+
 @pytest.fixture
 async def client(node: Node) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client speaking to the node's ASGI app in process."""
