@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import orjson
@@ -12,6 +13,7 @@ from mlgate.domain import model as mdomain
 from mlgate.domain import task as tdomain
 from mlgate.domain.errors import ForbiddenError, InvalidRequestError, MlgateError, NotFoundError
 from mlgate.domain.principal import Principal
+from mlgate.domain.rate_limit import build_rate_limiter
 from mlgate.remote.client import ClientPool
 from mlgate.remote.executor import build_runtime_connector
 from mlgate.services.access import AccessPolicy
@@ -40,7 +42,12 @@ class DeploymentService:
         tasks: TaskService,
         runtime: ModelRuntime,
         pool: ClientPool,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        worker_nodes: int = 1,
     ) -> None:
+        """``clock`` (monotonic seconds) drives rate limiters; ``worker_nodes`` is how many nodes serve a
+        model, each enforcing its share of the model's ``rate_limiter``."""
         self._store = store
         self._env = env
         self._settings = settings
@@ -49,6 +56,8 @@ class DeploymentService:
         self._tasks = tasks
         self._runtime = runtime
         self._pool = pool
+        self._clock = clock
+        self._worker_nodes = worker_nodes
 
     async def check_model_access(
         self,
@@ -87,7 +96,13 @@ class DeploymentService:
         credential = self._connectors.decrypt(source.get("credential") or {})
         runtime_connector = build_runtime_connector(key, source, credential, cdomain.actions_of(source))
         return DeployedModel(
-            model_id=model_id, source=dict(model), connector=runtime_connector, connector_id=connector_id
+            model_id=model_id,
+            source=dict(model),
+            connector=runtime_connector,
+            connector_id=connector_id,
+            rate_limiter=build_rate_limiter(
+                model.get("rate_limiter"), worker_nodes=self._worker_nodes, clock=self._clock
+            ),
         )
 
     async def deploy(

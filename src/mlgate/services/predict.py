@@ -57,7 +57,7 @@ class PredictService:
         if not deployed.is_enabled:
             raise ForbiddenError("Model is disabled.")
         inp: PredictInput = parse_predict_input(algorithm, body or {})
-        results = await self._executor.predict(deployed.connector, inp)
+        results = await self._executor.predict(deployed.connector, inp, deployed.rate_limiter)
         return {"inference_results": results}
 
     async def _deploy_on_demand(self, principal: Principal | None, model_id: str) -> DeployedModel:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlgate.domain.rate_limit import TokenBucket
 from mlgate.remote.executor import RuntimeConnector
 
 
@@ -17,6 +18,8 @@ class DeployedModel:
     source: Mapping[str, Any]
     connector: RuntimeConnector
     connector_id: str | None
+    # Rebuilt (full) whenever the model is re-deployed in place, e.g. after its rate_limiter changes.
+    rate_limiter: TokenBucket | None = None
 
     @property
     def is_enabled(self) -> bool:
