@@ -17,6 +17,35 @@ _SPACED_PLACEHOLDER = "placeholder with a space"
 _MISTYPED_BUILTIN = "typo in built-in function name"
 
 
+# Published sample responses that the published connector and request cannot produce on any ML Commons
+# version (the docs show the output of another connector, or of another request). Each is reported by
+# name; the response ML Commons gives instead is what the runner expects (None: any successful predict).
+SAMPLE_DEFECTS: dict[str, tuple[str, dict[str, Any] | None]] = {
+    "bedrock_cohere_embed_english_v3_aksk.predict_response.json": (
+        "sample shows one 'response' tensor for two texts; cohere.embedding gives one sentence_embedding each",
+        None,
+    ),
+    "bedrock_cohere_embed_multilingual_v3_aksk.predict_response.json": (
+        "sample shows one 'response' tensor for two texts; cohere.embedding gives one sentence_embedding each",
+        None,
+    ),
+    "bedrock_titan_embed_v1_standard_aksk.predict_response.json": (
+        "sample shows the raw Bedrock body; the connector's bedrock.embedding gives a sentence_embedding tensor",
+        None,
+    ),
+    "bedrock_claude_v2_tutorial_guardrail_headers.predict_response.json": (
+        "sample request never supplies prompt and anthropic_version, so the request is refused before any call",
+        {
+            "status": 400,
+            "error": {
+                "type": "illegal_argument_exception",
+                "reason": "Some parameter placeholder not filled in payload: prompt, anthropic_version",
+            },
+        },
+    ),
+}
+
+
 class Defect(enum.Enum):
     """A published defect that ML Commons refuses; the runner expects mlgate to refuse it the same way."""
 
@@ -46,6 +75,7 @@ class Sample:
     request: Any
     response: Any | None
     label: str
+    defect: str | None = None
 
     @property
     def is_batch(self) -> bool:
@@ -79,13 +109,18 @@ def _load(folder: Path, name: str | None) -> Any:
 def _sample(folder: Path, entry: dict[str, Any]) -> Sample:
     method, _, target = entry["request_line"].partition(" ")
     path, _, query = target.strip().partition("?")
+    response = _load(folder, entry.get("response_file"))
+    defect = SAMPLE_DEFECTS.get(entry.get("response_file") or "")
+    if defect is not None:
+        response = defect[1]
     return Sample(
         method=method,
         path="/" + path.lstrip("/"),
         query=query,
         request=_load(folder, entry.get("request_file")),
-        response=_load(folder, entry.get("response_file")),
+        response=response,
         label=entry.get("request_file") or entry["request_line"],
+        defect=None if defect is None else defect[0],
     )
 
 

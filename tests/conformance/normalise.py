@@ -166,7 +166,11 @@ def compare_predict(expected: Any, status: int, actual: Any, *, exact: bool) -> 
                 )
         return cmp
     if status != 200:
-        cmp.problems.append(f"status {status}: {_short(actual)}")
+        error = actual.get("error") if isinstance(actual, Mapping) else None
+        detail = (
+            f"{error.get('type')}: {error.get('reason')}" if isinstance(error, Mapping) else _short(actual)
+        )
+        cmp.problems.append(f"status {status}: {detail}")
         return cmp
     if not isinstance(actual, Mapping) or not isinstance(actual.get("inference_results"), list):
         cmp.problems.append(f"no inference_results in {_short(actual)}")

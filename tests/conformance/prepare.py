@@ -30,11 +30,33 @@ _MUSTACHE = re.compile(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}")
 _PLACEHOLDER_URL_PATHS = {
     "sagemaker": "/endpoints/conformance-endpoint/invocations",
 }
+_AWS_REGION_IN_HOST = re.compile(r"://[a-z0-9.-]*?\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.amazonaws\.com")
 _UNRESOLVABLE = re.compile(r"\$\{parameters\.\s+[^}]*\}")
 
 
+_URL_PARAMETER = re.compile(r"\$\{parameters\.([^}:]+)")
+_UNSAFE_IN_URL = re.compile(r"[<>{}\s]")
+
+
 def _is_placeholder(value: str) -> bool:
-    return "<" in value or value.lower().startswith("your")
+    return bool(_UNSAFE_IN_URL.search(value)) or value.lower().startswith("your")
+
+
+def _fill_url_parameters(connector: dict[str, Any]) -> None:
+    """Placeholder values of parameters used in a URL (``<YOUR DEPLOYMENT NAME>``) get a real-looking one.
+
+    ML Commons cannot build a URI from them either; the user is told to fill them in.
+    """
+    parameters = connector.get("parameters")
+    if not isinstance(parameters, dict):
+        return
+    for action in connector.get("actions") or []:
+        for key in _URL_PARAMETER.findall(str(action.get("url") or "")):
+            value = parameters.get(key)
+            if isinstance(value, str) and _is_placeholder(value):
+                parameters[key] = (
+                    REGION if key == "region" else "conformance-" + re.sub(r"[^a-z0-9]+", "-", key.lower())
+                )
 
 
 def rewrite_url(url: str, base: str, provider: str) -> str:
@@ -69,19 +91,43 @@ def _credential(connector: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def prepare_connector(blueprint: Blueprint, base: str, *, safe_names: bool) -> dict[str, Any]:
-    """The blueprint's connector pointed at the mock; ``safe_names`` replaces placeholder name/description."""
+def lacks_region(connector: dict[str, Any]) -> bool:
+    """An ``aws_sigv4`` connector with no ``region`` anywhere: ML Commons refuses it ("Missing region")."""
+    if connector.get("protocol") != "aws_sigv4":
+        return False
+    return not any("region" in (connector.get(key) or {}) for key in ("parameters", "credential"))
+
+
+def _region_from_urls(connector: dict[str, Any]) -> str:
+    for action in connector.get("actions") or []:
+        match = _AWS_REGION_IN_HOST.search(str(action.get("url") or ""))
+        if match:
+            return match.group(1)
+    return REGION
+
+
+def prepare_connector(
+    blueprint: Blueprint, base: str, *, safe_names: bool, add_region: bool = True
+) -> dict[str, Any]:
+    """The blueprint's connector pointed at the mock.
+
+    ``safe_names`` replaces placeholder names/descriptions; ``add_region`` gives a connector without a
+    region the one its URL names (both are refused by ML Commons as published).
+    """
     connector = copy.deepcopy(blueprint.connector)
+    if add_region and lacks_region(connector):
+        connector.setdefault("parameters", {})["region"] = _region_from_urls(connector)
     for action in connector.get("actions") or []:
         if isinstance(action.get("url"), str):
             action["url"] = rewrite_url(action["url"], base, blueprint.provider)
     if "credential" in connector:
         connector["credential"] = _credential(connector)
+    _fill_url_parameters(connector)
     parameters = connector.get("parameters")
     if isinstance(parameters, dict):
         region = parameters.get("region")
         if isinstance(region, str) and _is_placeholder(region):
-            parameters["region"] = REGION
+            parameters["region"] = REGION  # SigV4 signs with it even when the URL does not use it
     if safe_names:
         for key, safe in (("name", SAFE_NAME), ("description", SAFE_DESCRIPTION)):
             value = connector.get(key)
