@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 run: $(STAMP)
+	@echo "mlgate: security is ON. Log in as 'admin' (HTTP Basic): the password is MLGATE_INITIAL_ADMIN_PASSWORD"
+	@echo "        if you set it before the first start, else it is printed once below and kept in"
+	@echo "        $${MLGATE_DATA_DIR:-./data}/initial-admin-password. Example: curl -u admin:<password> localhost:$${MLGATE_PORT:-9200}/"
 	$(BIN)/mlgate serve
 
 lint: $(STAMP)
