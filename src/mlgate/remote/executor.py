@@ -22,7 +22,7 @@ import orjson
 
 from mlgate.domain.connector import ConnectorAction
 from mlgate.domain.egress import EgressVerdict, explain, preflight
-from mlgate.domain.errors import ExecutionError, InvalidRequestError, MlgateError
+from mlgate.domain.errors import ExecutionError, InvalidRequestError, MlgateError, RemoteError
 from mlgate.domain.predict_input import PredictInput
 from mlgate.domain.processing import (
     apply_response_filter,
@@ -149,6 +149,10 @@ class ConnectorExecutor:
                 return [await self._call(rc, action, calls[0], limiter)]
             return list(await asyncio.gather(*(self._call(rc, action, p, limiter) for p in calls)))
         except MlgateError as exc:
+            if isinstance(exc, RemoteError) and exc.status < 400:
+                # A transport failure after a success status (a body that stalls past read_timeout):
+                # ML Commons answers with that 2xx status; an error is never answered as a success here.
+                exc.status = 500
             # Provider bodies and transport errors may echo a key; no reason leaves with a secret in it.
             masked = mask_secrets(exc.message, rc.secrets)
             if masked != exc.message:
