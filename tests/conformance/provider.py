@@ -15,6 +15,7 @@ from typing import Any
 
 from mlgate.domain.processing import is_builtin_post_process
 from mlgate.mockprovider import MockProvider, start_mock_provider
+from tests.conformance.normalise import is_bare_content
 from tests.conformance.prepare import AWS_CREDENTIALS
 
 # Default JSONPaths of the built-ins (ML Commons' MLPostProcessFunction) grouped by how they build tensors.
@@ -143,6 +144,8 @@ def provider_bodies(post_process: str | None, response_filter: str | None, expec
     outputs = results[0].get("output")
     if not isinstance(outputs, list) or not all(isinstance(o, Mapping) for o in outputs):
         return None
+    if outputs and all(is_bare_content(o) for o in outputs):
+        return [dict(outputs[0]) if len(outputs) == 1 else [dict(o) for o in outputs]]
     if post_process is not None:
         if not is_builtin_post_process(post_process):
             return None

@@ -40,6 +40,20 @@ async def test_sagemaker_inputs_text_gives_generated_text(
     assert answer == [{"generated_text": "Mock response to: hello"}]
 
 
+async def test_sagemaker_semantic_highlighter(provider: MockProvider, http: aiohttp.ClientSession) -> None:
+    context = "Cats sleep a lot. Heart failure symptoms include fatigue and swelling. Dogs bark."
+    single = {"question": "What are the symptoms of heart failure?", "context": context}
+    status, answer, _ = await _post(http, f"{provider.url}/endpoints/hl/invocations", single)
+    assert status == 200
+    [highlight] = answer["highlights"]
+    assert context[highlight["start"] : highlight["end"]] == highlight["text"]
+    assert highlight["text"] == "Heart failure symptoms include fatigue and swelling."
+    batch = {"inputs": [single, {"question": "Which dogs bark?", "context": context}]}
+    status, answer, _ = await _post(http, f"{provider.url}/endpoints/hl/invocations", batch)
+    assert status == 200
+    assert [a["highlights"][0]["text"] for a in answer] == [highlight["text"], "Dogs bark."]
+
+
 async def test_sagemaker_cross_encoder_pairs(provider: MockProvider, http: aiohttp.ClientSession) -> None:
     body = {
         "inputs": [

@@ -6,6 +6,7 @@ are those of the Hugging Face / DJL containers the ML Commons blueprints use.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from mlgate.mockprovider import fake_model
@@ -25,9 +26,48 @@ def _pairs(value: object) -> list[tuple[str, str]] | None:
     return [(str(v["text"]), str(v["text_pair"])) for v in value]
 
 
+_SENTENCE = re.compile(r"[^.!?]+[.!?]?")
+
+
+def _highlights(question: str, context: str) -> dict[str, Any]:
+    """The OpenSearch semantic-highlighter container: the context sentence that best answers the question."""
+    best: tuple[float, int, int] | None = None
+    for match in _SENTENCE.finditer(context):
+        start = match.start() + len(match.group()) - len(match.group().lstrip())
+        end = match.start() + len(match.group().rstrip())
+        if end <= start:
+            continue
+        score = fake_model.relevance(question, context[start:end])
+        if best is None or score > best[0]:
+            best = (score, start, end)
+    if best is None:
+        return {"highlights": []}
+    return {
+        "highlights": [{"start": best[1], "end": best[2], "text": context[best[1] : best[2]], "position": 0}]
+    }
+
+
+def _highlight_pair(value: Any) -> tuple[str, str] | None:
+    if (
+        isinstance(value, dict)
+        and isinstance(value.get("question"), str)
+        and isinstance(value.get("context"), str)
+    ):
+        return value["question"], value["context"]
+    return None
+
+
 def invocations(request: ShapeRequest) -> Any:
-    """Dispatch on the body: texts ⇒ vectors, ``inputs`` text ⇒ generation, query+texts ⇒ scores."""
+    """Dispatch on the body: texts ⇒ vectors, ``inputs`` text ⇒ generation, query+texts ⇒ scores,
+    question+context (one, or a list under ``inputs``) ⇒ highlights."""
     body = request.body
+    pair = _highlight_pair(body)
+    if pair is not None:
+        return _highlights(*pair)
+    if isinstance(body, dict) and isinstance(body.get("inputs"), list) and body["inputs"]:
+        pairs = [_highlight_pair(item) for item in body["inputs"]]
+        if all(p is not None for p in pairs):
+            return [_highlights(*p) for p in pairs if p is not None]
     dim = request.dim()
     if isinstance(body, list):
         return [fake_model.embed(text, dim) for text in require_str_list(body, "body")]
