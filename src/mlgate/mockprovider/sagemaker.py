@@ -65,9 +65,9 @@ def invocations(request: ShapeRequest) -> Any:
     if pair is not None:
         return _highlights(*pair)
     if isinstance(body, dict) and isinstance(body.get("inputs"), list) and body["inputs"]:
-        pairs = [_highlight_pair(item) for item in body["inputs"]]
-        if all(p is not None for p in pairs):
-            return [_highlights(*p) for p in pairs if p is not None]
+        asked = [_highlight_pair(item) for item in body["inputs"]]
+        if all(a is not None for a in asked):
+            return [_highlights(*a) for a in asked if a is not None]
     dim = request.dim()
     if isinstance(body, list):
         return [fake_model.embed(text, dim) for text in require_str_list(body, "body")]
