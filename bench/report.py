@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
+import resource
 import statistics
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,11 +29,12 @@ class Summary:
 
     @classmethod
     def of(cls, results: list[Result]) -> Summary:
-        """Median req/s, p50 and p99 (each on its own), total errors."""
+        """Median req/s, p50 and p99 (each on its own; latency only of runs that finished requests)."""
+        timed = [r for r in results if r.requests > 0] or results
         return cls(
             rps=statistics.median(r.rps for r in results),
-            p50_ms=statistics.median(r.p50_ms for r in results),
-            p99_ms=statistics.median(r.p99_ms for r in results),
+            p50_ms=statistics.median(r.p50_ms for r in timed) if timed[0].requests else math.nan,
+            p99_ms=statistics.median(r.p99_ms for r in timed) if timed[0].requests else math.nan,
             errors=sum(r.errors for r in results),
             runs=len(results),
         )
@@ -65,8 +69,53 @@ def revision() -> str:
     return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
+class CpuMeter:
+    """CPU time spent on this machine by processes outside the benchmark while it ran (noise).
+
+    Busy time from /proc/stat minus the CPU time of this process and its reaped children (all the
+    benchmark's processes are stopped, hence reaped, before :meth:`foreign_share` is called).
+    """
+
+    def __init__(self) -> None:
+        self._busy0 = _busy_seconds()
+        self._own0 = _own_seconds()
+        self._t0 = time.monotonic()
+        self._load0 = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+
+    def summary(self) -> str:
+        """One sentence: load averages and the share of a core used by other processes."""
+        elapsed = time.monotonic() - self._t0
+        busy = _busy_seconds() - self._busy0
+        own = _own_seconds() - self._own0
+        foreign = max(0.0, busy - own)
+        load1 = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+        text = (
+            f"Noise: other processes used {foreign:.0f} CPU-s over {elapsed:.0f} s "
+            f"({foreign / elapsed * 100 if elapsed else 0:.0f}% of one core); "
+            f"1-min load average {self._load0:.2f} at start, {load1:.2f} at end."
+        )
+        if elapsed and foreign / elapsed > 0.1:
+            text += " Figures are disturbed by other work on this machine: rerun on a quiet machine."
+        return text
+
+
+def _busy_seconds() -> float:
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return 0.0
+    values = [int(v) for v in fields]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_seconds() -> float:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _fmt(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:,.{digits}f}"
+    return "—" if value is None or math.isnan(value) else f"{value:,.{digits}f}"
 
 
 def table(summaries: dict[tuple[Cell, str], Summary], cells: list[Cell], targets: list[str]) -> list[str]:

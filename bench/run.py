@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     litellm = tools.find_litellm(install, notes) if "litellm" in targets else None
     security = gateways.mlgate_has_security()
     started = time.monotonic()
+    meter = report.CpuMeter()
     summaries: dict[tuple[report.Cell, str], report.Summary] = {}
     cells = [(w, c, d) for w in workloads for d in delays for c in concurrencies]
     with tempfile.TemporaryDirectory(prefix="mlgate-bench-") as tmp, Processes(Path(tmp)) as procs:
@@ -133,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                         )
     elapsed = time.monotonic() - started
     shown = [t for t in TARGETS if any(name == t for _, name in summaries)]
+    notes.append(meter.summary())
     lines = _document(
         args, summaries, cells, shown, workloads, provider, load, security, litellm, notes, elapsed
     )
