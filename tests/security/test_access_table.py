@@ -72,6 +72,7 @@ MODEL_DENIED = denied(403, "User doesn't have privilege to perform this operatio
 MODEL_UPDATE_DENIED = denied(
     403, "User doesn't have privilege to perform this operation on this model, model ID {id}"
 )
+UNDEPLOY_DENIED = denied(400, "No permission to undeploy model {id}")
 REGISTER_DENIED = denied(400, "You don't have permissions to perform this operation on this model.")
 
 # (object, operation) → outcomes for (admin, owner, shared, stranger, reader); anonymous and a wrong
@@ -117,6 +118,7 @@ TABLE: dict[tuple[str, str], tuple[Expect, Expect, Expect, Expect, Expect]] = {
     ("model:public", "delete"): (OK, OK, OK, OK, perm("models/delete")),
     ("model:public", "deploy"): (OK, OK, OK, OK, perm("deploy_model")),
     ("model:public", "predict"): (OK, OK, OK, OK, perm("predict")),
+    ("model:public", "undeploy"): (OK, OK, OK, OK, perm("undeploy_model")),
     ("model:private", "get"): (OK, OK, MODEL_DENIED, MODEL_DENIED, MODEL_DENIED),
     ("model:private", "search"): (SEEN, SEEN, HIDDEN, HIDDEN, HIDDEN),
     ("model:private", "create"): (OK, OK, REGISTER_DENIED, REGISTER_DENIED, perm("register_model")),
@@ -124,6 +126,7 @@ TABLE: dict[tuple[str, str], tuple[Expect, Expect, Expect, Expect, Expect]] = {
     ("model:private", "delete"): (OK, OK, MODEL_DENIED, MODEL_DENIED, perm("models/delete")),
     ("model:private", "deploy"): (OK, OK, MODEL_DENIED, MODEL_DENIED, perm("deploy_model")),
     ("model:private", "predict"): (OK, OK, MODEL_DENIED, MODEL_DENIED, perm("predict")),
+    ("model:private", "undeploy"): (OK, OK, UNDEPLOY_DENIED, UNDEPLOY_DENIED, perm("undeploy_model")),
     ("model:restricted", "get"): (OK, OK, OK, MODEL_DENIED, OK),
     ("model:restricted", "search"): (SEEN, SEEN, SEEN, HIDDEN, SEEN),
     ("model:restricted", "create"): (OK, OK, OK, REGISTER_DENIED, perm("register_model")),
@@ -131,6 +134,7 @@ TABLE: dict[tuple[str, str], tuple[Expect, Expect, Expect, Expect, Expect]] = {
     ("model:restricted", "delete"): (OK, OK, OK, MODEL_DENIED, perm("models/delete")),
     ("model:restricted", "deploy"): (OK, OK, OK, MODEL_DENIED, perm("deploy_model")),
     ("model:restricted", "predict"): (OK, OK, OK, MODEL_DENIED, perm("predict")),
+    ("model:restricted", "undeploy"): (OK, OK, OK, UNDEPLOY_DENIED, perm("undeploy_model")),
 }
 UNAUTHORIZED = Expect(401, "security_exception", "Unauthorized")
 CELLS = [
@@ -264,6 +268,8 @@ async def _run(
         return await http.delete(f"{base}/{oid}"), oid
     if op == "deploy":
         return await http.post(f"{base}/{oid}/_deploy"), oid
+    if op == "undeploy":
+        return await http.post(f"{base}/{oid}/_undeploy"), oid
     return await http.post(f"{base}/{oid}/_predict", json={"parameters": {"messages": MESSAGES}}), oid
 
 

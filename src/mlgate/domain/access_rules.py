@@ -85,7 +85,10 @@ def model_group_update_access(principal: Principal, doc: Mapping[str, Any], inp:
     """Refuse an update the caller may not make (§9.3 "Update group")."""
     owner = doc.get("owner")
     is_owner = isinstance(owner, dict) and owner.get("name") == principal.name
-    changes_access = inp.access_mode is not None or inp.backend_roles is not None or inp.add_all_backend_roles
+    # ML Commons' hasAccessControlChange: add-all counts when given at all (false too), roles when non-empty.
+    changes_access = (
+        inp.access_mode is not None or inp.add_all_backend_roles is not None or bool(inp.backend_roles)
+    )
     if changes_access and not (is_owner or principal.is_admin):
         raise InvalidRequestError("Only owner or admin can update access control data.")
     if not principal.is_admin and not is_owner:
