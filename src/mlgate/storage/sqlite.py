@@ -10,14 +10,14 @@ import asyncio
 import sqlite3
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 
 from mlgate.domain.search import StoredDoc
-from mlgate.storage.store import VersionConflict
+from mlgate.storage.migration import migration_scripts
+from mlgate.storage.store import Change, ChangeListener, VersionConflict, check_change
 
 T = TypeVar("T")
 
@@ -30,21 +30,19 @@ def _row_to_doc(row: tuple[Any, ...]) -> StoredDoc:
     )
 
 
-def migration_scripts() -> list[tuple[int, str]]:
-    """The numbered SQL migrations shipped with the package, in order."""
-    folder = resources.files("mlgate.storage") / "migrations"
-    scripts = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".sql"):
-            scripts.append((int(entry.name.split("_", 1)[0]), entry.read_text(encoding="utf-8")))
-    return sorted(scripts)
+# SQLite's clock in milliseconds since the epoch (the change feed's age, for pruning).
+_NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
 
 
 class SqliteStore:
     """The default single-node store, a file in the data directory."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, keep_changes: int = 10_000, keep_changes_seconds: float = 3600) -> None:
+        if keep_changes < 1:
+            raise ValueError("keep_changes must be at least 1")
         self._path = path
+        self._keep_changes = keep_changes
+        self._keep_changes_ms = int(keep_changes_seconds * 1000)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlgate-sqlite")
         self._conn: sqlite3.Connection | None = None
 
@@ -56,28 +54,35 @@ class SqliteStore:
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
     async def open(self) -> None:
-        """Open the database file and apply pending migrations."""
+        """Open the database file and apply pending migrations (a second call does nothing).
+
+        Safe when several processes open one file at once: each migration is checked and applied
+        inside one write transaction, so exactly one process applies it.
+        """
+        if self._conn is not None:
+            return
 
         def connect() -> None:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout=5000")
             conn.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit is on disk before the write is acknowledged.
             conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA busy_timeout=5000")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
             )
-            applied = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
-            for version, script in migration_scripts():
-                if version in applied:
-                    continue
+            for version, script in migration_scripts("migrations"):
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    for statement in script.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
-                    conn.execute("INSERT INTO schema_migrations VALUES (?, datetime('now'))", (version,))
+                    applied = conn.execute(
+                        "SELECT 1 FROM schema_migrations WHERE version = ?", (version,)
+                    ).fetchone()
+                    if applied is None:
+                        for statement in script.split(";"):
+                            if statement.strip():
+                                conn.execute(statement)
+                        conn.execute("INSERT INTO schema_migrations VALUES (?, datetime('now'))", (version,))
                     conn.execute("COMMIT")
                 except BaseException:
                     conn.execute("ROLLBACK")
@@ -208,6 +213,84 @@ class SqliteStore:
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+        await self._run(fn)
+
+    async def publish(self, kind: str, key: str) -> None:
+        """Append a change and prune old ones in one transaction (nobody to wake: readers poll)."""
+        check_change(kind, key)
+
+        def fn(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute(
+                    f"INSERT INTO changes (kind, key, created_ms) VALUES (?, ?, {_NOW_MS}) RETURNING id",
+                    (kind, key),
+                ).fetchone()
+                conn.execute(
+                    f"DELETE FROM changes WHERE id <= ? AND created_ms <= {_NOW_MS} - ?",
+                    (int(row[0]) - self._keep_changes, self._keep_changes_ms),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        await self._run(fn)
+
+    async def changes_since(self, after_id: int, limit: int = 1000) -> list[Change]:
+        """Changes newer than ``after_id``, oldest first."""
+
+        def fn(conn: sqlite3.Connection) -> list[Change]:
+            rows = conn.execute(
+                "SELECT id, kind, key FROM changes WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)
+            ).fetchall()
+            return [(int(r[0]), r[1], r[2]) for r in rows]
+
+        return await self._run(fn)
+
+    async def latest_change_id(self) -> int:
+        """The newest change id, or 0."""
+
+        def fn(conn: sqlite3.Connection) -> int:
+            return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM changes").fetchone()[0])
+
+        return await self._run(fn)
+
+    async def listen(self, callback: ChangeListener) -> bool:
+        """SQLite cannot push changes to other processes: callers poll ``changes_since``."""
+        return False
+
+    async def unlisten(self, callback: ChangeListener) -> None:
+        """Nothing to undo."""
+
+    async def heartbeat(self, node_id: str, info: Mapping[str, Any], now_ms: int) -> None:
+        """Register or refresh a node."""
+        encoded = orjson.dumps(info).decode()
+
+        def fn(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO nodes (id, info, last_seen_ms) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE "
+                "SET info = excluded.info, last_seen_ms = excluded.last_seen_ms",
+                (node_id, encoded, now_ms),
+            )
+
+        await self._run(fn)
+
+    async def load_nodes(self) -> list[tuple[str, dict[str, Any], int]]:
+        """Every registered node, ordered by id."""
+
+        def fn(conn: sqlite3.Connection) -> list[tuple[str, dict[str, Any], int]]:
+            rows = conn.execute("SELECT id, info, last_seen_ms FROM nodes ORDER BY id").fetchall()
+            return [(r[0], orjson.loads(r[1]), int(r[2])) for r in rows]
+
+        return await self._run(fn)
+
+    async def remove_node(self, node_id: str) -> None:
+        """Forget a node."""
+
+        def fn(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM nodes WHERE id = ?", (node_id,))
 
         await self._run(fn)
 
