@@ -54,6 +54,21 @@ async def test_sagemaker_semantic_highlighter(provider: MockProvider, http: aioh
     assert [a["highlights"][0]["text"] for a in answer] == [highlight["text"], "Dogs bark."]
 
 
+async def test_sagemaker_colpali_queries_and_images(
+    provider: MockProvider, http: aiohttp.ClientSession
+) -> None:
+    body = {"queries": ["hello world"], "images": ["aW1hZ2U="]}
+    status, answer, _ = await _post(http, f"{provider.url}/endpoints/colpali/invocations?dim=3", body)
+    assert status == 200
+    assert answer["query_tokens"][0]["tokens"][-2:] == ["\u2581hello", "\u2581world"]
+    assert [len(v) for v in answer["query_embeddings"][0]] == [3] * 5  # one vector per token
+    assert len(answer["image_embeddings"][0]) == len(answer["image_mask"][0])
+    assert set(answer["patch_shape"]) == {"height", "width", "total", "image_size", "patch_size"}
+    assert len(answer["scores"]) == 1 and len(answer["scores"][0]) == 1
+    status, answer, _ = await _post(http, f"{provider.url}/endpoints/colpali/invocations", {"queries": ["q"]})
+    assert set(answer) == {"query_embeddings", "query_tokens"}
+
+
 async def test_sagemaker_cross_encoder_pairs(provider: MockProvider, http: aiohttp.ClientSession) -> None:
     body = {
         "inputs": [

@@ -34,12 +34,14 @@ async def test_canned_answers_are_taken_in_order_on_any_path(
         assert (await resp.json())["object"] == "list"
 
 
-async def test_malformed_body_and_faults_win_over_canned_answers(
+async def test_refused_requests_and_faults_win_over_canned_answers(
     fresh: MockProvider, http: aiohttp.ClientSession
 ) -> None:
     fresh.answer_next({"kept": True})
     async with http.post(f"{fresh.url}/v1/embeddings", data=b"{not json") as resp:
         assert resp.status == 400
+    async with http.post(f"{fresh.url}/v1/embeddings", json={"no_input": "x"}) as resp:
+        assert resp.status == 400  # the route's shape still checks the request
     async with http.post(f"{fresh.url}/v1/embeddings?mock_status=503", json={"input": "x"}) as resp:
         assert resp.status == 503
     assert fresh.unused_answers() == 1

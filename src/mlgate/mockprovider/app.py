@@ -210,9 +210,6 @@ class Endpoint:
                     decoded = orjson.loads(body)
                 except orjson.JSONDecodeError:
                     return error_reply(family, 400, _UNPARSABLE_JSON[family])
-            if canned:
-                # Checked after the body parsed: a canned answer never hides a malformed request.
-                return json_reply(canned.popleft(), content_type=self._route.content_type)
             shape_request = ShapeRequest(
                 body=decoded,
                 path_params=request.match_info,
@@ -220,7 +217,13 @@ class Endpoint:
                 dim_override=dim_override,
                 default_dim=self._state.default_dim,
             )
+            if canned and self._route is CATCH_ALL:
+                return json_reply(canned.popleft(), content_type=self._route.content_type)
+            # On a known route the shape still runs: a canned answer never hides a request the
+            # provider would refuse.
             payload = self._route.shape(shape_request)
+            if canned:
+                payload = canned.popleft()
         except InvalidInput as exc:
             return error_reply(family, exc.status, exc.message, error_type=exc.error_type)
         return json_reply(payload, content_type=self._route.content_type)

@@ -57,9 +57,50 @@ def _highlight_pair(value: Any) -> tuple[str, str] | None:
     return None
 
 
+# ColPali (late interaction): a few patch vectors per image on a fixed grid.
+_PATCHES = 4
+_PATCH_SIZE = 14
+
+
+def _colpali(body: dict[str, Any], dim: int) -> dict[str, Any]:
+    """Multi-vector embeddings of ``queries`` (one vector per token) and/or base64 ``images``, and the
+    late-interaction ``scores`` of every query against every image when both are given."""
+    answer: dict[str, Any] = {}
+    queries = require_str_list(body["queries"], "queries") if "queries" in body else []
+    images = require_str_list(body["images"], "images") if "images" in body else []
+    query_vectors = []
+    if queries:
+        tokens = [["<bos>", "Query", ":", *("\u2581" + w for w in q.split())] for q in queries]
+        query_vectors = [[fake_model.embed(t, dim) for t in ts] for ts in tokens]
+        answer["query_embeddings"] = query_vectors
+        answer["query_tokens"] = [
+            {"raw": "<bos>Query: " + q, "tokens": ts} for q, ts in zip(queries, tokens, strict=True)
+        ]
+    image_vectors = []
+    if images:
+        image_vectors = [[fake_model.embed(f"{i}:{image}", dim) for i in range(_PATCHES)] for image in images]
+        answer["image_embeddings"] = image_vectors
+        answer["image_mask"] = [[1.0] * _PATCHES for _ in images]
+        side = _PATCHES**0.5
+        answer["patch_shape"] = {
+            "height": side,
+            "width": side,
+            "total": float(_PATCHES),
+            "image_size": [side * _PATCH_SIZE, side * _PATCH_SIZE],
+            "patch_size": float(_PATCH_SIZE),
+        }
+    if query_vectors and image_vectors:
+        answer["scores"] = [[_max_sim(q, i) for i in image_vectors] for q in query_vectors]
+    return answer
+
+
+def _max_sim(query: list[list[float]], image: list[list[float]]) -> float:
+    return sum(max(sum(a * b for a, b in zip(t, p, strict=True)) for p in image) for t in query)
+
+
 def invocations(request: ShapeRequest) -> Any:
     """Dispatch on the body: texts ⇒ vectors, ``inputs`` text ⇒ generation, query+texts ⇒ scores,
-    question+context (one, or a list under ``inputs``) ⇒ highlights."""
+    question+context (one, or a list under ``inputs``) ⇒ highlights, queries/images ⇒ ColPali."""
     body = request.body
     pair = _highlight_pair(body)
     if pair is not None:
@@ -69,6 +110,8 @@ def invocations(request: ShapeRequest) -> Any:
         if all(a is not None for a in asked):
             return [_highlights(*a) for a in asked if a is not None]
     dim = request.dim()
+    if isinstance(body, dict) and ("queries" in body or "images" in body):
+        return _colpali(body, dim)
     if isinstance(body, list):
         return [fake_model.embed(text, dim) for text in require_str_list(body, "body")]
     if not isinstance(body, dict):

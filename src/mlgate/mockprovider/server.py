@@ -43,8 +43,9 @@ class MockProvider:
     def answer_next(self, *payloads: Any) -> None:
         """Answer the next requests, in order, with these JSON bodies instead of the route's shape.
 
-        Recording, SigV4 verification and ``mock_*`` faults still apply; a body that is not JSON still
-        gets the provider's 400. Lets a test reproduce one exact provider answer on any path.
+        Recording, SigV4 verification and ``mock_*`` faults still apply, and on a known route the shape
+        still checks the request: a body the provider would refuse still gets its 4xx. Lets a test
+        reproduce one exact provider answer; unknown paths answer it too.
         """
         app = self._runner.app
         assert app is not None, "the server has been closed"
