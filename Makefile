@@ -32,8 +32,9 @@ fmt: $(STAMP)
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
+# The suite runs inside a throwaway PostgreSQL cluster (MLGATE_TEST_PG_URL) when PostgreSQL is installed.
 test: $(STAMP) lint
-	$(BIN)/pytest -p no:cacheprovider
+	scripts/pg-test-cluster exec -- $(BIN)/pytest -p no:cacheprovider
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
