@@ -118,11 +118,22 @@ def _from_builtin(name: str, response_filter: str | None, outputs: list[Mapping[
     return None
 
 
+def _as_sent(value: Any) -> Any:
+    """Whole numbers as a provider sends them: samples from before 3.5 show every number as a double."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, Mapping):
+        return {key: _as_sent(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_sent(item) for item in value]
+    return value
+
+
 def _from_tensors(response_filter: str | None, outputs: list[Mapping[str, Any]]) -> Any | None:
     """Inverse of the generic wrapping: a map is ``dataAsMap``, anything else ``{"response": value}``."""
     if len(outputs) != 1 or not isinstance(outputs[0].get("dataAsMap"), Mapping):
         return None
-    data = dict(outputs[0]["dataAsMap"])
+    data = _as_sent(outputs[0]["dataAsMap"])
     selected: Any = data["response"] if set(data) == {"response"} else data
     if response_filter:
         return _at_path(response_filter, selected)
