@@ -78,6 +78,13 @@ class Processes:
         self._children.append((name, proc))
         return proc
 
+    def pid(self, name: str) -> int:
+        """The process id of the running child ``name`` (taskset execs the command: same id)."""
+        for child_name, proc in self._children:
+            if child_name == name and proc.poll() is None:
+                return proc.pid
+        raise LookupError(f"no running child named {name}")
+
     def log_tail(self, name: str, lines: int = 20) -> str:
         """The last lines a child wrote (for error messages)."""
         path = self._log_dir / f"{name}.log"
