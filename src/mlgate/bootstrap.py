@@ -32,6 +32,7 @@ from mlgate.services.runtime import ModelRuntime
 from mlgate.services.security import PasswordHasher, SecurityService
 from mlgate.services.settings import SettingsService
 from mlgate.services.tasks import TaskService
+from mlgate.storage.postgres import PostgresStore
 from mlgate.storage.sqlite import SqliteStore
 from mlgate.storage.store import Store
 
@@ -87,6 +88,13 @@ def _write_private(path: Path, text: str) -> None:
     os.chmod(path, 0o600)
 
 
+def _store_for(config: Config) -> Store:
+    """PostgreSQL when a store URL is configured (several nodes), else SQLite in the data directory."""
+    if config.store_url:
+        return PostgresStore(config.store_url)
+    return SqliteStore(config.data_dir / "mlgate.sqlite3")
+
+
 async def build_node(
     config: Config,
     *,
@@ -98,7 +106,7 @@ async def build_node(
 
     ``security_clock`` and ``bcrypt_rounds`` exist for tests (throttling without sleeps, fast hashes).
     """
-    store = SqliteStore(config.data_dir / "mlgate.sqlite3")
+    store = _store_for(config)
     await store.open()
     if environment is None:
         node_id, node_name = await _node_identity(store, config)

@@ -25,6 +25,8 @@ class Config:
     initial_admin_password: str | None = field(default=None, repr=False)
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # postgresql://… shares cluster state between nodes; None: SQLite in data_dir. Holds a password.
+    store_url: str | None = field(default=None, repr=False)
 
 
 _OFF = ("off", "false", "0", "no", "disabled")
@@ -64,7 +66,18 @@ def config_from(env: Mapping[str, str], **flags: object) -> Config:
         initial_admin_password=env.get("MLGATE_INITIAL_ADMIN_PASSWORD") or None,
         tls_cert=_path(pick("tls_cert", "MLGATE_TLS_CERT", None)),
         tls_key=_path(pick("tls_key", "MLGATE_TLS_KEY", None)),
+        store_url=store_url_from(pick("store_url", "MLGATE_STORE_URL", None)),
     )
+
+
+def store_url_from(value: object) -> str | None:
+    """``--store`` / ``MLGATE_STORE_URL``: empty means SQLite; otherwise a PostgreSQL URL."""
+    if not value:
+        return None
+    url = str(value)
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ValueError("--store / MLGATE_STORE_URL must be a postgresql://user:password@host:port/db URL")
+    return url
 
 
 def _path(value: object) -> Path | None:

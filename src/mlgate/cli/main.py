@@ -41,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--tls-cert", dest="tls_cert", help="PEM certificate: serve HTTPS (MLGATE_TLS_CERT)")
     serve.add_argument("--tls-key", dest="tls_key", help="PEM private key of --tls-cert (MLGATE_TLS_KEY)")
+    serve.add_argument(
+        "--store",
+        dest="store_url",
+        help="postgresql://user:password@host:port/db: cluster state shared by several nodes "
+        "(MLGATE_STORE_URL, default SQLite in the data directory)",
+    )
     mock = commands.add_parser("mock-provider", help="serve OpenAI/Cohere/SageMaker/Bedrock-shaped replies")
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=9300)
@@ -65,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             no_security=args.no_security,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
+            store_url=args.store_url,
         )
     except ValueError as exc:
         sys.exit(f"mlgate: {exc}")
