@@ -89,7 +89,6 @@ class Blueprint:
 
     name: str
     provider: str
-    protocol: str
     connector: dict[str, Any]
     register_request: dict[str, Any] | None
     samples: tuple[Sample, ...]
@@ -136,7 +135,6 @@ def load_corpus(folder: Path) -> list[Blueprint]:
             Blueprint(
                 name=entry["file"].removesuffix(".json"),
                 provider=entry["provider"],
-                protocol=entry["protocol"],
                 connector=_load(folder, entry["file"]),
                 register_request=_load(folder, entry.get("register_request")),
                 samples=tuple(_sample(folder, s) for s in entry["samples"]),

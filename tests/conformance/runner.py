@@ -224,7 +224,9 @@ class Replay:
         self._provider.reset()
         if bodies is not None:
             self._provider.answer_next(*bodies)
-        response = await self._client.post(_predict_path(sample, model_id), json=sample.request)
+        response = await self._client.request(
+            sample.method, _predict_path(sample, model_id), json=sample.request
+        )
         try:
             answer = response.json()
         except ValueError:
