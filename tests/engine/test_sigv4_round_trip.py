@@ -115,7 +115,8 @@ async def test_comprehend_target_header_from_parameters(
             }
         ],
     }
-    model_id = await deploy_model(loopback, connector)
+    # An explicit empty interface: the Comprehend preset expects the blueprint's post-processed output.
+    model_id = await deploy_model(loopback, connector, interface={})
     text = f"Bonjour, je suis ici pour vous {unique()}"
     response = await predict(loopback, model_id, {"parameters": {"Text": text}})
     assert response.status_code == 200, response.text

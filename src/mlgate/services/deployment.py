@@ -12,6 +12,8 @@ from mlgate.domain import connector as cdomain
 from mlgate.domain import model as mdomain
 from mlgate.domain import task as tdomain
 from mlgate.domain.errors import ForbiddenError, InvalidRequestError, MlgateError, NotFoundError
+from mlgate.domain.interface import compile_interface
+from mlgate.domain.interface_presets import preset_interface
 from mlgate.domain.principal import Principal
 from mlgate.domain.rate_limit import build_rate_limiter
 from mlgate.remote.client import ClientPool
@@ -95,6 +97,8 @@ class DeploymentService:
             key = f"model:{model_id}"
         credential = self._connectors.decrypt(source.get("credential") or {})
         runtime_connector = build_runtime_connector(key, source, credential, cdomain.actions_of(source))
+        # ML Commons stores the preset at register; a model registered without one still gets it here.
+        interface = model.get("interface") if "interface" in model else preset_interface(source)
         return DeployedModel(
             model_id=model_id,
             source=dict(model),
@@ -103,6 +107,7 @@ class DeploymentService:
             rate_limiter=build_rate_limiter(
                 model.get("rate_limiter"), worker_nodes=self._worker_nodes, clock=self._clock
             ),
+            interface=compile_interface(interface),
         )
 
     async def deploy(

@@ -57,8 +57,14 @@ class PredictService:
         if not deployed.is_enabled:
             raise ForbiddenError("Model is disabled.")
         inp: PredictInput = parse_predict_input(algorithm, body or {})
+        interface = deployed.interface
+        if interface is not None:
+            interface.check_input(inp)
         results = await self._executor.predict(deployed.connector, inp, deployed.rate_limiter)
-        return {"inference_results": results}
+        output = {"inference_results": results}
+        if interface is not None:
+            interface.check_output(output)
+        return output
 
     async def _deploy_on_demand(self, principal: Principal | None, model_id: str) -> DeployedModel:
         stored = await self._store.load(INDEX, model_id)

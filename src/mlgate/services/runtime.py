@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlgate.domain.interface import ModelInterface
 from mlgate.domain.rate_limit import TokenBucket
 from mlgate.remote.executor import RuntimeConnector
 
@@ -20,6 +21,8 @@ class DeployedModel:
     connector_id: str | None
     # Rebuilt (full) whenever the model is re-deployed in place, e.g. after its rate_limiter changes.
     rate_limiter: TokenBucket | None = None
+    # The interface's JSON schemas, compiled once per deploy.
+    interface: ModelInterface | None = None
 
     @property
     def is_enabled(self) -> bool:
