@@ -31,6 +31,7 @@ from mlgate.services.predict import PredictService
 from mlgate.services.runtime import ModelRuntime
 from mlgate.services.security import PasswordHasher, SecurityService
 from mlgate.services.settings import SettingsService
+from mlgate.services.stats import PredictStats, StatsService
 from mlgate.services.tasks import TaskService
 from mlgate.storage.postgres import PostgresStore
 from mlgate.storage.sqlite import SqliteStore
@@ -137,7 +138,8 @@ async def build_node(
     connectors.credential_rotated.append(deployment.refresh_connector)
     groups = ModelGroupService(store, environment, access)
     models = ModelService(store, environment, access, groups, connectors, tasks, deployment, cipher)
-    predict = PredictService(store, settings, connectors, deployment, runtime, executor)
+    predict_stats = PredictStats()
+    predict = PredictService(store, settings, connectors, deployment, runtime, executor, predict_stats)
     services = Services(
         env=environment,
         settings=settings,
@@ -156,6 +158,7 @@ async def build_node(
             initial_admin_password=config.initial_admin_password,
         ),
         dryrun=DryRunService(store, connectors, deployment, runtime, executor),
+        stats=StatsService(store, environment, runtime, predict_stats),
     )
     return Node(
         app=MlgateApp(services, max_body_bytes=config.max_body_bytes),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from mlgate.api.handlers import cluster, mlgate, resources, security
+from mlgate.api.handlers import cluster, ml_stats, mlgate, resources, security
 from mlgate.api.http import Request, Response
 from mlgate.domain import security as sec
 from mlgate.services.container import Services
@@ -46,6 +46,20 @@ SECURITY_ROUTES: tuple[Route, ...] = (
     Route("GET", f"{SEC}/api/rolesmapping/{{role}}", security.get_mapping, sec.ROLESMAPPING_ACTION),
     Route("PUT", f"{SEC}/api/rolesmapping/{{role}}", security.put_mapping, sec.ROLESMAPPING_ACTION),
     Route("DELETE", f"{SEC}/api/rolesmapping/{{role}}", security.delete_mapping, sec.ROLESMAPPING_ACTION),
+)
+
+PROFILE_A = f"{A}/profile/nodes"
+STATS_A = f"{A}/stats/nodes"
+STATS_ROUTES: tuple[Route, ...] = (
+    Route("GET", f"{ML}/profile", ml_stats.profile, PROFILE_A),
+    Route("GET", f"{ML}/profile/models", ml_stats.profile, PROFILE_A),
+    Route("GET", f"{ML}/profile/models/{{model_id}}", ml_stats.profile_models, PROFILE_A),
+    Route("GET", f"{ML}/profile/tasks", ml_stats.profile_tasks, PROFILE_A),
+    Route("GET", f"{ML}/profile/tasks/{{task_id}}", ml_stats.profile_tasks, PROFILE_A),
+    Route("GET", f"{ML}/stats", ml_stats.stats, STATS_A),
+    Route("GET", f"{ML}/stats/{{stat}}", ml_stats.stats, STATS_A),
+    Route("GET", f"{ML}/{{node_id}}/stats", ml_stats.stats, STATS_A),
+    Route("GET", f"{ML}/{{node_id}}/stats/{{stat}}", ml_stats.stats, STATS_A),
 )
 
 MLGATE = "/_plugins/_mlgate"
@@ -112,6 +126,7 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", f"{ML}/tasks/{{task_id}}", resources.delete_task, f"{A}/tasks/delete"),
     *SECURITY_ROUTES,
     *MLGATE_ROUTES,
+    *STATS_ROUTES,
 )
 
 

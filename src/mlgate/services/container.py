@@ -14,6 +14,7 @@ from mlgate.services.models import ModelService
 from mlgate.services.predict import PredictService
 from mlgate.services.security import SecurityService
 from mlgate.services.settings import SettingsService
+from mlgate.services.stats import StatsService
 from mlgate.services.tasks import TaskService
 
 
@@ -32,3 +33,4 @@ class Services:
     predict: PredictService
     security: SecurityService
     dryrun: DryRunService
+    stats: StatsService

@@ -15,6 +15,7 @@ from mlgate.services.connectors import ConnectorService
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.runtime import DeployedModel, ModelRuntime
 from mlgate.services.settings import SettingsService
+from mlgate.services.stats import PredictStats
 from mlgate.storage.store import Store
 
 INDEX = mdomain.INDEX
@@ -31,6 +32,7 @@ class PredictService:
         deployment: DeploymentService,
         runtime: ModelRuntime,
         executor: ConnectorExecutor,
+        stats: PredictStats,
     ) -> None:
         self._store = store
         self._settings = settings
@@ -38,6 +40,7 @@ class PredictService:
         self._deployment = deployment
         self._runtime = runtime
         self._executor = executor
+        self._stats = stats
         self._auto_deploys: dict[str, asyncio.Task[Any]] = {}
 
     async def predict(
@@ -56,14 +59,22 @@ class PredictService:
             await self._deployment.check_model_access(principal, deployed.source)
         if not deployed.is_enabled:
             raise ForbiddenError("Model is disabled.")
-        inp: PredictInput = parse_predict_input(algorithm, body or {})
-        interface = deployed.interface
-        if interface is not None:
-            interface.check_input(inp)
-        results = await self._executor.predict(deployed.connector, inp, deployed.rate_limiter)
-        output = {"inference_results": results}
-        if interface is not None:
-            interface.check_output(output)
+        timer = self._stats.start(model_id)
+        try:
+            inp: PredictInput = parse_predict_input(algorithm, body or {})
+            interface = deployed.interface
+            if interface is not None:
+                interface.check_input(inp)
+            timer.inference_started()
+            results = await self._executor.predict(deployed.connector, inp, deployed.rate_limiter)
+            timer.inference_finished()
+            output = {"inference_results": results}
+            if interface is not None:
+                interface.check_output(output)
+        except Exception as exc:
+            timer.finished(exc)
+            raise
+        timer.finished(None)
         return output
 
     async def _deploy_on_demand(self, principal: Principal | None, model_id: str) -> DeployedModel:
