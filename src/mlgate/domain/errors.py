@@ -68,7 +68,9 @@ class RateLimitedError(MlgateError):
 
     default_type = "status_exception"
 
-    def __init__(self, message: str, *, retry_after: int | None = None, error_type: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: int | None = None, error_type: str | None = None
+    ) -> None:
         super().__init__(message, error_type=error_type)
         self.retry_after = retry_after
 
