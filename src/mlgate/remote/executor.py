@@ -20,9 +20,11 @@ from typing import Any
 
 import orjson
 
+from mlgate.domain.batch import BATCH_PREDICT, BATCH_PREDICT_STATUS, CANCEL_BATCH_PREDICT, derive_action
 from mlgate.domain.connector import ConnectorAction
 from mlgate.domain.egress import EgressVerdict, explain, preflight
 from mlgate.domain.errors import ExecutionError, InvalidRequestError, MlgateError, RemoteError
+from mlgate.domain.guardrails import ActiveGuardrails
 from mlgate.domain.predict_input import PredictInput
 from mlgate.domain.processing import (
     apply_response_filter,
@@ -83,6 +85,13 @@ def build_runtime_connector(
         by_type.setdefault(action.action_type, action)
     protocol = str(source.get("protocol", "http"))
     parameters = dict(source.get("parameters") or {})
+    batch = by_type.get(BATCH_PREDICT)
+    if batch is not None:
+        # Batch status and cancel may be left out for the providers ML Commons knows (§7.16).
+        for action_type in (BATCH_PREDICT_STATUS, CANCEL_BATCH_PREDICT):
+            derived = None if action_type in by_type else derive_action(batch, parameters, action_type)
+            if derived is not None:
+                by_type[action_type] = derived
     sigv4 = sigv4_parameters(credential, parameters) if protocol == "aws_sigv4" else None
     # Values short enough to be common words would mask innocent text; mask real secrets only.
     secrets = tuple(sorted((v for v in credential.values() if len(v) >= 4), key=len, reverse=True))
@@ -140,14 +149,21 @@ class ConnectorExecutor:
         self._resolver = resolver
 
     async def predict(
-        self, rc: RuntimeConnector, inp: PredictInput, limiter: TokenBucket | None = None
+        self,
+        rc: RuntimeConnector,
+        inp: PredictInput,
+        limiter: TokenBucket | None = None,
+        guardrails: ActiveGuardrails | None = None,
     ) -> list[dict[str, Any]]:
-        """All ``inference_results`` elements for one predict input; one token of ``limiter`` per call."""
+        """All ``inference_results`` elements for one predict input; one token of ``limiter`` per call,
+        ``guardrails`` checked around every call."""
         try:
             action, calls = self.plan(rc, inp)
             if len(calls) == 1:
-                return [await self._call(rc, action, calls[0], limiter)]
-            return list(await asyncio.gather(*(self._call(rc, action, p, limiter) for p in calls)))
+                return [await self._call(rc, action, calls[0], limiter, guardrails)]
+            return list(
+                await asyncio.gather(*(self._call(rc, action, p, limiter, guardrails) for p in calls))
+            )
         except MlgateError as exc:
             if isinstance(exc, RemoteError) and exc.status < 400:
                 # A transport failure after a success status (a body that stalls past read_timeout):
@@ -299,6 +315,7 @@ class ConnectorExecutor:
         action: ConnectorAction,
         params: Mapping[str, str | None],
         limiter: TokenBucket | None,
+        guardrails: ActiveGuardrails | None = None,
     ) -> dict[str, Any]:
         request = self.render(rc, action, params)
         if request.error is not None:
@@ -306,7 +323,14 @@ class ConnectorExecutor:
         # ML Commons takes the token after the payload is validated, once per remote call.
         if limiter is not None:
             limiter.acquire()
+        if guardrails is not None:
+            await guardrails.check_input(request.payload, params)
         response = await self._send(rc, request)
+        if action.action_type == CANCEL_BATCH_PREDICT and not response.body.strip():
+            # Stopping a job often answers with no body; only the status matters (ML Commons).
+            return {"output": [], "status_code": response.status}
+        if guardrails is not None:
+            await guardrails.check_output(response.body)
         return {"output": self.post_process(action, params, response.body), "status_code": response.status}
 
     async def _send(self, rc: RuntimeConnector, request: RenderedRequest) -> RemoteResponse:
@@ -319,7 +343,12 @@ class ConnectorExecutor:
             response = await client.send(
                 request.method, request.url, request.headers, request.body, max_response_bytes=max_bytes
             )
-            raise_for_remote_status(response)
+            if not (
+                request.action.action_type == CANCEL_BATCH_PREDICT
+                and 200 <= response.status <= 300
+                and not response.body.strip()
+            ):
+                raise_for_remote_status(response)
             return response
 
         if rc.client_config.max_retry_times != 0:

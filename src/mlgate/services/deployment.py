@@ -12,6 +12,7 @@ from mlgate.domain import connector as cdomain
 from mlgate.domain import model as mdomain
 from mlgate.domain import task as tdomain
 from mlgate.domain.errors import ForbiddenError, InvalidRequestError, MlgateError, NotFoundError
+from mlgate.domain.guardrails import compile_guardrails
 from mlgate.domain.interface import compile_interface
 from mlgate.domain.interface_presets import preset_interface
 from mlgate.domain.principal import Principal
@@ -108,6 +109,7 @@ class DeploymentService:
                 model.get("rate_limiter"), worker_nodes=self._worker_nodes, clock=self._clock
             ),
             interface=compile_interface(interface),
+            guardrails=compile_guardrails(model.get("guardrails")),
         )
 
     async def deploy(

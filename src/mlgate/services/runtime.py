@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlgate.domain.guardrails import Guardrails
 from mlgate.domain.interface import ModelInterface
 from mlgate.domain.rate_limit import TokenBucket
 from mlgate.remote.executor import RuntimeConnector
@@ -23,6 +24,8 @@ class DeployedModel:
     rate_limiter: TokenBucket | None = None
     # The interface's JSON schemas, compiled once per deploy.
     interface: ModelInterface | None = None
+    # The guardrails' regexes, compiled once per deploy.
+    guardrails: Guardrails | None = None
 
     @property
     def is_enabled(self) -> bool:
