@@ -141,7 +141,9 @@ def start_provider(procs: Processes, workdir: Path, nginx: str | None) -> Iterat
     """Start nginx (or the mock provider when ``nginx`` is None) on the side core; stopped by ``procs``."""
     if nginx is None:
         port = free_port()
-        argv = [sys.executable, "-m", "mlgate", "mock-provider", "--port", str(port)]
+        # `mlgate mock-provider` has no --dim flag; the module's own entry point does.
+        run_mock = "import sys; from mlgate.mockprovider import main; main(sys.argv[1:])"
+        argv = [sys.executable, "-c", run_mock, "--port", str(port), "--dim", str(EMBEDDING_DIM)]
         proc = procs.start("provider", argv, core=SIDE_CORE)
         procs.wait_http("provider", proc, f"http://{LOOPBACK}:{port}/_mock/requests")
         note = "bundled mock provider (computed replies; 50 ms delay via ?mock_delay_ms=50)"
