@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from mlgate.domain import model as mdomain
 from mlgate.domain.errors import ForbiddenError, InvalidRequestError, NotFoundError
+from mlgate.domain.guardrails import ActiveGuardrails
 from mlgate.domain.predict_input import PredictInput, parse_predict_input
 from mlgate.domain.principal import Principal
 from mlgate.remote.executor import ConnectorExecutor
@@ -65,8 +67,12 @@ class PredictService:
             interface = deployed.interface
             if interface is not None:
                 interface.check_input(inp)
+            guardrails = None
+            if deployed.guardrails is not None:
+                ask = partial(self._ask_guardrail_model, principal)
+                guardrails = ActiveGuardrails(deployed.guardrails, ask)
             timer.inference_started()
-            results = await self._executor.predict(deployed.connector, inp, deployed.rate_limiter)
+            results = await self._executor.predict(deployed.connector, inp, deployed.rate_limiter, guardrails)
             timer.inference_finished()
             output = {"inference_results": results}
             if interface is not None:
@@ -76,6 +82,12 @@ class PredictService:
             raise
         timer.finished(None)
         return output
+
+    async def _ask_guardrail_model(
+        self, principal: Principal | None, model_id: str, parameters: Mapping[str, str]
+    ) -> dict[str, Any]:
+        # A guardrail model is an ordinary model, predicted as the caller (ML Commons' nested predict).
+        return await self.predict(principal, model_id, None, {"parameters": dict(parameters)})
 
     async def _deploy_on_demand(self, principal: Principal | None, model_id: str) -> DeployedModel:
         stored = await self._store.load(INDEX, model_id)
