@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from mlgate.domain import task as task_domain
@@ -14,6 +14,9 @@ from mlgate.storage.store import Store
 
 INDEX = task_domain.INDEX
 
+# Refreshes a task from its remote side on GET: (principal, task id, stored document) → document.
+Refresher = Callable[[Principal | None, str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
 
 class TaskService:
     """Tasks record register and deploy operations."""
@@ -21,6 +24,8 @@ class TaskService:
     def __init__(self, store: Store, env: Environment) -> None:
         self._store = store
         self._env = env
+        # By task type; e.g. BATCH_PREDICTION asks the provider for its job's status (set in bootstrap).
+        self.refreshers: dict[str, Refresher] = {}
 
     async def create(
         self, task_type: str, *, is_async: bool, model_id: str | None = None
@@ -56,7 +61,11 @@ class TaskService:
         stored = await self._store.load(INDEX, task_id)
         if stored is None:
             raise NotFoundError("Failed to find task")
-        return dict(stored.source)
+        source = dict(stored.source)
+        refresh = self.refreshers.get(str(source.get("task_type")))
+        if refresh is not None:
+            return await refresh(principal, task_id, source)
+        return source
 
     async def search(
         self, principal: Principal | None, body: Mapping[str, Any] | None, url_params: Mapping[str, str]
@@ -81,6 +90,9 @@ class TaskService:
         """At start-up: tasks left CREATED/RUNNING by a previous process can never finish — fail them."""
         failed = []
         for doc in await self._store.load_all(INDEX):
+            # A batch job runs at the provider, not in this process: it outlives any restart.
+            if doc.source.get("task_type") == "BATCH_PREDICTION":
+                continue
             if doc.source.get("state") in task_domain.UNFINISHED_STATES:
                 await self.finish(doc.id, dict(doc.source), task_domain.FAILED, error=reason)
                 failed.append(doc.id)
