@@ -44,7 +44,8 @@ class VersionConflict(Exception):
 
 
 class Store(Protocol):
-    """Persistence of JSON documents and small metadata values."""
+    """Persistence of JSON documents and small metadata values, plus the change feed and node
+    registry that several nodes sharing the store coordinate through."""
 
     async def open(self) -> None:
         """Create or migrate the schema; must be called before any other method."""
