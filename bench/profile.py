@@ -212,3 +212,6 @@ if __name__ == "__main__":
     except KeyboardInterrupt:
         print("profile: interrupted; every started process was stopped", file=sys.stderr)
         sys.exit(130)
+    except RuntimeError as exc:
+        print(f"profile: failed; every started process was stopped.\n{exc}", file=sys.stderr)
+        sys.exit(1)

@@ -192,3 +192,6 @@ if __name__ == "__main__":
     except KeyboardInterrupt:
         print("bench: interrupted; every started process was stopped", file=sys.stderr)
         sys.exit(130)
+    except RuntimeError as exc:  # a process that did not start, a failed set-up call, a broken generator
+        print(f"bench: failed; every started process was stopped.\n{exc}", file=sys.stderr)
+        sys.exit(1)
