@@ -205,7 +205,7 @@ class ConnectorExecutor:
         if method not in _METHODS:
             problems.append(InvalidRequestError("unsupported http method"))
         body = payload.encode(params.get("charset") or "utf-8") if payload is not None else None
-        if method == "POST" and not body:
+        if method == "POST" and not body and action.action_type != CANCEL_BATCH_PREDICT:
             problems.append(InvalidRequestError("Content length is 0. Aborting request to remote model"))
         headers: dict[str, str] = {}
         try:
