@@ -188,6 +188,14 @@ async def test_old_changes_are_pruned_but_ids_never_go_back(make_store: StoreFac
     assert await store.latest_change_id() > latest
 
 
+async def test_the_last_changes_are_kept_however_old(make_store: StoreFactory) -> None:
+    store = make_store(keep_changes=5, keep_changes_seconds=0)
+    await store.open()
+    for n in range(5):
+        await store.publish("model", f"m{n}")
+    assert len(await store.changes_since(0)) == 5
+
+
 async def test_recent_changes_are_kept_however_many(make_store: StoreFactory) -> None:
     store = make_store(keep_changes=2, keep_changes_seconds=3600)
     await store.open()

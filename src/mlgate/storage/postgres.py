@@ -35,6 +35,12 @@ _NEXT_SEQ_NO = (
     "INSERT INTO sequences (collection, seq_no) VALUES ($1, 0) "
     "ON CONFLICT (collection) DO UPDATE SET seq_no = sequences.seq_no + 1 RETURNING seq_no"
 )
+# Drop changes older than both the last ``keep_changes`` and ``keep_changes_seconds`` (ids grow with
+# time, so "older than the cut-off time" is "at most the newest id from before it": two index lookups).
+_PRUNE = (
+    "DELETE FROM changes WHERE id <= LEAST($1, COALESCE((SELECT id FROM changes "
+    f"WHERE created_ms <= {_NOW_MS} - $2 ORDER BY created_ms DESC, id DESC LIMIT 1), 0))"
+)
 # How long to wait before each attempt to re-establish a lost LISTEN connection.
 _RELISTEN_DELAYS = (0.0, 0.1, 0.5, 1.0, 2.0, 5.0)
 _CONNECTION_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
@@ -237,11 +243,7 @@ class PostgresStore:
                 kind,
                 key,
             )
-            await conn.execute(
-                f"DELETE FROM changes WHERE id <= $1 AND created_ms <= {_NOW_MS} - $2",
-                change_id - self._keep_changes,
-                self._keep_changes_ms,
-            )
+            await conn.execute(_PRUNE, change_id - self._keep_changes, self._keep_changes_ms)
             payload = {"schema": self._schema, "id": change_id}
             await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, orjson.dumps(payload).decode())
 

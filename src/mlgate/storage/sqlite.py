@@ -32,6 +32,12 @@ def _row_to_doc(row: tuple[Any, ...]) -> StoredDoc:
 
 # SQLite's clock in milliseconds since the epoch (the change feed's age, for pruning).
 _NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
+# Drop changes older than both the last ``keep_changes`` and ``keep_changes_seconds`` (ids grow with
+# time, so "older than the cut-off time" is "at most the newest id from before it": two index lookups).
+_PRUNE = (
+    "DELETE FROM changes WHERE id <= min(?, coalesce((SELECT id FROM changes "
+    f"WHERE created_ms <= {_NOW_MS} - ? ORDER BY created_ms DESC, id DESC LIMIT 1), 0))"
+)
 
 
 class SqliteStore:
@@ -227,10 +233,7 @@ class SqliteStore:
                     f"INSERT INTO changes (kind, key, created_ms) VALUES (?, ?, {_NOW_MS}) RETURNING id",
                     (kind, key),
                 ).fetchone()
-                conn.execute(
-                    f"DELETE FROM changes WHERE id <= ? AND created_ms <= {_NOW_MS} - ?",
-                    (int(row[0]) - self._keep_changes, self._keep_changes_ms),
-                )
+                conn.execute(_PRUNE, (int(row[0]) - self._keep_changes, self._keep_changes_ms))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")

@@ -6,6 +6,7 @@ CREATE TABLE changes (
     key        TEXT   NOT NULL,
     created_ms BIGINT NOT NULL
 );
+CREATE INDEX changes_created_ms ON changes (created_ms);
 -- The node registry: one row per node, refreshed by its heartbeats.
 CREATE TABLE nodes (
     id           TEXT   PRIMARY KEY,
