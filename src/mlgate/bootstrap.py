@@ -20,6 +20,7 @@ from mlgate.remote.resolver import GuardedResolver
 from mlgate.remote.scripting import ScriptRunner
 from mlgate.remote.secrets import CredentialCipher, load_master_key
 from mlgate.services.access import AccessPolicy
+from mlgate.services.batch import BatchService
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.container import Services
 from mlgate.services.deployment import DeploymentService
@@ -140,6 +141,8 @@ async def build_node(
     models = ModelService(store, environment, access, groups, connectors, tasks, deployment, cipher)
     predict_stats = PredictStats()
     predict = PredictService(store, settings, connectors, deployment, runtime, executor, predict_stats)
+    batch = BatchService(store, environment, settings, connectors, deployment, runtime, executor, predict)
+    tasks.refreshers["BATCH_PREDICTION"] = batch.refresh
     services = Services(
         env=environment,
         settings=settings,
@@ -159,6 +162,7 @@ async def build_node(
         ),
         dryrun=DryRunService(store, connectors, deployment, runtime, executor),
         stats=StatsService(store, environment, runtime, predict_stats),
+        batch=batch,
     )
     return Node(
         app=MlgateApp(services, max_body_bytes=config.max_body_bytes),

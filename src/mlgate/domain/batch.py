@@ -191,3 +191,19 @@ def _first_data(first: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
         if isinstance(data, Mapping):
             return data
     return None
+
+
+def new_batch_task(model_id: str, node_id: str, now: int, remote_job: Mapping[str, Any]) -> dict[str, Any]:
+    """The BATCH_PREDICTION task document, fields in ML Commons' order (not async: it is polled)."""
+    return {
+        "model_id": model_id,
+        "task_type": BATCH_PREDICTION,
+        "function_name": "REMOTE",
+        "state": tdomain.CREATED,
+        "input_type": "REMOTE",
+        "worker_node": [node_id],
+        "create_time": now,
+        "last_update_time": now,
+        "is_async": False,
+        "remote_job": dict(remote_job),
+    }

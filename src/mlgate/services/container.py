@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlgate.services.access import AccessPolicy
+from mlgate.services.batch import BatchService
+from mlgate.services.cluster import NodeAuth, NodeRegistry
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.dryrun import DryRunService
@@ -34,3 +36,6 @@ class Services:
     security: SecurityService
     dryrun: DryRunService
     stats: StatsService
+    batch: BatchService
+    nodes: NodeRegistry
+    node_auth: NodeAuth
