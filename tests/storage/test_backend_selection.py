@@ -51,6 +51,8 @@ async def test_two_nodes_on_postgresql_share_the_cluster_state(tmp_path: Path, p
         for node in nodes:
             await node.start()
         assert all(isinstance(node.store, PostgresStore) for node in nodes)
+        # Each node keeps its own identity (in its data directory); the documents are shared.
+        assert nodes[0].services.env.node_id != nodes[1].services.env.node_id
         await nodes[0].store.save("shared", "doc", {"written_by": "a"})
         loaded = await nodes[1].store.load("shared", "doc")
         assert loaded is not None
