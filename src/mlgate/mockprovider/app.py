@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from mlgate.mockprovider import aleph_alpha, aws_json, bedrock, cohere, google, openai, sagemaker
+from mlgate.mockprovider import aleph_alpha, aws_json, batch, bedrock, cohere, google, openai, sagemaker
 from mlgate.mockprovider.fake_model import MAX_DIM
 from mlgate.mockprovider.faults import FailureCounters, Faults, FaultSpecError, parse_faults, transform_body
 from mlgate.mockprovider.recording import RequestLog
@@ -82,6 +82,8 @@ class Route:
     shape: Shape
     family: Family
     content_type: str = JSON
+    # Reads and stop calls carry no body; an empty one is not a JSON error there.
+    bodyless: bool = False
 
 
 ROUTES: tuple[Route, ...] = (
@@ -119,6 +121,16 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/openai/v1/chat/completions", openai.chat_completion, Family.AWS),
     Route("POST", "/endpoints/{endpoint}/invocations", sagemaker.invocations, Family.AWS),
     Route("POST", "/", aws_json.dispatch, Family.AWS_JSON, aws_json.CONTENT_TYPE),
+    # Offline batch jobs (ML Commons' batch_predict, batch_predict_status, cancel_batch_predict).
+    Route("POST", "/v1/batches", batch.openai_create, Family.OPENAI),
+    Route("GET", "/v1/batches/{batch_id}", batch.openai_get, Family.OPENAI, bodyless=True),
+    Route("POST", "/v1/batches/{batch_id}/cancel", batch.openai_cancel, Family.OPENAI, bodyless=True),
+    Route("POST", "/CreateTransformJob", batch.sagemaker_create, Family.AWS),
+    Route("POST", "/DescribeTransformJob", batch.sagemaker_describe, Family.AWS),
+    Route("POST", "/StopTransformJob", batch.sagemaker_stop, Family.AWS),
+    Route("POST", "/model-invocation-job", batch.bedrock_create, Family.AWS),
+    Route("POST", "/model-invocation-job/{job:.+}/stop", batch.bedrock_stop, Family.AWS, bodyless=True),
+    Route("GET", "/model-invocation-job/{job:.+}", batch.bedrock_get, Family.AWS, bodyless=True),
 )
 
 
@@ -203,7 +215,7 @@ class Endpoint:
         canned = self._state.canned
         try:
             dim_override = _dim_override(request.query.get("dim"))
-            if self._route is CATCH_ALL and not (canned and body):
+            if (self._route is CATCH_ALL and not (canned and body)) or (self._route.bodyless and not body):
                 decoded = None
             else:
                 try:
