@@ -86,6 +86,24 @@ class Route:
     bodyless: bool = False
 
 
+# Offline batch jobs (ML Commons' batch_predict, batch_predict_status, cancel_batch_predict).
+_OPENAI, _AWS = Family.OPENAI, Family.AWS
+BATCH_ROUTES = tuple(
+    (prefix, *route)
+    for prefix in ("", "/openai", "/sagemaker", "/bedrock")
+    for route in (
+        ("POST", "/v1/batches", batch.openai_create, _OPENAI, False),
+        ("GET", "/v1/batches/{batch_id}", batch.openai_get, _OPENAI, True),
+        ("POST", "/v1/batches/{batch_id}/cancel", batch.openai_cancel, _OPENAI, True),
+        ("POST", "/CreateTransformJob", batch.sagemaker_create, _AWS, False),
+        ("POST", "/DescribeTransformJob", batch.sagemaker_describe, _AWS, False),
+        ("POST", "/StopTransformJob", batch.sagemaker_stop, _AWS, False),
+        ("POST", "/model-invocation-job", batch.bedrock_create, _AWS, False),
+        ("POST", "/model-invocation-job/{job:.+}/stop", batch.bedrock_stop, _AWS, True),
+        ("GET", "/model-invocation-job/{job:.+}", batch.bedrock_get, _AWS, True),
+    )
+)
+
 ROUTES: tuple[Route, ...] = (
     # OpenAI and the OpenAI-compatible APIs (Azure OpenAI deployments, DeepSeek, Ollama).
     Route("POST", "/v1/chat/completions", openai.chat_completion, Family.OPENAI),
@@ -121,16 +139,12 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/openai/v1/chat/completions", openai.chat_completion, Family.AWS),
     Route("POST", "/endpoints/{endpoint}/invocations", sagemaker.invocations, Family.AWS),
     Route("POST", "/", aws_json.dispatch, Family.AWS_JSON, aws_json.CONTENT_TYPE),
-    # Offline batch jobs (ML Commons' batch_predict, batch_predict_status, cancel_batch_predict).
-    Route("POST", "/v1/batches", batch.openai_create, Family.OPENAI),
-    Route("GET", "/v1/batches/{batch_id}", batch.openai_get, Family.OPENAI, bodyless=True),
-    Route("POST", "/v1/batches/{batch_id}/cancel", batch.openai_cancel, Family.OPENAI, bodyless=True),
-    Route("POST", "/CreateTransformJob", batch.sagemaker_create, Family.AWS),
-    Route("POST", "/DescribeTransformJob", batch.sagemaker_describe, Family.AWS),
-    Route("POST", "/StopTransformJob", batch.sagemaker_stop, Family.AWS),
-    Route("POST", "/model-invocation-job", batch.bedrock_create, Family.AWS),
-    Route("POST", "/model-invocation-job/{job:.+}/stop", batch.bedrock_stop, Family.AWS, bodyless=True),
-    Route("GET", "/model-invocation-job/{job:.+}", batch.bedrock_get, Family.AWS, bodyless=True),
+    *(
+        # Also under a prefix naming the provider: ML Commons derives the batch status and cancel
+        # actions from a provider name in the URL, which a loopback URL otherwise lacks.
+        Route(method, prefix + path, shape, family, bodyless=bodyless)
+        for prefix, method, path, shape, family, bodyless in BATCH_ROUTES
+    ),
 )
 
 
