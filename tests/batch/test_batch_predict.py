@@ -231,7 +231,11 @@ async def test_cancel_with_an_empty_provider_body(
 async def test_cancel_refuses_other_tasks_and_unknown_ids(
     loopback: httpx.AsyncClient, provider: MockProvider
 ) -> None:
-    body = {"name": unique("m"), "function_name": "remote", "connector": openai_batch_connector(provider.url + "/v1/batches")}
+    body = {
+        "name": unique("m"),
+        "function_name": "remote",
+        "connector": openai_batch_connector(provider.url + "/v1/batches"),
+    }
     registered = await loopback.post(f"{ML}/models/_register", json=body)
     register_task = registered.json()["task_id"]
     refused = await loopback.post(f"{ML}/tasks/{register_task}/_cancel")
