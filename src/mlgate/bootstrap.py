@@ -6,7 +6,7 @@ import os
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -14,13 +14,17 @@ import orjson
 from mlgate.api.app import MlgateApp
 from mlgate.config import Config
 from mlgate.domain.egress import EgressPolicy
+from mlgate.domain.node import NodeInfo
 from mlgate.remote.client import ClientPool
 from mlgate.remote.executor import ConnectorExecutor
+from mlgate.remote.forward import NodeForwarder
 from mlgate.remote.resolver import GuardedResolver
 from mlgate.remote.scripting import ScriptRunner
 from mlgate.remote.secrets import CredentialCipher, load_master_key
-from mlgate.services.access import AccessPolicy
+from mlgate.services.access import AccessPolicy, GroupCache
 from mlgate.services.batch import BatchService
+from mlgate.services.changes import SETTINGS, ChangeHub
+from mlgate.services.cluster import Background, ChangeFollower, NodeAuth, NodeRegistry, every
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.container import Services
 from mlgate.services.deployment import DeploymentService
@@ -38,7 +42,7 @@ from mlgate.storage.postgres import PostgresStore
 from mlgate.storage.sqlite import SqliteStore
 from mlgate.storage.store import Store
 
-_NODE_KEY = "node.identity"
+NODE_FILE = "node.json"
 ADMIN_PASSWORD_FILE = "initial-admin-password"
 
 
@@ -51,34 +55,61 @@ class Node:
     store: Store
     pool: ClientPool
     admin_password_file: Path | None = None
+    follower: ChangeFollower | None = None
+    forwarder: NodeForwarder | None = None
     # Set by start() on the very first start when no admin password was given; shown once by the CLI.
     generated_admin_password: str | None = None
+    background: Background = field(default_factory=Background)
 
     async def start(self) -> None:
-        """Open storage, load settings and security (creating ``admin`` at first start), restore models."""
+        """Join the cluster, load settings and security (creating ``admin`` at first start), restore
+        models, then follow changes and heartbeat in the background."""
         await self.store.open()
-        await self.services.settings.load()
+        nodes = self.services.nodes
+        await nodes.refresh()
+        alone = not [n for n in nodes.live() if n.node_id != nodes.me.node_id]
+        await nodes.beat()
+        # Transient settings do not survive a full cluster restart: the first node to come up clears them.
+        await self.services.settings.load(reset_transient=alone)
         generated = await self.services.security.start()
         if generated is not None and self.admin_password_file is not None:
             _write_private(self.admin_password_file, generated + "\n")
             self.generated_admin_password = generated
+        if self.follower is not None:
+            await self.follower.start()
+            self.background.spawn(self.follower.run(), "change-follower")
         await self.services.deployment.restore()
+        self.background.spawn(every(nodes.interval_s, self._tick, "heartbeat"), "heartbeat")
+
+    async def _tick(self) -> None:
+        await self.services.nodes.beat()
+        await self.services.deployment.reap()
 
     async def stop(self) -> None:
-        """Close outbound pools and storage."""
+        """Stop the background loops, leave the cluster, close pools and storage."""
+        await self.background.stop()
+        if self.forwarder is not None:
+            await self.forwarder.close()
+        await self.store.remove_node(self.services.nodes.me.node_id)
         await self.pool.close_all()
         await self.store.close()
 
 
-async def _node_identity(store: Store, config: Config) -> tuple[str, str]:
-    raw = await store.load_meta(_NODE_KEY)
-    if raw:
-        identity = orjson.loads(raw)
+def _node_identity(config: Config) -> tuple[str, str]:
+    """This node's id, stable across restarts: kept in its own data directory, never in shared state.
+
+    Processes of one node (``--workers``) share the data directory and so the id.
+    """
+    path = config.data_dir / NODE_FILE
+    if path.exists():
+        identity = orjson.loads(path.read_bytes())
     else:
-        node_id = new_document_id()[:22]
-        identity = {"id": node_id, "name": config.node_name or platform.node() or "mlgate"}
-        await store.save_meta(_NODE_KEY, orjson.dumps(identity).decode())
-    return identity["id"], config.node_name or identity["name"]
+        identity = {"id": new_document_id()[:22], "name": config.node_name or platform.node() or "mlgate"}
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(orjson.dumps(identity))
+        os.replace(tmp, path)
+    return str(identity["id"]), config.node_name or str(identity["name"])
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -111,11 +142,14 @@ async def build_node(
     store = _store_for(config)
     await store.open()
     if environment is None:
-        node_id, node_name = await _node_identity(store, config)
+        node_id, node_name = _node_identity(config)
         environment = Environment(node_id=node_id, node_name=node_name)
-    cipher = CredentialCipher(load_master_key(config.data_dir, config.master_key))
-    settings = SettingsService(store)
+    master_key = load_master_key(config.data_dir, config.master_key)
+    cipher = CredentialCipher(master_key)
+    hub = ChangeHub(store)
+    settings = SettingsService(store, hub)
     access = AccessPolicy(settings)
+    groups_cache = GroupCache(store)
     runtime = ModelRuntime()
     scripts = ScriptRunner()
 
@@ -134,13 +168,39 @@ async def build_node(
         pool, scripts, lambda: int(settings.current.number("max_json_size")), resolver
     )
     tasks = TaskService(store, environment)
-    connectors = ConnectorService(store, environment, settings, access, cipher, scripts, runtime.ids)
-    deployment = DeploymentService(store, environment, settings, access, connectors, tasks, runtime, pool)
-    connectors.credential_rotated.append(deployment.refresh_connector)
-    groups = ModelGroupService(store, environment, access)
-    models = ModelService(store, environment, access, groups, connectors, tasks, deployment, cipher)
+    me = NodeInfo(
+        node_id=environment.node_id,
+        name=environment.node_name,
+        roles=config.roles,
+        url=config.public_url,
+        last_seen_ms=environment.now_ms(),
+    )
+    registry = NodeRegistry(
+        store,
+        environment,
+        me,
+        runtime.ids,
+        interval_s=config.heartbeat_interval_s,
+        expiry_ms=config.heartbeat_expiry_ms,
+    )
+    connectors = ConnectorService(store, environment, settings, access, cipher, scripts, runtime.ids, hub)
+    deployment = DeploymentService(
+        store, environment, settings, access, connectors, tasks, runtime, pool, hub, groups_cache, registry
+    )
+    groups = ModelGroupService(store, environment, access, hub)
+    models = ModelService(store, environment, access, groups, connectors, tasks, deployment, cipher, hub)
     predict_stats = PredictStats()
-    predict = PredictService(store, settings, connectors, deployment, runtime, executor, predict_stats)
+    forwarder = NodeForwarder(master_key)
+    predict = PredictService(
+        store, settings, connectors, deployment, runtime, executor, predict_stats, registry, forwarder
+    )
+
+    async def reload_settings(kind: str, key: str) -> None:
+        if kind == SETTINGS:
+            await settings.load()
+
+    hub.on_change(reload_settings)
+    hub.on_change(deployment.apply_change)
     batch = BatchService(store, environment, settings, connectors, deployment, runtime, executor, predict)
     tasks.refreshers["BATCH_PREDICTION"] = batch.refresh
     services = Services(
@@ -163,6 +223,8 @@ async def build_node(
         dryrun=DryRunService(store, connectors, deployment, runtime, executor),
         stats=StatsService(store, environment, runtime, predict_stats),
         batch=batch,
+        nodes=registry,
+        node_auth=NodeAuth(master_key),
     )
     return Node(
         app=MlgateApp(services, max_body_bytes=config.max_body_bytes),
@@ -170,4 +232,6 @@ async def build_node(
         store=store,
         pool=pool,
         admin_password_file=config.data_dir / ADMIN_PASSWORD_FILE,
+        follower=ChangeFollower(store, hub),
+        forwarder=forwarder,
     )

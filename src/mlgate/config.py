@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlgate.domain.node import parse_roles
+
 
 @dataclass(frozen=True)
 class Config:
@@ -27,6 +29,21 @@ class Config:
     tls_key: Path | None = None
     # postgresql://… shares cluster state between nodes; None: SQLite in data_dir. Holds a password.
     store_url: str | None = field(default=None, repr=False)
+    roles: tuple[str, ...] = ("data", "ml")
+    # The URL other nodes reach this one at (forwarded predicts); default http(s)://host:port.
+    advertise_url: str | None = None
+    workers: int = 1
+    heartbeat_interval_s: float = 1.0
+    heartbeat_expiry_ms: int = 5_000
+
+    @property
+    def public_url(self) -> str:
+        """Where other nodes send forwarded calls."""
+        if self.advertise_url:
+            return self.advertise_url.rstrip("/")
+        scheme = "https" if self.tls_cert else "http"
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"{scheme}://{host}:{self.port}"
 
 
 _OFF = ("off", "false", "0", "no", "disabled")
@@ -67,7 +84,16 @@ def config_from(env: Mapping[str, str], **flags: object) -> Config:
         tls_cert=_path(pick("tls_cert", "MLGATE_TLS_CERT", None)),
         tls_key=_path(pick("tls_key", "MLGATE_TLS_KEY", None)),
         store_url=store_url_from(pick("store_url", "MLGATE_STORE_URL", None)),
+        roles=parse_roles(str(pick("roles", "MLGATE_ROLES", "data,ml"))),
+        advertise_url=_text(pick("advertise_url", "MLGATE_ADVERTISE_URL", None)),
+        workers=int(str(pick("workers", "MLGATE_WORKERS", 1))),
+        heartbeat_interval_s=float(env.get("MLGATE_HEARTBEAT_INTERVAL_S", 1.0)),
+        heartbeat_expiry_ms=int(env.get("MLGATE_HEARTBEAT_EXPIRY_MS", 5_000)),
     )
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value else None
 
 
 def store_url_from(value: object) -> str | None:

@@ -12,8 +12,9 @@ import orjson
 from mlgate.api.auth import authenticate
 from mlgate.api.errors import error_headers, internal_error, render_error
 from mlgate.api.http import JSON_TYPE, Request, Response
-from mlgate.api.routes import ROUTES, Router
-from mlgate.domain.errors import MlgateError, PayloadTooLargeError
+from mlgate.api.routes import INTERNAL, ROUTES, Router
+from mlgate.domain.errors import ForbiddenError, MlgateError, PayloadTooLargeError
+from mlgate.domain.node import NODE_TOKEN_HEADER
 from mlgate.services.container import Services
 
 log = logging.getLogger("mlgate.api")
@@ -103,8 +104,13 @@ class MlgateApp:
             client=client[0] if client else "",
             path_params={k: unquote(v) for k, v in params.items()},
         )
-        request.principal = await authenticate(headers, request.client, self.services.security)
-        self.services.security.authorize(request.principal, route.action)
+        if route.action == INTERNAL:
+            # Node-to-node: the caller proves it holds the cluster's master key; users never do.
+            if not self.services.node_auth.verify(headers.get(NODE_TOKEN_HEADER)):
+                raise ForbiddenError("this route is for mlgate nodes only", error_type="security_exception")
+        else:
+            request.principal = await authenticate(headers, request.client, self.services.security)
+            self.services.security.authorize(request.principal, route.action)
         return await route.handler(request, self.services)
 
     async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from mlgate.api.handlers import batch, cluster, ml_stats, mlgate, resources, security
+from mlgate.api.handlers import batch, cluster, ml_stats, mlgate, nodes, resources, security
 from mlgate.api.http import Request, Response
 from mlgate.domain import security as sec
 from mlgate.services.container import Services
@@ -17,6 +17,8 @@ Handler = Callable[[Request, Services], Awaitable[Response]]
 
 ML = "/_plugins/_ml"
 A = "cluster:admin/opensearch/ml"
+# Node-to-node routes: authenticated by the cluster's node token, never by a user.
+INTERNAL = "internal:mlgate/node"
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,9 @@ MLGATE_ROUTES: tuple[Route, ...] = (
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/", cluster.root, "cluster:monitor/main"),
     Route("HEAD", "/", cluster.root, "cluster:monitor/main"),
+    Route("GET", "/_cat/nodes", nodes.cat_nodes, "cluster:monitor/nodes/info"),
+    Route("GET", "/_nodes", nodes.nodes_info, "cluster:monitor/nodes/info"),
+    Route("POST", "/_plugins/_mlgate/_internal/models/{model_id}/_predict", nodes.internal_predict, INTERNAL),
     Route("GET", "/_cluster/health", cluster.health, "cluster:monitor/health"),
     Route("GET", "/_cluster/settings", cluster.get_settings, "cluster:monitor/settings"),
     Route("PUT", "/_cluster/settings", cluster.put_settings, "cluster:admin/settings/update"),

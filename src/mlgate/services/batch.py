@@ -58,7 +58,7 @@ class BatchService:
             raise RateLimitedError(bdomain.TOO_MANY)
         # The path decides the action, whatever the body says; predict does the gates and auto-deploy.
         request["action_type"] = bdomain.BATCH_PREDICT
-        output = await self._predict.predict(principal, model_id, None, request)
+        output = await self._predict.predict_result(principal, model_id, None, request)
         remote_job = bdomain.remote_job_of(output, dlq)
         task_id = self._env.new_id()
         doc = bdomain.new_batch_task(model_id, self._env.node_id, self._env.now_ms(), remote_job)

@@ -16,6 +16,7 @@ from mlgate.remote.client import ClientConfig
 from mlgate.remote.scripting import ScriptRunner
 from mlgate.remote.secrets import CredentialCipher
 from mlgate.services.access import AccessPolicy
+from mlgate.services.changes import CONNECTOR, ChangeHub
 from mlgate.services.documents import search_collection, write_response
 from mlgate.services.environment import Environment
 from mlgate.services.settings import SettingsService
@@ -50,6 +51,7 @@ class ConnectorService:
         cipher: CredentialCipher,
         scripts: ScriptRunner,
         deployed_model_ids: Callable[[], frozenset[str]],
+        hub: ChangeHub,
     ) -> None:
         self._store = store
         self._env = env
@@ -58,7 +60,7 @@ class ConnectorService:
         self._cipher = cipher
         self._scripts = scripts
         self._deployed = deployed_model_ids
-        self.credential_rotated: list[Callable[[str], Any]] = []
+        self._hub = hub
 
     def require_remote_inference(self) -> None:
         """The remote-inference kill switch (§2.2)."""
@@ -206,8 +208,7 @@ class ConnectorService:
             saved = await self._store.save(INDEX, connector_id, doc, if_version=stored.version)
         except VersionConflict as exc:
             raise ConflictError(f"Connector {connector_id} was changed concurrently, retry") from exc
-        for listener in self.credential_rotated:
-            await listener(connector_id)
+        await self._hub.publish(CONNECTOR, connector_id)
         return write_response(INDEX, connector_id, "updated", saved)
 
     async def delete(self, principal: Principal | None, connector_id: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from mlgate.services.access import AccessPolicy
 from mlgate.services.batch import BatchService
+from mlgate.services.cluster import NodeAuth, NodeRegistry
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.dryrun import DryRunService
@@ -36,3 +37,5 @@ class Services:
     dryrun: DryRunService
     stats: StatsService
     batch: BatchService
+    nodes: NodeRegistry
+    node_auth: NodeAuth

@@ -17,6 +17,7 @@ from mlgate.domain.errors import (
 )
 from mlgate.domain.principal import Principal
 from mlgate.services.access import AccessPolicy
+from mlgate.services.changes import MODEL_GROUP, ChangeHub
 from mlgate.services.documents import search_collection, write_response
 from mlgate.services.environment import Environment
 from mlgate.storage.store import Store, VersionConflict
@@ -31,7 +32,8 @@ _ACCESS_OFF = (
 class ModelGroupService:
     """Model groups are the unit of access control for models."""
 
-    def __init__(self, store: Store, env: Environment, access: AccessPolicy) -> None:
+    def __init__(self, store: Store, env: Environment, access: AccessPolicy, hub: ChangeHub) -> None:
+        self._hub = hub
         self._store = store
         self._env = env
         self._access = access
@@ -61,6 +63,7 @@ class ModelGroupService:
             await self._store.save(INDEX, group_id, doc, create_only=True)
         except VersionConflict as exc:
             raise ConflictError(f"model group id '{group_id}' already exists") from exc
+        await self._hub.publish(MODEL_GROUP, group_id)
         return group_id
 
     def _access_fields(
@@ -141,6 +144,7 @@ class ModelGroupService:
             raise ExecutionError(
                 "Failed to update Model Group", error_type="m_l_validation_exception"
             ) from exc
+        await self._hub.publish(MODEL_GROUP, group_id)
         return {"status": "Updated"}
 
     async def delete(self, principal: Principal | None, group_id: str) -> dict[str, Any]:
@@ -154,6 +158,7 @@ class ModelGroupService:
         if await self._store.load_where(model_domain.INDEX, "model_group_id", group_id):
             raise ConflictError("Cannot delete the model group when it has associated model versions")
         deleted = await self._store.delete(INDEX, group_id)
+        await self._hub.publish(MODEL_GROUP, group_id)
         return write_response(INDEX, group_id, "deleted" if deleted else "not_found", deleted)
 
     async def next_version(self, group_id: str) -> str:

@@ -13,6 +13,7 @@ from mlgate.domain.model_group import ModelGroupInput
 from mlgate.domain.principal import Principal
 from mlgate.remote.secrets import CredentialCipher
 from mlgate.services.access import AccessPolicy
+from mlgate.services.changes import MODEL, ChangeHub
 from mlgate.services.connectors import INDEX as CONNECTOR_INDEX
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.deployment import DeploymentService
@@ -49,7 +50,9 @@ class ModelService:
         tasks: TaskService,
         deployment: DeploymentService,
         cipher: CredentialCipher,
+        hub: ChangeHub,
     ) -> None:
+        self._hub = hub
         self._store = store
         self._env = env
         self._access = access
@@ -233,8 +236,7 @@ class ModelService:
             saved = await self._store.save(INDEX, model_id, doc, if_version=stored.version)
         except VersionConflict as exc:
             raise ConflictError(f"Model {model_id} was changed concurrently, retry") from exc
-        if self._deployment.is_deployed(model_id):
-            await self._deployment.load_runtime(model_id, doc)
+        await self._hub.publish(MODEL, model_id)
         return write_response(INDEX, model_id, "updated", saved)
 
     async def _apply_update(
@@ -299,4 +301,5 @@ class ModelService:
                 error_type="status_exception",
             )
         deleted = await self._store.delete(INDEX, model_id)
+        await self._hub.publish(MODEL, model_id)
         return write_response(INDEX, model_id, "deleted", deleted)

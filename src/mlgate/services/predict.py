@@ -4,23 +4,53 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import orjson
+
 from mlgate.domain import model as mdomain
-from mlgate.domain.errors import ForbiddenError, InvalidRequestError, NotFoundError
+from mlgate.domain.errors import ForbiddenError, InvalidRequestError, NotFoundError, RemoteError
 from mlgate.domain.guardrails import ActiveGuardrails
+from mlgate.domain.node import NodeInfo
 from mlgate.domain.predict_input import PredictInput, parse_predict_input
 from mlgate.domain.principal import Principal
 from mlgate.remote.executor import ConnectorExecutor
+from mlgate.remote.forward import NodeForwarder
+from mlgate.services.cluster import NodeRegistry
 from mlgate.services.connectors import ConnectorService
-from mlgate.services.deployment import DeploymentService
+from mlgate.services.deployment import SERVING_STATES, DeploymentService
 from mlgate.services.runtime import DeployedModel, ModelRuntime
 from mlgate.services.settings import SettingsService
 from mlgate.services.stats import PredictStats
 from mlgate.storage.store import Store
 
 INDEX = mdomain.INDEX
+
+
+@dataclass(frozen=True)
+class Forwarded:
+    """The answer of the node a predict was forwarded to, passed through unchanged."""
+
+    status: int
+    body: bytes
+
+    def as_result(self) -> dict[str, Any]:
+        """The answer as a predict result; an error answer is raised again with its status and reason."""
+        try:
+            payload = orjson.loads(self.body)
+        except orjson.JSONDecodeError as exc:
+            raise RemoteError("the serving node sent an unreadable answer", status=502) from exc
+        if self.status >= 300:
+            error = payload.get("error") if isinstance(payload, dict) else None
+            if isinstance(error, dict):
+                raise RemoteError(
+                    str(error.get("reason")), status=self.status, error_type=str(error.get("type"))
+                )
+            raise RemoteError(str(error), status=self.status)
+        assert isinstance(payload, dict)
+        return payload
 
 
 class PredictService:
@@ -35,7 +65,12 @@ class PredictService:
         runtime: ModelRuntime,
         executor: ConnectorExecutor,
         stats: PredictStats,
+        nodes: NodeRegistry,
+        forwarder: NodeForwarder,
     ) -> None:
+        self._nodes = nodes
+        self._forwarder = forwarder
+        self._turn = 0
         self._store = store
         self._settings = settings
         self._connectors = connectors
@@ -51,12 +86,22 @@ class PredictService:
         model_id: str,
         algorithm: str | None,
         body: Mapping[str, Any] | None,
-    ) -> dict[str, Any]:
-        """``POST /models/{id}/_predict`` and ``/_predict/{algorithm}/{id}``."""
+        *,
+        forwarded: bool = False,
+    ) -> dict[str, Any] | Forwarded:
+        """``POST /models/{id}/_predict`` and ``/_predict/{algorithm}/{id}``.
+
+        A node that does not serve the model forwards the call to one that does (§10.2); a forwarded
+        call was authorized by the node that received it and is never forwarded again.
+        """
         self._connectors.require_remote_inference()
         deployed = self._runtime.get(model_id)
         if deployed is None:
-            deployed = await self._deploy_on_demand(principal, model_id)
+            located = await self._locate(principal, model_id, forwarded=forwarded)
+            if isinstance(located, NodeInfo):
+                payload = {"algorithm": algorithm, "body": body}
+                return Forwarded(*await self._forwarder.predict(located.url, model_id, payload))
+            deployed = located
         elif principal is not None:
             await self._deployment.check_model_access(principal, deployed.source)
         if not deployed.is_enabled:
@@ -87,14 +132,47 @@ class PredictService:
         self, principal: Principal | None, model_id: str, parameters: Mapping[str, str]
     ) -> dict[str, Any]:
         # A guardrail model is an ordinary model, predicted as the caller (ML Commons' nested predict).
-        return await self.predict(principal, model_id, None, {"parameters": dict(parameters)})
+        return await self.predict_result(principal, model_id, None, {"parameters": dict(parameters)})
 
-    async def _deploy_on_demand(self, principal: Principal | None, model_id: str) -> DeployedModel:
+    async def predict_result(
+        self,
+        principal: Principal | None,
+        model_id: str,
+        algorithm: str | None,
+        body: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        """:meth:`predict` for in-process callers: a forwarded answer is decoded (errors raised)."""
+        result = await self.predict(principal, model_id, algorithm, body)
+        return result if isinstance(result, dict) else result.as_result()
+
+    async def _locate(
+        self, principal: Principal | None, model_id: str, *, forwarded: bool
+    ) -> DeployedModel | NodeInfo:
+        """Load the model here, or find a live node serving it, or auto-deploy it."""
         stored = await self._store.load(INDEX, model_id)
         if stored is None:
             raise NotFoundError("Failed to find model")
         await self._deployment.check_model_access(principal, stored.source)
-        deploy_setting = stored.source.get("deploy_setting") or {}
+        if stored.source.get("model_state") in SERVING_STATES:
+            if self._deployment.may_serve(stored.source):
+                return await self._deployment.join(model_id, stored.source)
+            workers = [n for n in self._nodes.workers_of(model_id) if n.node_id != self._nodes.me.node_id]
+            if workers and not forwarded:
+                self._turn = (self._turn + 1) % len(workers)
+                return workers[self._turn]
+        if forwarded:
+            raise InvalidRequestError("Model not ready yet. Please deploy the model first.")
+        deployed = await self._deploy_on_demand(model_id, stored.source)
+        if deployed is None:
+            workers = [n for n in self._nodes.workers_of(model_id) if n.node_id != self._nodes.me.node_id]
+            if workers:
+                return workers[0]
+            raise InvalidRequestError("Model not ready yet. Please deploy the model first.")
+        return deployed
+
+    async def _deploy_on_demand(self, model_id: str, model: Mapping[str, Any]) -> DeployedModel | None:
+        """Auto-deploy (§10.2): the deploy plans the eligible nodes, which may not include this one."""
+        deploy_setting = model.get("deploy_setting") or {}
         if deploy_setting.get("is_auto_deploy_enabled") is False:
             raise InvalidRequestError(
                 f"Auto deployment disabled for this model, please deploy model first Model ID: {model_id}"
@@ -108,7 +186,4 @@ class PredictService:
             self._auto_deploys[model_id] = pending
             pending.add_done_callback(lambda _: self._auto_deploys.pop(model_id, None))
         await asyncio.shield(pending)
-        deployed = self._runtime.get(model_id)
-        if deployed is None:
-            raise InvalidRequestError("Model not ready yet. Please deploy the model first.")
-        return deployed
+        return self._runtime.get(model_id)

@@ -9,16 +9,19 @@ import orjson
 
 from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.settings import ClusterSettings, dump_persistent, load_persistent, nest
+from mlgate.services.changes import SETTINGS, ChangeHub
 from mlgate.storage.store import Store
 
 _META_KEY = "cluster_settings.persistent"
+_TRANSIENT_KEY = "cluster_settings.transient"
 
 
 class SettingsService:
     """Holds the current immutable settings snapshot; transient settings live in memory only."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, hub: ChangeHub) -> None:
         self._store = store
+        self._hub = hub
         self.current = ClusterSettings(persistent={}, transient={})
         self._listeners: list[Callable[[ClusterSettings], None]] = []
 
@@ -26,11 +29,22 @@ class SettingsService:
         """Call ``listener`` with the new snapshot after every change."""
         self._listeners.append(listener)
 
-    async def load(self) -> None:
-        """Read the persisted settings at start-up."""
-        raw = await self._store.load_meta(_META_KEY)
-        stored = orjson.loads(raw) if raw else {}
-        self._set(ClusterSettings(persistent=load_persistent(stored), transient={}))
+    async def load(self, *, reset_transient: bool = False) -> None:
+        """Read the settings from the store (at start-up, and when another process changed them).
+
+        Transient settings are shared by every node through the store but, as in OpenSearch, do not
+        survive a full cluster restart: the first node to start clears them (``reset_transient``).
+        """
+        if reset_transient:
+            await self._store.save_meta(_TRANSIENT_KEY, "{}")
+        persistent = await self._store.load_meta(_META_KEY)
+        transient = await self._store.load_meta(_TRANSIENT_KEY)
+        self._set(
+            ClusterSettings(
+                persistent=load_persistent(orjson.loads(persistent) if persistent else {}),
+                transient=load_persistent(orjson.loads(transient) if transient else {}),
+            )
+        )
 
     def _set(self, settings: ClusterSettings) -> None:
         self.current = settings
@@ -54,7 +68,12 @@ class SettingsService:
         )
         if updated.persistent != self.current.persistent:
             await self._store.save_meta(_META_KEY, orjson.dumps(dump_persistent(updated.persistent)).decode())
+        if updated.transient != self.current.transient:
+            await self._store.save_meta(
+                _TRANSIENT_KEY, orjson.dumps(dump_persistent(updated.transient)).decode()
+            )
         self._set(updated)
+        await self._hub.publish(SETTINGS, "", local=False)
         return {
             "acknowledged": True,
             "persistent": nest({k: v for k, v in persistent_echo.items() if v is not None}),

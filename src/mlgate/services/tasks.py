@@ -28,13 +28,18 @@ class TaskService:
         self.refreshers: dict[str, Refresher] = {}
 
     async def create(
-        self, task_type: str, *, is_async: bool, model_id: str | None = None
+        self,
+        task_type: str,
+        *,
+        is_async: bool,
+        model_id: str | None = None,
+        worker_nodes: list[str] | None = None,
     ) -> tuple[str, dict[str, Any]]:
-        """Persist a new CREATED task on this node."""
+        """Persist a new CREATED task (its workers: this node unless given)."""
         task_id = self._env.new_id()
         doc = task_domain.new_task(
             task_type,
-            worker_nodes=[self._env.node_id],
+            worker_nodes=worker_nodes or [self._env.node_id],
             is_async=is_async,
             now=self._env.now_ms(),
             model_id=model_id,
@@ -86,14 +91,20 @@ class TaskService:
         deleted = await self._store.delete(INDEX, task_id)
         return write_response(INDEX, task_id, "deleted", deleted)
 
-    async def fail_unfinished(self, reason: str) -> list[str]:
-        """At start-up: tasks left CREATED/RUNNING by a previous process can never finish — fail them."""
+    async def fail_unfinished(self, reason: str, is_gone: Callable[[str], bool]) -> list[str]:
+        """Tasks left CREATED/RUNNING on nodes that are ``gone`` can never finish — fail them.
+
+        At start-up that is this node (its previous process died) and nodes that are not alive; after a
+        heartbeat expires it is the dead node. A live coordinator may later overwrite the state with the
+        real outcome.
+        """
         failed = []
         for doc in await self._store.load_all(INDEX):
             # A batch job runs at the provider, not in this process: it outlives any restart.
             if doc.source.get("task_type") == "BATCH_PREDICTION":
                 continue
-            if doc.source.get("state") in task_domain.UNFINISHED_STATES:
+            workers = doc.source.get("worker_node") or ()
+            if doc.source.get("state") in task_domain.UNFINISHED_STATES and any(is_gone(w) for w in workers):
                 await self.finish(doc.id, dict(doc.source), task_domain.FAILED, error=reason)
                 failed.append(doc.id)
         return failed

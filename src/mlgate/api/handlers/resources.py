@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlgate.api.http import Request, Response, json_response
 from mlgate.services.container import Services
+from mlgate.services.predict import Forwarded
 
 
 async def register_model_group(req: Request, s: Services) -> Response:
@@ -112,7 +115,7 @@ async def predict(req: Request, s: Services) -> Response:
     result = await s.predict.predict(
         req.principal, req.path_params["model_id"], req.query.get("algorithm"), body
     )
-    return json_response(result)
+    return predict_response(result)
 
 
 async def predict_algorithm(req: Request, s: Services) -> Response:
@@ -121,6 +124,13 @@ async def predict_algorithm(req: Request, s: Services) -> Response:
     result = await s.predict.predict(
         req.principal, req.path_params["model_id"], req.path_params["algorithm"], body
     )
+    return predict_response(result)
+
+
+def predict_response(result: dict[str, Any] | Forwarded) -> Response:
+    """A local result, or the serving node's answer passed through byte for byte."""
+    if isinstance(result, Forwarded):
+        return Response(result.status, result.body)
     return json_response(result)
 
 

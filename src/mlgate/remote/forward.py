@@ -1,0 +1,62 @@
+"""Node-to-node calls: forwarding a predict to a node that serves the model.
+
+Nodes of one cluster share the master key; a request between them carries an HMAC of a fixed label
+under that key, so the internal route is closed to users (who never hold the key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+import orjson
+
+from mlgate.domain.errors import RemoteError
+from mlgate.domain.node import NODE_TOKEN_HEADER
+
+_LABEL = b"mlgate node-to-node v1"
+
+
+def node_token(master_key: bytes) -> str:
+    """The shared token nodes present to each other."""
+    return hmac.new(master_key, _LABEL, hashlib.sha256).hexdigest()
+
+
+def is_node_token(candidate: str | None, master_key: bytes) -> bool:
+    """Constant-time check of a presented token."""
+    return candidate is not None and hmac.compare_digest(candidate, node_token(master_key))
+
+
+class NodeForwarder:
+    """Sends predicts to other nodes over one pooled keep-alive session."""
+
+    def __init__(self, master_key: bytes, *, timeout_s: float = 120.0) -> None:
+        self._token = node_token(master_key)
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def predict(self, base_url: str, model_id: str, payload: Mapping[str, Any]) -> tuple[int, bytes]:
+        """POST the predict to ``base_url``; (status, body bytes) exactly as the worker answered."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        url = f"{base_url.rstrip('/')}/_plugins/_mlgate/_internal/models/{model_id}/_predict"
+        try:
+            async with self._session.post(
+                url,
+                data=orjson.dumps(payload),
+                headers={NODE_TOKEN_HEADER: self._token, "content-type": "application/json"},
+            ) as response:
+                return response.status, await response.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RemoteError(
+                f"Failed to forward predict to node {base_url}: {exc.__class__.__name__}", status=500
+            ) from exc
+
+    async def close(self) -> None:
+        """Close the session."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
