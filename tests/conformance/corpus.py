@@ -94,6 +94,8 @@ class Blueprint:
     samples: tuple[Sample, ...]
     needs_painless: bool
     defects: frozenset[Defect]
+    # The docs page (``path#Lnn``) the connector was published on; tutorials share one page.
+    source: str = ""
 
     @property
     def is_inline(self) -> bool:
@@ -140,6 +142,7 @@ def load_corpus(folder: Path) -> list[Blueprint]:
                 samples=tuple(_sample(folder, s) for s in entry["samples"]),
                 needs_painless=bool(entry["needs_painless"]),
                 defects=_defects(entry.get("issues") or []),
+                source=str(entry.get("source") or ""),
             )
         )
     return blueprints

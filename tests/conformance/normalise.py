@@ -27,6 +27,10 @@ RELATIVE_TOLERANCE = 1e-6
 PRE_3_3_WRAPPER = 'object filter result wrapped as {"response": …} (before 3.3)'
 PRE_3_5_DOUBLES = "numbers in dataAsMap as doubles (before 3.5)"
 ELIDED_VECTOR = "sample vector elided in the docs (shape compared by rank)"
+BATCH_ANSWER = (
+    'batch answer is {"task_id", "status": "CREATED", "remote_job"} (HEAD), the docs show the '
+    "provider's job as a predict output"
+)
 BARE_CONTENT = "sample lists the provider's content in place of ModelTensors (docs shorthand)"
 _TENSOR_KEYS = frozenset({"name", "data_type", "shape", "data", "byte_buffer", "result", "dataAsMap"})
 
@@ -209,4 +213,28 @@ def compare_predict(expected: Any, status: int, actual: Any, *, exact: bool) -> 
             continue
         for j, (te, ta) in enumerate(zip(outputs_e, outputs_a, strict=True)):
             _compare_tensor(te, ta, f"{where}.output[{j}]", exact, cmp)
+    return cmp
+
+
+def compare_batch(expected: Any, status: int, actual: Any, *, exact: bool) -> Comparison:
+    """Compare a ``_batch_predict`` answer with a sample showing the job as a predict output.
+
+    HEAD answers ``{"task_id", "status": "CREATED", "remote_job"}`` where ``remote_job`` is the first
+    tensor's ``dataAsMap`` plus ``dlq``: that map is compared with the sample's ``dataAsMap``.
+    """
+    if (isinstance(expected, Mapping) and "error" in expected) or status != 200 or expected is None:
+        return compare_predict(expected, status, actual, exact=exact)
+    cmp = Comparison()
+    if not isinstance(actual, Mapping) or set(actual) != {"task_id", "status", "remote_job"}:
+        cmp.problems.append(f"not a batch answer: {_short(actual)}")
+        return cmp
+    if actual["status"] != "CREATED" or not isinstance(actual["task_id"], str):
+        cmp.problems.append(f"status/task_id: {actual['status']!r}, {actual['task_id']!r}")
+    cmp.normalised.add(BATCH_ANSWER)
+    wanted = expected["inference_results"][0]["output"][0]["dataAsMap"]
+    job = {k: v for k, v in actual["remote_job"].items() if k != "dlq"}
+    if exact:
+        compare_values(wanted, job, "remote_job", cmp)
+    else:
+        _compare_keys(wanted, job, "remote_job", cmp)
     return cmp
