@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
+import signal
+import socket
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine, Sequence
+from typing import TYPE_CHECKING, Any
 
 from mlgate.config import Config, config_from, current_environment
 from mlgate.domain.security import SecurityConfigError
@@ -47,6 +51,15 @@ def _parser() -> argparse.ArgumentParser:
         help="postgresql://user:password@host:port/db: cluster state shared by several nodes "
         "(MLGATE_STORE_URL, default SQLite in the data directory)",
     )
+    serve.add_argument("--roles", help="node roles, a comma list of data,ml (MLGATE_ROLES, default both)")
+    serve.add_argument(
+        "--advertise-url",
+        dest="advertise_url",
+        help="URL other nodes reach this one at (MLGATE_ADVERTISE_URL, default http(s)://host:port)",
+    )
+    serve.add_argument(
+        "--workers", type=int, help="processes serving this node, one per core (MLGATE_WORKERS, default 1)"
+    )
     mock = commands.add_parser("mock-provider", help="serve OpenAI/Cohere/SageMaker/Bedrock-shaped replies")
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=9300)
@@ -72,7 +85,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
             store_url=args.store_url,
+            roles=args.roles,
+            advertise_url=args.advertise_url,
+            workers=args.workers,
         )
+        if config.workers < 1:
+            raise ValueError("--workers must be at least 1")
     except ValueError as exc:
         sys.exit(f"mlgate: {exc}")
     if (config.tls_cert is None) != (config.tls_key is None):
@@ -84,24 +102,101 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     if not config.security:
         print(_NO_SECURITY_BANNER, file=sys.stderr, flush=True)
+    if config.workers > 1:
+        serve_workers(config)
+    else:
+        _run(_serve_checked(config, None))
+
+
+def _run(main_coroutine: Coroutine[Any, Any, None]) -> None:
     try:
         import uvloop
-
-        uvloop.run(_serve_checked(config))
     except ImportError:
-        asyncio.run(_serve_checked(config))
+        asyncio.run(main_coroutine)
+    else:
+        uvloop.run(main_coroutine)
 
 
-async def _serve_checked(config: Config) -> None:
+async def _serve_checked(config: Config, sock: socket.socket | None) -> None:
     # A weak MLGATE_INITIAL_ADMIN_PASSWORD stops the start with the rule, not a traceback.
     try:
-        await serve(config)
+        await serve(config, sock=sock)
     except SecurityConfigError as exc:
         sys.exit(f"mlgate: {exc.message}")
 
 
-async def serve(config: Config) -> None:
-    """Build the node, serve HTTP until a signal, then stop cleanly."""
+async def _prepare(config: Config) -> None:
+    """One start and stop before forking workers: migrations, keys and the first admin happen once."""
+    from mlgate.bootstrap import build_node
+
+    try:
+        node = await build_node(config)
+        await node.start()
+    except SecurityConfigError as exc:
+        sys.exit(f"mlgate: {exc.message}")
+    scheme = "https" if config.tls_cert else "http"
+    _print_login(config, node, f"{scheme}://{config.host}:{config.port}")
+    await node.stop()
+
+
+def serve_workers(config: Config) -> None:
+    """``--workers N``: bind once, fork N processes that share the socket; restart any that dies.
+
+    The workers are one node (same id, same data directory); they keep their in-memory views coherent
+    through the store's change feed.
+    """
+    _run(_prepare(config))
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((config.host, config.port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    stopping = False
+    children: set[int] = set()
+
+    def spawn() -> None:
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                _run(_serve_checked(config, sock))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            except BaseException:
+                logging.getLogger("mlgate").exception("worker failed")
+                code = 1
+            os._exit(code)
+        children.add(pid)
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for _ in range(config.workers):
+        spawn()
+    logging.getLogger("mlgate").info("mlgate serving with %d workers", config.workers)
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        children.discard(pid)
+        if not stopping:
+            logging.getLogger("mlgate").error("worker %d exited (status %d); starting another", pid, status)
+            spawn()
+    sock.close()
+
+
+async def serve(config: Config, *, sock: socket.socket | None = None) -> None:
+    """Build the node, serve HTTP until a signal, then stop cleanly (on ``sock`` when forked)."""
     import uvicorn
 
     from mlgate.bootstrap import build_node
@@ -109,7 +204,8 @@ async def serve(config: Config) -> None:
     node = await build_node(config)
     await node.start()
     scheme = "https" if config.tls_cert else "http"
-    _print_login(config, node, f"{scheme}://{config.host}:{config.port}")
+    if sock is None:
+        _print_login(config, node, f"{scheme}://{config.host}:{config.port}")
     server = uvicorn.Server(
         uvicorn.Config(
             node.app,
@@ -133,7 +229,7 @@ async def serve(config: Config) -> None:
         config.data_dir,
     )
     try:
-        await server.serve()
+        await server.serve(sockets=[sock] if sock is not None else None)
     finally:
         await node.stop()
 

@@ -156,7 +156,7 @@ class PredictService:
         if stored.source.get("model_state") in SERVING_STATES:
             if self._deployment.may_serve(stored.source):
                 return await self._deployment.join(model_id, stored.source)
-            workers = [n for n in self._nodes.workers_of(model_id) if n.node_id != self._nodes.me.node_id]
+            workers = self._other_workers(model_id, stored.source)
             if workers and not forwarded:
                 self._turn = (self._turn + 1) % len(workers)
                 return workers[self._turn]
@@ -164,11 +164,22 @@ class PredictService:
             raise InvalidRequestError("Model not ready yet. Please deploy the model first.")
         deployed = await self._deploy_on_demand(model_id, stored.source)
         if deployed is None:
-            workers = [n for n in self._nodes.workers_of(model_id) if n.node_id != self._nodes.me.node_id]
+            refreshed = await self._store.load(INDEX, model_id)
+            workers = self._other_workers(model_id, refreshed.source if refreshed else stored.source)
             if workers:
                 return workers[0]
             raise InvalidRequestError("Model not ready yet. Please deploy the model first.")
         return deployed
+
+    def _other_workers(self, model_id: str, model: Mapping[str, Any]) -> list[NodeInfo]:
+        """Live nodes serving the model: as their heartbeats say, or else as its plan says (a deploy that
+        just finished is in the plan before the next heartbeat advertises it)."""
+        me = self._nodes.me.node_id
+        serving = [n for n in self._nodes.workers_of(model_id) if n.node_id != me]
+        if serving:
+            return serving
+        planned = set(model.get("planning_worker_nodes") or ())
+        return [n for n in self._nodes.live() if n.node_id in planned and n.node_id != me]
 
     async def _deploy_on_demand(self, model_id: str, model: Mapping[str, Any]) -> DeployedModel | None:
         """Auto-deploy (§10.2): the deploy plans the eligible nodes, which may not include this one."""

@@ -1,0 +1,131 @@
+"""Three ``mlgate serve`` nodes on one PostgreSQL, one of them data-only (issue: several nodes).
+
+Create on one node, read on another; deploy plans the ML nodes (``only_run_on_ml_node``); predict
+works through every node, the data-only one forwarding; kill -9 a worker: its heartbeat expires, it
+leaves the model's plan, its tasks fail, predicts still succeed and nothing acknowledged is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from mlgate.domain import task as task_domain
+from mlgate.storage.postgres import PostgresStore
+from tests.cluster.conftest import call, eventually, kill_hard, start_node
+from tests.conftest import LOOPBACK_TRUSTED
+from tests.smoke.conftest import Process
+
+MESSAGES = [{"role": "user", "content": "hello cluster"}]
+
+
+def chat_connector(provider: str) -> dict:
+    return {
+        "name": "cluster chat",
+        "version": "1",
+        "protocol": "http",
+        "parameters": {"model": "gpt-4o-mini"},
+        "credential": {"openAI_key": "sk-cluster-secret-1"},
+        "actions": [
+            {
+                "action_type": "predict",
+                "method": "POST",
+                "url": f"{provider}/v1/chat/completions",
+                "headers": {"Authorization": "Bearer ${credential.openAI_key}"},
+                "request_body": '{ "model": "${parameters.model}", "messages": ${parameters.messages} }',
+            }
+        ],
+    }
+
+
+def test_three_nodes(
+    nodes_dir: Path, processes: list[Process], pg_url: str, mock_provider_process: Process
+) -> None:
+    store = ["--store", pg_url]
+    a = start_node(nodes_dir, "node-a", [*store, "--roles", "data,ml"])
+    processes.append(a)
+    b = start_node(nodes_dir, "node-b", [*store, "--roles", "ml"])
+    processes.append(b)
+    c = start_node(nodes_dir, "node-c", [*store, "--roles", "data"])
+    processes.append(c)
+    ids = {}
+    for process in (a, b, c):
+        status, info = call(process.url, "GET", "/")
+        assert status == 200
+        ids[info["name"]] = info["cluster_uuid"]
+    assert len(set(ids.values())) == 3
+
+    eventually(lambda: len(call(c.url, "GET", "/_nodes")[1]["nodes"]) == 3, within_s=5, what="3 nodes seen")
+
+    # Settings and a connector created on A are seen on B within a second.
+    status, _ = call(a.url, "PUT", "/_cluster/settings", {"persistent": {
+        "plugins.ml_commons.trusted_connector_endpoints_regex": [LOOPBACK_TRUSTED],
+        "plugins.ml_commons.connector.private_ip_enabled": True,
+    }})
+    assert status == 200
+    eventually(
+        lambda: call(b.url, "GET", "/_cluster/settings?flat_settings=true")[1]["persistent"].get(
+            "plugins.ml_commons.connector.private_ip_enabled") == "true",
+        within_s=1.5, what="settings on B",
+    )
+    status, created = call(a.url, "POST", "/_plugins/_ml/connectors/_create", chat_connector(mock_provider_process.url))
+    assert status == 200, created
+    connector_id = created["connector_id"]
+    status, read = call(b.url, "GET", f"/_plugins/_ml/connectors/{connector_id}")
+    assert status == 200 and read["name"] == "cluster chat" and "credential" not in read
+
+    # Register on B, deploy from C (data-only): the plan holds the ML nodes only.
+    status, registered = call(b.url, "POST", "/_plugins/_ml/models/_register",
+                              {"name": "cluster-chat", "function_name": "remote", "connector_id": connector_id})
+    assert status == 200, registered
+    model_id = registered["model_id"]
+    status, deployed = call(c.url, "POST", f"/_plugins/_ml/models/{model_id}/_deploy")
+    assert status == 200 and deployed["status"] == "COMPLETED"
+    status, task = call(a.url, "GET", f"/_plugins/_ml/tasks/{deployed['task_id']}")
+    assert task["state"] == "COMPLETED", task
+    assert sorted(task["worker_node"]) == sorted([ids["node-a"], ids["node-b"]])
+    status, model = call(a.url, "GET", f"/_plugins/_ml/models/{model_id}")
+    assert model["model_state"] == "DEPLOYED"
+    assert sorted(model["planning_worker_nodes"]) == sorted([ids["node-a"], ids["node-b"]])
+    assert model["current_worker_node_count"] == 2
+
+    # Predict through every node; the data-only node forwards to a worker.
+    for process in (a, b, c, c, c):
+        status, result = call(process.url, "POST", f"/_plugins/_ml/models/{model_id}/_predict",
+                              {"parameters": {"messages": MESSAGES}})
+        assert status == 200, result
+        assert result["inference_results"][0]["output"][0]["dataAsMap"]["object"] == "chat.completion"
+    # The internal route is closed to users.
+    status, refused = call(c.url, "POST", f"/_plugins/_mlgate/_internal/models/{model_id}/_predict", {})
+    assert status == 403 and refused["error"]["type"] == "security_exception"
+
+    # B is running a task when it is killed.
+    asyncio.run(_save_running_task(pg_url, ids["node-b"], model_id))
+    kill_hard(b)
+    eventually(
+        lambda: ids["node-b"] not in call(a.url, "GET", f"/_plugins/_ml/models/{model_id}")[1]["planning_worker_nodes"],
+        within_s=8, what="B dropped from the plan",
+    )
+    status, task = call(c.url, "GET", "/_plugins/_ml/tasks/b-was-running")
+    assert task["state"] == "FAILED" and ids["node-b"] in task["error"]
+    status, model = call(c.url, "GET", f"/_plugins/_ml/models/{model_id}")
+    assert model["model_state"] == "DEPLOYED" and model["planning_worker_nodes"] == [ids["node-a"]]
+    for process in (a, c):
+        status, result = call(process.url, "POST", f"/_plugins/_ml/models/{model_id}/_predict",
+                              {"parameters": {"messages": MESSAGES}})
+        assert status == 200, result
+    # Everything acknowledged is still there.
+    assert call(c.url, "GET", f"/_plugins/_ml/connectors/{connector_id}")[0] == 200
+    names = call(c.url, "GET", "/_cat/nodes?format=json")[1]
+    assert sorted(n["name"] for n in names) == ["node-a", "node-c"]
+
+
+async def _save_running_task(url: str, node_id: str, model_id: str) -> None:
+    store = PostgresStore(url)
+    await store.open()
+    try:
+        doc = task_domain.new_task("DEPLOY_MODEL", worker_nodes=[node_id], is_async=True, now=1, model_id=model_id)
+        doc["state"] = task_domain.RUNNING
+        await store.save(task_domain.INDEX, "b-was-running", doc)
+    finally:
+        await store.close()
