@@ -29,7 +29,10 @@ def call(base: str, method: str, path: str, body: Any = None) -> tuple[int, Any]
     """One request as curl would send it (a new connection each time), as the admin user."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
-        base + path, data=data, method=method, headers={"Content-Type": "application/json", "Authorization": AUTH}
+        base + path,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", "Authorization": AUTH},
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -66,7 +69,9 @@ def start_node(tmp: Path, name: str, args: list[str], **extra: str) -> Process:
     """``mlgate serve`` with these arguments, waiting until it answers."""
     port = free_port()
     env = node_env(tmp, name, MLGATE_PORT=str(port), **extra)
-    process = start(["serve", *args], f"http://127.0.0.1:{port}/_cluster/health", port, tmp / f"{name}.log", env)
+    process = start(
+        ["serve", *args], f"http://127.0.0.1:{port}/_cluster/health", port, tmp / f"{name}.log", env
+    )
     process.url = f"http://127.0.0.1:{port}"
     return process
 

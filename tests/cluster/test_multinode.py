@@ -58,25 +58,43 @@ def test_three_nodes(
     eventually(lambda: len(call(c.url, "GET", "/_nodes")[1]["nodes"]) == 3, within_s=5, what="3 nodes seen")
 
     # Settings and a connector created on A are seen on B within a second.
-    status, _ = call(a.url, "PUT", "/_cluster/settings", {"persistent": {
-        "plugins.ml_commons.trusted_connector_endpoints_regex": [LOOPBACK_TRUSTED],
-        "plugins.ml_commons.connector.private_ip_enabled": True,
-    }})
+    status, _ = call(
+        a.url,
+        "PUT",
+        "/_cluster/settings",
+        {
+            "persistent": {
+                "plugins.ml_commons.trusted_connector_endpoints_regex": [LOOPBACK_TRUSTED],
+                "plugins.ml_commons.connector.private_ip_enabled": True,
+            }
+        },
+    )
     assert status == 200
     eventually(
-        lambda: call(b.url, "GET", "/_cluster/settings?flat_settings=true")[1]["persistent"].get(
-            "plugins.ml_commons.connector.private_ip_enabled") == "true",
-        within_s=1.5, what="settings on B",
+        lambda: (
+            call(b.url, "GET", "/_cluster/settings?flat_settings=true")[1]["persistent"].get(
+                "plugins.ml_commons.connector.private_ip_enabled"
+            )
+            == "true"
+        ),
+        within_s=1.5,
+        what="settings on B",
     )
-    status, created = call(a.url, "POST", "/_plugins/_ml/connectors/_create", chat_connector(mock_provider_process.url))
+    status, created = call(
+        a.url, "POST", "/_plugins/_ml/connectors/_create", chat_connector(mock_provider_process.url)
+    )
     assert status == 200, created
     connector_id = created["connector_id"]
     status, read = call(b.url, "GET", f"/_plugins/_ml/connectors/{connector_id}")
     assert status == 200 and read["name"] == "cluster chat" and "credential" not in read
 
     # Register on B, deploy from C (data-only): the plan holds the ML nodes only.
-    status, registered = call(b.url, "POST", "/_plugins/_ml/models/_register",
-                              {"name": "cluster-chat", "function_name": "remote", "connector_id": connector_id})
+    status, registered = call(
+        b.url,
+        "POST",
+        "/_plugins/_ml/models/_register",
+        {"name": "cluster-chat", "function_name": "remote", "connector_id": connector_id},
+    )
     assert status == 200, registered
     model_id = registered["model_id"]
     status, deployed = call(c.url, "POST", f"/_plugins/_ml/models/{model_id}/_deploy")
@@ -91,8 +109,12 @@ def test_three_nodes(
 
     # Predict through every node; the data-only node forwards to a worker.
     for process in (a, b, c, c, c):
-        status, result = call(process.url, "POST", f"/_plugins/_ml/models/{model_id}/_predict",
-                              {"parameters": {"messages": MESSAGES}})
+        status, result = call(
+            process.url,
+            "POST",
+            f"/_plugins/_ml/models/{model_id}/_predict",
+            {"parameters": {"messages": MESSAGES}},
+        )
         assert status == 200, result
         assert result["inference_results"][0]["output"][0]["dataAsMap"]["object"] == "chat.completion"
     # The internal route is closed to users.
@@ -103,16 +125,24 @@ def test_three_nodes(
     asyncio.run(_save_running_task(pg_url, ids["node-b"], model_id))
     kill_hard(b)
     eventually(
-        lambda: ids["node-b"] not in call(a.url, "GET", f"/_plugins/_ml/models/{model_id}")[1]["planning_worker_nodes"],
-        within_s=8, what="B dropped from the plan",
+        lambda: (
+            ids["node-b"]
+            not in call(a.url, "GET", f"/_plugins/_ml/models/{model_id}")[1]["planning_worker_nodes"]
+        ),
+        within_s=8,
+        what="B dropped from the plan",
     )
     status, task = call(c.url, "GET", "/_plugins/_ml/tasks/b-was-running")
     assert task["state"] == "FAILED" and ids["node-b"] in task["error"]
     status, model = call(c.url, "GET", f"/_plugins/_ml/models/{model_id}")
     assert model["model_state"] == "DEPLOYED" and model["planning_worker_nodes"] == [ids["node-a"]]
     for process in (a, c):
-        status, result = call(process.url, "POST", f"/_plugins/_ml/models/{model_id}/_predict",
-                              {"parameters": {"messages": MESSAGES}})
+        status, result = call(
+            process.url,
+            "POST",
+            f"/_plugins/_ml/models/{model_id}/_predict",
+            {"parameters": {"messages": MESSAGES}},
+        )
         assert status == 200, result
     # Everything acknowledged is still there.
     assert call(c.url, "GET", f"/_plugins/_ml/connectors/{connector_id}")[0] == 200
@@ -124,7 +154,9 @@ async def _save_running_task(url: str, node_id: str, model_id: str) -> None:
     store = PostgresStore(url)
     await store.open()
     try:
-        doc = task_domain.new_task("DEPLOY_MODEL", worker_nodes=[node_id], is_async=True, now=1, model_id=model_id)
+        doc = task_domain.new_task(
+            "DEPLOY_MODEL", worker_nodes=[node_id], is_async=True, now=1, model_id=model_id
+        )
         doc["state"] = task_domain.RUNNING
         await store.save(task_domain.INDEX, "b-was-running", doc)
     finally:
