@@ -270,3 +270,38 @@ async def test_no_auto_deploy(loopback: httpx.AsyncClient, provider: MockProvide
     assert_error(
         await loopback.post(f"{M}/unknown/_predict", json={}), 404, "status_exception", "Failed to find model"
     )
+
+
+async def test_register_stores_preset_interface(loopback: httpx.AsyncClient, provider: MockProvider) -> None:
+    connector = {
+        "name": "titan",
+        "version": "1",
+        "protocol": "aws_sigv4",
+        "parameters": {
+            "region": "us-east-1",
+            "service_name": "bedrock",
+            "model": "amazon.titan-embed-text-v1",
+        },
+        "credential": {"access_key": "AKIDEXAMPLE", "secret_key": "secret-for-preset-test"},
+        "actions": [
+            {
+                "action_type": "predict",
+                "method": "POST",
+                "url": f"{provider.url}/model/amazon.titan-embed-text-v1/invoke",
+                "request_body": '{ "inputText": "${parameters.inputText}" }',
+                "pre_process_function": "connector.pre_process.bedrock.embedding",
+                "post_process_function": "connector.post_process.bedrock.embedding",
+            }
+        ],
+    }
+    model_id = (
+        await register(loopback, {"name": "titan", "function_name": "remote", "connector": connector})
+    )["model_id"]
+    interface = (await loopback.get(f"{M}/{model_id}")).json()["interface"]
+    assert set(interface) == {"input", "output"}
+    assert '"inputText"' in interface["input"]
+    explicit = await register(
+        loopback, {"name": "titan2", "function_name": "remote", "connector": connector, "interface": {}}
+    )
+    # An interface given at register, even empty, is kept as given: no preset.
+    assert (await loopback.get(f"{M}/{explicit['model_id']}")).json()["interface"] == {}

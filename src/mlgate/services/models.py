@@ -9,6 +9,7 @@ from mlgate.domain import connector as cdomain
 from mlgate.domain import model as mdomain
 from mlgate.domain import task as tdomain
 from mlgate.domain.errors import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
+from mlgate.domain.interface_presets import preset_interface
 from mlgate.domain.model_group import ModelGroupInput
 from mlgate.domain.principal import Principal
 from mlgate.remote.secrets import CredentialCipher
@@ -83,6 +84,11 @@ class ModelService:
             now=self._env.now_ms(),
             connector_field=connector_field,
         )
+        if "interface" not in doc:
+            # ML Commons fills a preset interface for known AWS connectors at register (§7.13).
+            preset = preset_interface(await self._connector_source(connector_field))
+            if preset is not None:
+                doc["interface"] = preset
         try:
             await self._store.save(INDEX, model_id, doc, create_only=True)
         except VersionConflict as exc:
@@ -128,6 +134,13 @@ class ModelService:
                 add_all_backend_roles=inp.add_all_backend_roles,
             ),
         )
+
+    async def _connector_source(self, connector_field: tuple[str, Any]) -> Mapping[str, Any]:
+        kind, value = connector_field
+        if kind == "connector":
+            return dict(value)
+        stored = await self._store.load(CONNECTOR_INDEX, value)
+        return stored.source if stored is not None else {}
 
     async def _connector_field(
         self, principal: Principal | None, inp: mdomain.RegisterInput
