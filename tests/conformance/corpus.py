@@ -56,6 +56,16 @@ class Defect(enum.Enum):
     MISTYPED_BUILTIN = "mistyped built-in name (run as Painless)"
 
 
+# Published samples that ML Commons HEAD itself refuses: the preset interface it attaches at register
+# (ModelInterfaceUtils) does not accept what the blueprint sends or gets back. mlgate applies the same
+# presets, so the refusal — and exactly that refusal — is the expected outcome. Each is named in the output.
+HEAD_PRESET_REFUSALS = {
+    "amazon_comprehend_detect_dominant_language_aksk": "output schema wants the pre-3.3 dataAsMap.response wrapper",
+    "bedrock_claude_v2_aksk": "output schema requires `type`, absent from the older Bedrock body the docs show",
+    "bedrock_titan_mm_embed_painless_aksk": "output schema wants dataAsMap; the script returns embedding tensors",
+    "bedrock_claude3_7_converse_tutorial_agentic_search_inline": "input schema requires parameters.inputs",
+}
+
 _DEFECTS = {
     _MISSING_CREDENTIAL: Defect.MISSING_CREDENTIAL,
     _UNSAFE_NAME: Defect.UNSAFE_NAME,

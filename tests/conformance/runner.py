@@ -29,7 +29,7 @@ import httpx
 from mlgate.bootstrap import build_node
 from mlgate.config import Config
 from mlgate.mockprovider import MockProvider
-from tests.conformance.corpus import Blueprint, Defect, Sample, load_corpus
+from tests.conformance.corpus import HEAD_PRESET_REFUSALS, Blueprint, Defect, Sample, load_corpus
 from tests.conformance.normalise import compare_batch, compare_predict
 from tests.conformance.prepare import lacks_region, prepare_connector, register_body
 from tests.conformance.provider import provider_bodies, start_provider
@@ -263,6 +263,9 @@ class Replay:
             answer = response.text
         if response.status_code != 200:
             self._maybe_untrusted(blueprint, response, "predict")
+            preset = HEAD_PRESET_REFUSALS.get(blueprint.name)
+            if preset is not None and _error_reason(response).startswith("Error validating "):
+                raise Refused(f"refused by HEAD's preset interface, as ML Commons HEAD refuses it: {preset}")
             if Defect.MISTYPED_BUILTIN in blueprint.defects and "script" in str(answer):
                 raise Refused("mistyped built-in name fails as a Painless script")
         compare = compare_batch if sample.is_batch else compare_predict
