@@ -22,8 +22,9 @@ def _owner_name(doc: Mapping[str, Any]) -> str | None:
     return owner.get("name") if isinstance(owner, dict) else None
 
 
-def can_access_connector(principal: Principal | None, enabled: bool, doc: Mapping[str, Any]) -> bool:
-    """ML Commons' ``hasPermission`` for connectors."""
+def _permits(principal: Principal | None, enabled: bool, doc: Mapping[str, Any]) -> bool:
+    """The rule connectors and model groups share: off, admin, owner-less and public pass; private wants
+    the owner; restricted a shared backend role."""
     if principal is None or not enabled or principal.is_admin or doc.get("owner") is None:
         return True
     access = doc.get("access")
@@ -34,22 +35,25 @@ def can_access_connector(principal: Principal | None, enabled: bool, doc: Mappin
     if access == "restricted":
         return _shares_role(principal, doc)
     return False
+
+
+def can_access_connector(principal: Principal | None, enabled: bool, doc: Mapping[str, Any]) -> bool:
+    """ML Commons' ``hasPermission`` for connectors."""
+    return _permits(principal, enabled, doc)
 
 
 def can_access_model_group(principal: Principal | None, enabled: bool, doc: Mapping[str, Any]) -> bool:
-    """ML Commons' ``checkModelGroupPermission``."""
-    if principal is None or not enabled or principal.is_admin or doc.get("owner") is None:
-        return True
-    access = doc.get("access")
-    if access == "public":
-        return True
-    if access == "private":
-        return _owner_name(doc) == principal.name
-    if access == "restricted":
-        if not doc.get("backend_roles"):
-            raise ExecutionError("Backend roles shouldn't be null", error_type="illegal_state_exception")
-        return _shares_role(principal, doc)
-    return False
+    """ML Commons' ``checkModelGroupPermission`` (a restricted group must have backend roles)."""
+    if (
+        principal is not None
+        and enabled
+        and not principal.is_admin
+        and doc.get("owner") is not None
+        and doc.get("access") == "restricted"
+        and not doc.get("backend_roles")
+    ):
+        raise ExecutionError("Backend roles shouldn't be null", error_type="illegal_state_exception")
+    return _permits(principal, enabled, doc)
 
 
 def visibility_filter(principal: Principal | None, enabled: bool) -> dict[str, Any] | None:
