@@ -168,6 +168,11 @@ def _request_json(request: RenderedRequest, secrets: tuple[str, ...]) -> dict[st
         "body": payload,
         "body_json": _json_check(request.payload),
         "unfilled_placeholders": unfilled,
+        # The parameter map the body was rendered from: connector and request parameters plus what the
+        # pre-process function (built-in or script) produced — a script's output made visible.
+        "parameters": {
+            k: None if v is None else mask_secrets(v, secrets) for k, v in request.parameters.items()
+        },
         "error": None if request.error is None else _error_json(request.error, secrets),
     }
 
