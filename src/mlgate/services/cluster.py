@@ -138,12 +138,15 @@ class ChangeFollower:
                     await self._hub.receive(kind, key)
 
     async def run(self) -> None:
-        """Follow the feed until cancelled."""
+        """Follow the feed until cancelled; a failing read (database restart) is retried next round."""
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
             self._wake.clear()
-            await self.catch_up()
+            try:
+                await self.catch_up()
+            except Exception:
+                log.exception("reading the change feed failed; retrying")
 
 
 class Background:
