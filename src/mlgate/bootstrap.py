@@ -221,7 +221,7 @@ async def build_node(
             initial_admin_password=config.initial_admin_password,
         ),
         dryrun=DryRunService(store, connectors, deployment, runtime, executor),
-        stats=StatsService(store, environment, runtime, predict_stats),
+        stats=StatsService(store, environment, runtime, predict_stats, registry, forwarder),
         batch=batch,
         nodes=registry,
         node_auth=NodeAuth(master_key),

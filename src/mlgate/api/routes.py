@@ -134,6 +134,8 @@ ROUTES: tuple[Route, ...] = (
     *STATS_ROUTES,
     Route("POST", f"{ML}/models/{{model_id}}/_batch_predict", batch.batch_predict, f"{A}/predict"),
     Route("POST", f"{ML}/tasks/{{task_id}}/_cancel", batch.cancel_task, f"{A}/tasks/cancel"),
+    Route("GET", "/_plugins/_mlgate/_internal/profile", ml_stats.internal_profile, INTERNAL),
+    Route("GET", "/_plugins/_mlgate/_internal/stats", ml_stats.internal_stats, INTERNAL),
 )
 
 

@@ -1,4 +1,4 @@
-"""Node-to-node calls: forwarding a predict to a node that serves the model.
+"""Node-to-node calls: forwarding a predict to a node that serves the model, asking a node for its part.
 
 Nodes of one cluster share the master key; a request between them carries an HMAC of a fixed label
 under that key, so the internal route is closed to users (who never hold the key).
@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from mlgate.domain.errors import RemoteError
+from mlgate.domain.errors import RemoteError, RemoteTimeoutError
 from mlgate.domain.node import NODE_TOKEN_HEADER
 
 _LABEL = b"mlgate node-to-node v1"
@@ -31,7 +31,7 @@ def is_node_token(candidate: str | None, master_key: bytes) -> bool:
 
 
 class NodeForwarder:
-    """Sends predicts to other nodes over one pooled keep-alive session."""
+    """Sends predicts and internal GETs to other nodes over one pooled keep-alive session."""
 
     def __init__(self, master_key: bytes, *, timeout_s: float = 120.0) -> None:
         self._token = node_token(master_key)
@@ -54,6 +54,38 @@ class NodeForwarder:
             raise RemoteError(
                 f"Failed to forward predict to node {base_url}: {exc.__class__.__name__}", status=500
             ) from exc
+
+    async def get(self, base_url: str, path: str, query: Mapping[str, str], *, timeout_s: float) -> Any:
+        """GET a node-to-node route of another node; its decoded JSON answer.
+
+        RemoteTimeoutError when it does not answer within ``timeout_s``; RemoteError when it cannot be
+        reached or answers anything but 200 with JSON.
+        """
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        url = f"{base_url.rstrip('/')}{path}"
+        try:
+            async with self._session.get(
+                url,
+                params=dict(query),
+                headers={NODE_TOKEN_HEADER: self._token},
+                timeout=aiohttp.ClientTimeout(total=timeout_s),
+            ) as response:
+                status, body = response.status, await response.read()
+        except TimeoutError as exc:
+            raise RemoteTimeoutError(
+                f"node {base_url} did not answer {path} in {timeout_s}s", status=504
+            ) from exc
+        except aiohttp.ClientError as exc:
+            raise RemoteError(
+                f"node {base_url} unreachable for {path}: {exc.__class__.__name__}", status=502
+            ) from exc
+        if status != 200:
+            raise RemoteError(f"node {base_url} answered {path} with status {status}", status=502)
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise RemoteError(f"node {base_url} answered {path} with invalid JSON", status=502) from exc
 
     async def close(self) -> None:
         """Close the session."""

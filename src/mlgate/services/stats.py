@@ -1,4 +1,4 @@
-"""Predict counters and latencies, and the ``/_plugins/_ml/profile`` and ``/stats`` answers (§6.3, §6.4).
+"""Predict counters and latencies, and the cluster's ``/_plugins/_ml/profile`` and ``/stats`` (§6.3, §6.4).
 
 The predict path pays for two clock reads, a few integer increments and two bounded-deque appends per
 request; percentiles are computed only when someone asks for a profile.
@@ -6,7 +6,9 @@ request; percentiles are computed only when someone asks for a profile.
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -16,10 +18,15 @@ from typing import Any
 from mlgate.domain import model as mdomain
 from mlgate.domain import task as tdomain
 from mlgate.domain.errors import ExecutionError, MlgateError, RemoteError
+from mlgate.domain.node import NodeInfo
+from mlgate.remote.forward import NodeForwarder
+from mlgate.services.cluster import NodeRegistry
 from mlgate.services.connectors import INDEX as CONNECTOR_INDEX
 from mlgate.services.environment import Environment
 from mlgate.services.runtime import ModelRuntime
 from mlgate.storage.store import Store
+
+log = logging.getLogger("mlgate.stats")
 
 # ML Commons' monitoring_request_count default: latencies over the last 100 requests per model.
 WINDOW = 100
@@ -120,16 +127,34 @@ def _ids(raw: str | None) -> set[str] | None:
     return {part for part in raw.split(",") if part}
 
 
-class StatsService:
-    """Profile and stats of this single node."""
+INTERNAL_PROFILE = "/_plugins/_mlgate/_internal/profile"
+INTERNAL_STATS = "/_plugins/_mlgate/_internal/stats"
 
-    def __init__(self, store: Store, env: Environment, runtime: ModelRuntime, stats: PredictStats) -> None:
+
+class StatsService:
+    """Profile and stats of the cluster: this node's part in process, every other node's over the
+    node-to-node routes, asked in parallel; a node that does not answer in time is left out (logged)."""
+
+    def __init__(
+        self,
+        store: Store,
+        env: Environment,
+        runtime: ModelRuntime,
+        stats: PredictStats,
+        nodes: NodeRegistry,
+        forwarder: NodeForwarder,
+        *,
+        peer_timeout_s: float = 2.0,
+    ) -> None:
         self._store = store
         self._env = env
         self._runtime = runtime
         self._stats = stats
+        self._nodes = nodes
+        self._forwarder = forwarder
+        self._peer_timeout_s = peer_timeout_s
 
-    def profile(
+    async def profile(
         self,
         *,
         models: bool,
@@ -139,34 +164,54 @@ class StatsService:
     ) -> dict[str, Any]:
         """``GET /_plugins/_ml/profile[/models[/{ids}]|/tasks[/{ids}]]``; ``{}`` when nothing matches.
 
-        ``models`` is false for the task paths. No task runs in the background on this node (deploy
-        is synchronous), so there are never task profiles to show.
+        ``models`` is false for the task paths. No task runs in the background on a node (deploy is
+        synchronous), so there are never task profiles to show.
         """
         body = body or {}
-        node_ids = body.get("node_ids")
-        if isinstance(node_ids, list) and node_ids and self._env.node_id not in node_ids:
-            return {}
         wanted = _ids(model_ids)
         if wanted is None and isinstance(body.get("model_ids"), list) and body["model_ids"]:
             wanted = {str(i) for i in body["model_ids"]}
-        profiles = self._model_profiles(wanted) if models else {}
-        if not profiles:
+        node_ids = body.get("node_ids")
+        targets = self._nodes.live()
+        if isinstance(node_ids, list) and node_ids:
+            named = {str(n) for n in node_ids}
+            targets = [n for n in targets if n.node_id in named or n.name in named]
+        query = {"models": "true" if models else "false"}
+        if wanted is not None:
+            query["model_ids"] = ",".join(sorted(wanted))
+        parts = await self._collect(
+            targets,
+            INTERNAL_PROFILE,
+            query,
+            lambda: {"models": self.local_profile(models=models, wanted=wanted)},
+        )
+        per_node = {
+            node_id: part["models"]
+            for node_id, part in parts.items()
+            if isinstance(part, dict) and isinstance(part.get("models"), dict) and part["models"]
+        }
+        if not per_node:
             return {}
-        node = self._env.node_id
-        if view == "model":
-            return {
-                "models": {
-                    model_id: {
-                        "target_worker_nodes": [node],
-                        "worker_nodes": [node],
-                        "nodes": {node: profile},
-                    }
-                    for model_id, profile in profiles.items()
-                }
+        if view != "model":
+            return {"nodes": {node_id: {"models": profiles} for node_id, profiles in per_node.items()}}
+        by_model: dict[str, dict[str, Any]] = {}
+        for node_id, profiles in per_node.items():
+            for model_id, profile in profiles.items():
+                by_model.setdefault(model_id, {})[node_id] = profile
+        out: dict[str, Any] = {}
+        for model_id in sorted(by_model):
+            target, workers = await self._cluster_view(model_id)
+            out[model_id] = {
+                "target_worker_nodes": target,
+                "worker_nodes": workers,
+                "nodes": by_model[model_id],
             }
-        return {"nodes": {node: {"models": profiles}}}
+        return {"models": out}
 
-    def _model_profiles(self, wanted: set[str] | None) -> dict[str, dict[str, Any]]:
+    def local_profile(self, *, models: bool, wanted: set[str] | None) -> dict[str, dict[str, Any]]:
+        """This node's profile of each deployed, non-hidden model (of ``wanted`` when given)."""
+        if not models:
+            return {}
         node = self._env.node_id
         profiles: dict[str, dict[str, Any]] = {}
         for model_id in sorted(self._runtime.ids()):
@@ -178,8 +223,8 @@ class StatsService:
             profile: dict[str, Any] = {
                 "model_state": mdomain.DEPLOYED,
                 "predictor": f"{PREDICTOR}@{id(deployed.connector):x}",
-                "target_worker_nodes": [node],
-                "worker_nodes": [node],
+                "target_worker_nodes": list(deployed.source.get("planning_worker_nodes") or [node]),
+                "worker_nodes": [n.node_id for n in self._nodes.workers_of(model_id)],
             }
             counters = self._stats.models.get(model_id)
             if counters is not None:
@@ -192,8 +237,18 @@ class StatsService:
             profiles[model_id] = profile
         return profiles
 
+    async def _cluster_view(self, model_id: str) -> tuple[list[str], list[str]]:
+        """The model's planned worker nodes (its document) and the live nodes serving it (heartbeats)."""
+        workers = [n.node_id for n in self._nodes.workers_of(model_id)]
+        stored = await self._store.load(mdomain.INDEX, model_id)
+        target = list(stored.source.get("planning_worker_nodes") or ()) if stored is not None else []
+        return target or workers, workers
+
     async def stats(self, node_id: str | None = None, stat: str | None = None) -> dict[str, Any]:
-        """``GET /_plugins/_ml[/{nodeId}]/stats[/{stat}]`` (``stat`` may list several, comma-separated)."""
+        """``GET /_plugins/_ml[/{nodeId}]/stats[/{stat}]`` (``stat`` may list several, comma-separated).
+
+        ``nodeId``: comma-separated node ids or names, ``_all`` or ``_local``; unknown ones are ignored.
+        """
         wanted = _ids(stat)
         counts = {
             name: len(await self._store.load_all(index))
@@ -217,13 +272,31 @@ class StatsService:
             "ml_connector_count": counts["connector"],
         }
         out = {k: v for k, v in cluster.items() if wanted is None or k in wanted}
-        if node_id in (None, "_all", "_local", self._env.node_id, self._env.node_name):
-            node = self._node_stats(wanted)
-            if node:
-                out["nodes"] = {self._env.node_id: node}
+        query = {"stat": stat} if stat is not None else {}
+        parts = await self._collect(
+            self._select(node_id), INTERNAL_STATS, query, lambda: self.local_stats(wanted)
+        )
+        nodes = {node: part for node, part in parts.items() if isinstance(part, dict) and part}
+        if nodes:
+            out["nodes"] = nodes
         return out
 
-    def _node_stats(self, wanted: set[str] | None) -> dict[str, Any]:
+    def _select(self, node_id: str | None) -> list[NodeInfo]:
+        live = self._nodes.live()
+        if node_id is None:
+            return live
+        names = {part.strip() for part in node_id.split(",") if part.strip()}
+        if "_all" in names:
+            return live
+        me = self._env.node_id
+        return [
+            n
+            for n in live
+            if n.node_id in names or n.name in names or ("_local" in names and n.node_id == me)
+        ]
+
+    def local_stats(self, wanted: set[str] | None) -> dict[str, Any]:
+        """This node's counters (only the ``wanted`` ones when given)."""
         stats = self._stats
         node: dict[str, Any] = {
             "ml_jvm_heap_usage": 0,
@@ -253,3 +326,27 @@ class StatsService:
                 for model_id, counters in stats.models.items()
             }
         return node
+
+    async def _collect(
+        self, targets: list[NodeInfo], path: str, query: Mapping[str, str], local: Callable[[], Any]
+    ) -> dict[str, Any]:
+        """Each target node's part by node id (sorted): this node's from ``local``, the others' asked in
+        parallel over ``path``; a node that fails or does not answer in time is left out and logged."""
+        me = self._env.node_id
+        others = [n for n in targets if n.node_id != me]
+
+        async def ask(node: NodeInfo) -> Any:
+            try:
+                return await self._forwarder.get(node.url, path, query, timeout_s=self._peer_timeout_s)
+            except RemoteError as exc:
+                log.warning("node %s (%s) left out of %s: %s", node.node_id, node.name, path, exc.message)
+                return None
+
+        answers = await asyncio.gather(*(ask(n) for n in others))
+        parts: dict[str, Any] = {}
+        if any(n.node_id == me for n in targets):
+            parts[me] = local()
+        for node, answer in zip(others, answers, strict=True):
+            if answer is not None:
+                parts[node.node_id] = answer
+        return dict(sorted(parts.items()))
