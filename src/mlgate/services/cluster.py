@@ -122,10 +122,6 @@ class ChangeFollower:
         self._last = await self._store.latest_change_id()
         await self._store.listen(self._wake.set)
 
-    def wake(self) -> None:
-        """Process the feed now (e.g. after a NOTIFY)."""
-        self._wake.set()
-
     async def catch_up(self) -> None:
         """Apply every change published since the last one seen."""
         async with self._lock:

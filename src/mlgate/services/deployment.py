@@ -258,10 +258,6 @@ class DeploymentService:
             await self._update_model(model_id, _undeployed(self._env.now_ms()))
         return {node: {"stats": models} for node, models in stats.items()}
 
-    def is_deployed(self, model_id: str) -> bool:
-        """Whether the model is loaded on this node."""
-        return self._runtime.get(model_id) is not None
-
     async def sync_model(self, model_id: str) -> None:
         """A model document changed: rebuild this node's predictor from it, or drop it."""
         stored = await self._store.load(INDEX, model_id)
