@@ -15,6 +15,7 @@ from mlgate.api.app import MlgateApp
 from mlgate.config import Config
 from mlgate.domain.egress import EgressPolicy
 from mlgate.domain.node import NodeInfo
+from mlgate.domain.settings import ClusterSettings
 from mlgate.remote.client import ClientPool
 from mlgate.remote.executor import ConnectorExecutor
 from mlgate.remote.forward import NodeForwarder
@@ -153,14 +154,21 @@ async def build_node(
     runtime = ModelRuntime()
     scripts = ScriptRunner()
 
+    # One policy object per settings snapshot: the resolver reuses egress verdicts while it is the same.
+    policies: list[tuple[ClusterSettings, EgressPolicy]] = []
+
     def egress_policy() -> EgressPolicy:
         current = settings.current
-        return EgressPolicy(
+        if policies and policies[0][0] is current:
+            return policies[0][1]
+        policy = EgressPolicy(
             trusted_endpoints=current.strings("trusted_connector_endpoints_regex"),
             private_ip_enabled=current.flag("connector.private_ip_enabled"),
             private_endpoint_patterns=current.strings("trusted_connector_private_endpoints_regex"),
             restricted_ip_patterns=current.strings("connector.restricted_ip_patterns"),
         )
+        policies[:] = [(current, policy)]
+        return policy
 
     resolver = GuardedResolver(egress_policy)
     pool = ClientPool(resolver)

@@ -176,3 +176,61 @@ async def test_resolve_and_check_reports_dns_failure_as_a_remote_error() -> None
 
 async def test_system_lookup_of_a_numeric_host() -> None:
     assert list(await lookup_system("127.0.0.1")) == ["127.0.0.1"]
+
+
+class Policies:
+    """The policy in force, replaced (a new object) as a settings change does."""
+
+    def __init__(self, policy: EgressPolicy) -> None:
+        self.current = policy
+
+    def __call__(self) -> EgressPolicy:
+        return self.current
+
+
+async def test_check_reuses_a_verdict_while_policy_and_addresses_are_unchanged() -> None:
+    lookup = Lookup({"api.test": ["8.8.8.8"]})
+    clock = Clock()
+    policies = Policies(EgressPolicy(ANY_URL))
+    resolver = GuardedResolver(policies, lookup=lookup, ttl=5, clock=clock)
+    first = await resolver.check("https://api.test/v1")
+    assert first.allowed
+    assert await resolver.check("https://api.test/v1") is first
+    assert lookup.calls == ["api.test"]
+
+
+async def test_check_follows_a_policy_change_at_once() -> None:
+    lookup = Lookup({"api.test": ["8.8.8.8"], "inside.test": ["10.0.0.7"]})
+    policies = Policies(EgressPolicy(ANY_URL))
+    resolver = GuardedResolver(policies, lookup=lookup, ttl=5, clock=Clock())
+    assert (await resolver.check("https://api.test/v1")).allowed
+    assert not (await resolver.check("https://inside.test/v1")).allowed
+    policies.current = EgressPolicy((r"^https://inside\.test/.*$",), private_ip_enabled=True)
+    assert not (await resolver.check("https://api.test/v1")).allowed
+    assert (await resolver.check("https://inside.test/v1")).allowed
+    policies.current = EgressPolicy(ANY_URL, restricted_ip_patterns=(r"8\.8\.8\.\d+",))
+    assert not (await resolver.check("https://api.test/v1")).allowed
+
+
+async def test_check_follows_a_new_dns_answer_after_the_ttl() -> None:
+    lookup = Lookup({"api.test": ["8.8.8.8"]})
+    clock = Clock()
+    resolver = GuardedResolver(Policies(EgressPolicy(ANY_URL)), lookup=lookup, ttl=5, clock=clock)
+    assert (await resolver.check("https://api.test/v1")).addresses == ("8.8.8.8",)
+    lookup.answers["api.test"] = ["127.0.0.1"]
+    clock.now = 4.9
+    assert (await resolver.check("https://api.test/v1")).allowed
+    clock.now = 5.1
+    rebound = await resolver.check("https://api.test/v1")
+    assert rebound.addresses == ("127.0.0.1",) and not rebound.allowed
+    assert lookup.calls == ["api.test", "api.test"]
+
+
+async def test_check_of_an_ip_literal_depends_on_the_policy_only() -> None:
+    lookup = Lookup({})
+    policies = Policies(EgressPolicy(ANY_URL))
+    resolver = GuardedResolver(policies, lookup=lookup, ttl=5, clock=Clock())
+    assert not (await resolver.check("http://127.0.0.1:9/")).allowed
+    policies.current = EgressPolicy(ANY_URL, private_ip_enabled=True)
+    assert (await resolver.check("http://127.0.0.1:9/")).allowed
+    assert lookup.calls == []

@@ -1,9 +1,10 @@
 """The pooled HTTP client for connector calls, and the one place transport failures become RemoteErrors.
 
 One :class:`ConnectorClient` (an aiohttp ClientSession over a bounded keep-alive pool) exists per
-connector ``client_config``; :class:`ClientPool` owns them. Every send re-runs the egress check, and the
-shared :class:`~mlgate.remote.resolver.GuardedResolver` makes the socket go to the address that was
-checked. :func:`raise_for_remote_status` applies the §7.14 outcome table to a received response.
+connector ``client_config``; :class:`ClientPool` owns them. Every send passes the egress check (its
+verdict cached by the resolver until the policy or the host's addresses change), and the shared
+:class:`~mlgate.remote.resolver.GuardedResolver` makes the socket go to the address that was checked.
+:func:`raise_for_remote_status` applies the §7.14 outcome table to a received response.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import AsyncIterator, Hashable, Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
@@ -20,10 +21,16 @@ from yarl import URL
 
 from mlgate.domain.egress import enforce
 from mlgate.domain.errors import InvalidRequestError, MlgateError, RemoteError, RemoteTimeoutError
-from mlgate.remote.resolver import GuardedResolver, resolve_and_check
+from mlgate.remote.resolver import GuardedResolver
 
 RETRY_BACKOFF_POLICIES = ("constant", "exponential_equal_jitter", "exponential_full_jitter")
 DEFAULT_MAX_RESPONSE_BYTES = 100_000_000
+# The pool of a connector WITHOUT client_config. ML Commons' 30 (the default when client_config is given)
+# is per node of a cluster that usually has several; one mlgate worker holding only 30 connections caps a
+# 50 ms provider at 600 req/s. 512 stays well inside a default 1,024-descriptor limit.
+IMPLICIT_MAX_CONNECTION = 512
+# Parsed target URLs kept per client (a connector's URL rarely varies; bounded all the same).
+_MAX_CACHED_URLS = 256
 COMMUNICATION_ERROR = "Error communicating with remote model: "
 REMOTE_SERVICE_ERROR = "Error from remote service: "
 POOL_EXHAUSTED = (
@@ -120,12 +127,23 @@ class ClientConfig:
             values["keystore_type"] = keystore_type
         return cls(**values)
 
+    @classmethod
+    def for_connector(cls, data: Mapping[str, Any] | None) -> ClientConfig:
+        """The config a connector runs with: its ``client_config``, or when it has none the implicit one
+        (ML Commons' defaults with a pool of :data:`IMPLICIT_MAX_CONNECTION`; see docs/api.md)."""
+        if data is None:
+            return IMPLICIT_CLIENT_CONFIG
+        return cls.from_json(data)
+
     def to_json(self) -> dict[str, Any]:
         """The complete object as GET returns it (``keystore_type`` only when set)."""
         out = {field.name: getattr(self, field.name) for field in fields(self)}
         if self.keystore_type is None:
             del out["keystore_type"]
         return out
+
+
+IMPLICIT_CLIENT_CONFIG = ClientConfig(max_connection=IMPLICIT_MAX_CONNECTION)
 
 
 @dataclass(frozen=True)
@@ -185,18 +203,20 @@ class ConnectorClient:
     (waiting for a connection longer than the connect timeout) ⇒ 429 with the spec text;
     transport errors mapped ONCE to RemoteError/RemoteTimeoutError with 'Error communicating with remote
     model: <cause>' (status per §7.14). Bodies above ``max_response_bytes`` are refused.
+
+    The pool bound is aiohttp's own (``limit``; its ``connect`` timeout covers the wait for a free
+    connection plus the connect); this class only counts requests in flight, to tell a pool wait from a
+    slow connect and to close a retired client once its last request is done.
     """
 
     def __init__(self, config: ClientConfig, resolver: GuardedResolver) -> None:
         self.config = config
         self._resolver = resolver
         self._session: aiohttp.ClientSession | None = None
-        # Counts requests holding a connection; aiohttp's limit alone cannot tell pool waits apart.
-        self._slots = asyncio.Semaphore(config.max_connection)
         self._in_flight = 0
         self._idle = asyncio.Event()
-        self._idle.set()
         self._closing = False
+        self._urls: dict[str, URL] = {}
 
     def _open_session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -207,9 +227,11 @@ class ConnectorClient:
                 use_dns_cache=False,
                 ssl=not self.config.skip_ssl_verification,
             )
+            connect = self.config.connection_timeout or None
             timeout = aiohttp.ClientTimeout(
                 total=None,
-                sock_connect=self.config.connection_timeout or None,
+                connect=connect,
+                sock_connect=connect,
                 sock_read=self.config.read_timeout or None,
             )
             self._session = aiohttp.ClientSession(
@@ -217,25 +239,15 @@ class ConnectorClient:
             )
         return self._session
 
-    @contextlib.asynccontextmanager
-    async def _slot(self) -> AsyncIterator[None]:
-        try:
-            async with asyncio.timeout(self.config.connection_timeout or None):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise RemoteError(COMMUNICATION_ERROR + POOL_EXHAUSTED, status=429, retryable=True) from None
-        self._in_flight += 1
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self._slots.release()
-            self._in_flight -= 1
-            if self._in_flight == 0:
-                self._idle.set()
-                if self._closing:
-                    # A late request (e.g. a retry) on a retired client: do not leave its pool open.
-                    await self._close_session()
+    def _target(self, url: str) -> URL:
+        target = self._urls.get(url)
+        if target is None:
+            # The URL passed the URI check, so send it byte for byte as signed; otherwise let yarl encode.
+            target = URL(url, encoded=True) if url.isascii() else URL(url)
+            if len(self._urls) >= _MAX_CACHED_URLS:
+                self._urls.clear()
+            self._urls[url] = target
+        return target
 
     async def send(
         self,
@@ -253,31 +265,40 @@ class ConnectorClient:
         ``connection_timeout``, and RemoteError / RemoteTimeoutError for transport failures. A
         provider's error status is returned, not raised: see :func:`raise_for_remote_status`.
         """
-        enforce(await resolve_and_check(url, self._resolver.policy(), self._resolver))
-        # The URL passed the URI check, so send it byte for byte as signed; otherwise let yarl encode.
-        target = URL(url, encoded=True) if url.isascii() else URL(url)
-        async with self._slot():
-            session = self._open_session()
-            status: int | None = None
-            try:
-                async with session.request(
-                    method, target, headers=dict(headers), data=body, allow_redirects=False
-                ) as resp:
-                    status = resp.status
-                    payload = await _read_body(resp, max_response_bytes)
-                    return RemoteResponse(resp.status, resp.headers, payload)
-            except MlgateError:
-                raise
-            except aiohttp.ConnectionTimeoutError:
-                cause = f"Connect timed out after {self.config.connection_timeout} seconds"
-                raise _transport_error(cause, status, timeout=True) from None
-            except (aiohttp.ServerTimeoutError, TimeoutError):
-                cause = f"Read timed out after {self.config.read_timeout} seconds"
-                raise _transport_error(cause, status, timeout=True) from None
-            except aiohttp.ClientError as error:
-                raise _transport_error(str(error) or type(error).__name__, status) from None
-            except OSError as error:
-                raise _transport_error(str(error), status) from None
+        enforce(await self._resolver.check(url))
+        target = self._target(url)
+        # Every pooled connection is taken: this request waits for one (bounded by connection_timeout).
+        pool_full = self._in_flight >= self.config.max_connection
+        self._in_flight += 1
+        session = self._open_session()
+        status: int | None = None
+        try:
+            async with session.request(
+                method, target, headers=headers, data=body, allow_redirects=False
+            ) as resp:
+                status = resp.status
+                payload = await _read_body(resp, max_response_bytes)
+                return RemoteResponse(status, resp.headers, payload)
+        except MlgateError:
+            raise
+        except aiohttp.ConnectionTimeoutError:
+            if pool_full:
+                raise RemoteError(COMMUNICATION_ERROR + POOL_EXHAUSTED, status=429, retryable=True) from None
+            cause = f"Connect timed out after {self.config.connection_timeout} seconds"
+            raise _transport_error(cause, status, timeout=True) from None
+        except (aiohttp.ServerTimeoutError, TimeoutError):
+            cause = f"Read timed out after {self.config.read_timeout} seconds"
+            raise _transport_error(cause, status, timeout=True) from None
+        except aiohttp.ClientError as error:
+            raise _transport_error(str(error) or type(error).__name__, status) from None
+        except OSError as error:
+            raise _transport_error(str(error), status) from None
+        finally:
+            self._in_flight -= 1
+            if self._closing and self._in_flight == 0:
+                self._idle.set()
+                # A late request (e.g. a retry) on a retired client: do not leave its pool open.
+                await self._close_session()
 
     async def close(self) -> None:
         """Wait for requests in flight (bounded by their timeouts), then close the pool.
@@ -285,7 +306,9 @@ class ConnectorClient:
         A request sent after close still works; its connection pool closes when it completes.
         """
         self._closing = True
-        await self._idle.wait()
+        if self._in_flight:
+            self._idle.clear()
+            await self._idle.wait()
         await self._close_session()
 
     async def _close_session(self) -> None:

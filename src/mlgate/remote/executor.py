@@ -37,7 +37,11 @@ from mlgate.domain.processing import (
 )
 from mlgate.domain.rate_limit import TokenBucket
 from mlgate.domain.template import (
+    CREDENTIAL_PREFIX,
+    PARAMETERS_PREFIX,
+    Template,
     check_payload,
+    compile_template,
     escape_parameters,
     gson_escape,
     prepare_request_parameters,
@@ -60,11 +64,49 @@ from mlgate.remote.scripting import ScriptFailedError, ScriptRunner
 from mlgate.remote.sigv4 import SigV4Params, sign_request, sigv4_parameters
 
 _METHODS = ("POST", "GET", "PUT", "DELETE")
+_CONTENT_TYPE = "Content-Type"
+_JSON = "application/json"
+_RESPONSE = "response"
+
+
+@dataclass(frozen=True)
+class PreparedAction:
+    """What rendering an action needs that is the same for every request, worked out at deploy.
+
+    ``headers`` holds the rendered, checked headers when no header depends on a request parameter
+    (None otherwise: they are rendered per request, and any error is raised there).
+    """
+
+    action: ConnectorAction
+    template: Template | None
+    headers: Mapping[str, str] | None
+
+
+def prepare_action(action: ConnectorAction, credential: Mapping[str, str]) -> PreparedAction:
+    """Compile ``action``'s request body and, when they are static, render its headers."""
+    template = compile_template(action.request_body) if action.request_body is not None else None
+    raw = action.headers or {}
+    with_credentials = [
+        substitute(value, credential, CREDENTIAL_PREFIX) for value in raw.values() if value is not None
+    ]
+    headers: dict[str, str] | None = None
+    if not any(PARAMETERS_PREFIX in value for value in with_credentials):
+        try:
+            headers = _with_content_type(render_headers(raw, {}, credential))
+        except InvalidRequestError:
+            headers = None
+    return PreparedAction(action, template, headers)
+
+
+def _with_content_type(headers: dict[str, str]) -> dict[str, str]:
+    if not any(k.lower() == "content-type" for k in headers):
+        headers[_CONTENT_TYPE] = _JSON
+    return headers
 
 
 @dataclass(frozen=True)
 class RuntimeConnector:
-    """A connector ready to call: credential decrypted, config parsed."""
+    """A connector ready to call: credential decrypted, config parsed, actions prepared."""
 
     key: str
     protocol: str
@@ -74,6 +116,12 @@ class RuntimeConnector:
     client_config: ClientConfig
     sigv4: SigV4Params | None = None
     secrets: tuple[str, ...] = field(default=())
+    prepared: Mapping[str, PreparedAction] = field(default_factory=dict)
+
+    def prepared_for(self, action: ConnectorAction) -> PreparedAction | None:
+        """The deploy-time preparation of ``action`` (None for an action that is not this connector's)."""
+        prepared = self.prepared.get(action.action_type)
+        return prepared if prepared is not None and prepared.action is action else None
 
 
 def build_runtime_connector(
@@ -101,9 +149,10 @@ def build_runtime_connector(
         parameters=parameters,
         actions=by_type,
         credential=dict(credential),
-        client_config=ClientConfig.from_json(source.get("client_config")),
+        client_config=ClientConfig.for_connector(source.get("client_config")),
         sigv4=sigv4,
         secrets=secrets,
+        prepared={kind: prepare_action(action, credential) for kind, action in by_type.items()},
     )
 
 
@@ -154,15 +203,22 @@ class ConnectorExecutor:
         inp: PredictInput,
         limiter: TokenBucket | None = None,
         guardrails: ActiveGuardrails | None = None,
+        *,
+        splice: bool = False,
     ) -> list[dict[str, Any]]:
         """All ``inference_results`` elements for one predict input; one token of ``limiter`` per call,
-        ``guardrails`` checked around every call."""
+        ``guardrails`` checked around every call.
+
+        ``splice``: the caller only serialises the result with orjson, so a reply that needs no
+        post-processing may be carried as an ``orjson.Fragment`` of the provider's bytes (see
+        :meth:`splice_output`) instead of being parsed into dicts.
+        """
         try:
             action, calls = self.plan(rc, inp)
             if len(calls) == 1:
-                return [await self._call(rc, action, calls[0], limiter, guardrails)]
+                return [await self._call(rc, action, calls[0], limiter, guardrails, splice)]
             return list(
-                await asyncio.gather(*(self._call(rc, action, p, limiter, guardrails) for p in calls))
+                await asyncio.gather(*(self._call(rc, action, p, limiter, guardrails, splice) for p in calls))
             )
         except MlgateError as exc:
             if isinstance(exc, RemoteError) and exc.status < 400:
@@ -195,7 +251,9 @@ class ConnectorExecutor:
     ) -> RenderedRequest:
         """The signed request for one call, or the first reason it cannot be sent (see RenderedRequest)."""
         problems: list[InvalidRequestError] = []
-        payload = render_payload(action.request_body, params)
+        prepared = rc.prepared_for(action)
+        template = prepared.template if prepared is not None else action.request_body
+        payload = render_payload(template, params)
         try:
             check_payload(payload, params, from_template=action.request_body is not None)
         except InvalidRequestError as exc:
@@ -207,13 +265,16 @@ class ConnectorExecutor:
         body = payload.encode(params.get("charset") or "utf-8") if payload is not None else None
         if method == "POST" and not body and action.action_type != CANCEL_BATCH_PREDICT:
             problems.append(InvalidRequestError("Content length is 0. Aborting request to remote model"))
-        headers: dict[str, str] = {}
-        try:
-            headers = render_headers(action.headers or {}, params, rc.credential)
-        except InvalidRequestError as exc:
-            problems.append(exc)
-        if not any(k.lower() == "content-type" for k in headers):
-            headers["Content-Type"] = "application/json"
+        headers: Mapping[str, str]
+        if prepared is not None and prepared.headers is not None:
+            headers = prepared.headers  # shared and read-only: signing makes a new mapping
+        else:
+            rendered: dict[str, str] = {}
+            try:
+                rendered = render_headers(action.headers or {}, params, rc.credential)
+            except InvalidRequestError as exc:
+                problems.append(exc)
+            headers = _with_content_type(rendered)
         if rc.sigv4 is not None and not problems:
             headers = sign_request(method, url, headers, body, rc.sigv4)
         return RenderedRequest(
@@ -316,6 +377,7 @@ class ConnectorExecutor:
         params: Mapping[str, str | None],
         limiter: TokenBucket | None,
         guardrails: ActiveGuardrails | None = None,
+        splice: bool = False,
     ) -> dict[str, Any]:
         request = self.render(rc, action, params)
         if request.error is not None:
@@ -331,6 +393,8 @@ class ConnectorExecutor:
             return {"output": [], "status_code": response.status}
         if guardrails is not None:
             await guardrails.check_output(response.body)
+        if splice and action.post_process_function is None and not params.get("response_filter"):
+            return {"output": self.splice_output(response.body), "status_code": response.status}
         return {"output": self.post_process(action, params, response.body), "status_code": response.status}
 
     async def _send(self, rc: RuntimeConnector, request: RenderedRequest) -> RemoteResponse:
@@ -354,6 +418,24 @@ class ConnectorExecutor:
         if rc.client_config.max_retry_times != 0:
             return await send_with_retry(send_once, rc.client_config)
         return await send_once()
+
+    def splice_output(self, raw: bytes) -> list[dict[str, Any]]:
+        """:meth:`post_process` for a reply with no post-process function and no response filter, without
+        re-encoding it: a JSON object becomes ``dataAsMap`` as an ``orjson.Fragment`` of the provider's
+        bytes (validated by parsing; the same JSON value as the parsed-and-dumped form, numbers kept as
+        the provider wrote them). Anything else takes the ordinary path."""
+        limit = self._max_json_size()
+        if 0 <= limit < len(raw):
+            raise InvalidRequestError(f"JSON string size exceeds maximum allowed size ({limit} bytes)")
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidRequestError(f"Invalid JSON format: {exc}") from exc
+        if isinstance(body, dict):
+            return [{"name": _RESPONSE, "dataAsMap": orjson.Fragment(raw)}]
+        if not isinstance(body, list):
+            raise InvalidRequestError("Unsupported response type")
+        return build_response_tensors(body, from_script=False)
 
     def post_process(
         self, action: ConnectorAction, params: Mapping[str, str | None], raw: bytes

@@ -32,12 +32,24 @@ Lookup = Callable[[str], Awaitable[Sequence[str]]]
 
 DEFAULT_TTL_SECONDS = 5.0
 MAX_CACHED_HOSTS = 1024
+MAX_CACHED_VERDICTS = 1024
 
 
 async def lookup_system(host: str) -> Sequence[str]:
     """Resolve ``host`` with the system resolver; every distinct address, in the order returned."""
     infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """A URL's egress verdict and what it was computed from: valid while both are unchanged."""
+
+    policy: EgressPolicy
+    # The resolver entry of the URL's host (None: the verdict needs no DNS, e.g. an IP literal).
+    entry: _Entry | None
+    host: str
+    verdict: EgressVerdict
 
 
 @dataclass
@@ -80,6 +92,31 @@ class GuardedResolver(AbstractResolver):
         self._clock = clock
         self._cache: dict[str, _Entry] = {}
         self._pending: dict[str, asyncio.Future[_Entry]] = {}
+        self._verdicts: dict[str, _Verdict] = {}
+
+    async def check(self, url: str) -> EgressVerdict:
+        """:func:`resolve_and_check` for ``url`` under the policy in force, memoised: a verdict is reused
+        only while the policy object is the same (settings unchanged) and the host's cached addresses are
+        the very ones it was computed from (not expired, not re-resolved)."""
+        policy = self.policy()
+        known = self._verdicts.get(url)
+        if known is not None and known.policy is policy:
+            entry = known.entry
+            if entry is None or (entry.expires > self._clock() and self._cache.get(known.host) is entry):
+                return known.verdict
+        verdict = await resolve_and_check(url, policy, self)
+        destination = verdict.destination
+        host = destination.host if destination is not None else ""
+        entry = None
+        if destination is not None and not _is_ip_literal(host):
+            entry = self._cache.get(host)
+            if entry is None:
+                # Resolved but not cached (e.g. evicted meanwhile): nothing to tie the verdict to.
+                return verdict
+        if len(self._verdicts) >= MAX_CACHED_VERDICTS:
+            self._verdicts.clear()
+        self._verdicts[url] = _Verdict(policy, entry, host, verdict)
+        return verdict
 
     async def addresses(self, host: str) -> tuple[str, ...]:
         """The addresses of ``host`` (an IP literal is its own answer); OSError when it does not resolve."""
@@ -165,6 +202,7 @@ class GuardedResolver(AbstractResolver):
     async def close(self) -> None:
         """Forget every cached answer."""
         self._cache.clear()
+        self._verdicts.clear()
 
 
 async def resolve_and_check(url: str, policy: EgressPolicy, resolver: GuardedResolver) -> EgressVerdict:

@@ -88,11 +88,13 @@ class PredictService:
         body: Mapping[str, Any] | None,
         *,
         forwarded: bool = False,
+        splice: bool = False,
     ) -> dict[str, Any] | Forwarded:
         """``POST /models/{id}/_predict`` and ``/_predict/{algorithm}/{id}``.
 
         A node that does not serve the model forwards the call to one that does (§10.2); a forwarded
-        call was authorized by the node that received it and is never forwarded again.
+        call was authorized by the node that received it and is never forwarded again. ``splice``: the
+        caller only encodes the result with orjson, so it may carry provider bytes as orjson Fragments.
         """
         self._connectors.require_remote_inference()
         deployed = self._runtime.get(model_id)
@@ -117,7 +119,14 @@ class PredictService:
                 ask = partial(self._ask_guardrail_model, principal)
                 guardrails = ActiveGuardrails(deployed.guardrails, ask)
             timer.inference_started()
-            results = await self._executor.predict(deployed.connector, inp, deployed.rate_limiter, guardrails)
+            results = await self._executor.predict(
+                deployed.connector,
+                inp,
+                deployed.rate_limiter,
+                guardrails,
+                # An output schema checks the parsed output: nothing to splice then.
+                splice=splice and (interface is None or interface.output is None),
+            )
             timer.inference_finished()
             output = {"inference_results": results}
             if interface is not None:

@@ -71,5 +71,6 @@ async def internal_predict(req: Request, s: Services) -> Response:
         algorithm if isinstance(algorithm, str) else None,
         inner,
         forwarded=True,
+        splice=True,
     )
     return predict_response(result)
