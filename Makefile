@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: run test lint fmt bench conformance clean
+.PHONY: run test lint fmt bench soak conformance clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py
 
 conformance: $(STAMP)
 	$(BIN)/python -m tests.conformance.runner
