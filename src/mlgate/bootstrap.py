@@ -209,6 +209,15 @@ async def build_node(
 
     hub.on_change(reload_settings)
     hub.on_change(deployment.apply_change)
+    security = SecurityService(
+        store,
+        enabled=config.security,
+        clock=security_clock,
+        hasher=PasswordHasher(bcrypt_rounds),
+        initial_admin_password=config.initial_admin_password,
+        hub=hub,
+    )
+    hub.on_change(security.apply_change)
     batch = BatchService(store, environment, settings, connectors, deployment, runtime, executor, predict)
     tasks.refreshers["BATCH_PREDICTION"] = batch.refresh
     services = Services(
@@ -221,13 +230,7 @@ async def build_node(
         deployment=deployment,
         tasks=tasks,
         predict=predict,
-        security=SecurityService(
-            store,
-            enabled=config.security,
-            clock=security_clock,
-            hasher=PasswordHasher(bcrypt_rounds),
-            initial_admin_password=config.initial_admin_password,
-        ),
+        security=security,
         dryrun=DryRunService(store, connectors, deployment, runtime, executor),
         stats=StatsService(store, environment, runtime, predict_stats, registry, forwarder),
         batch=batch,

@@ -11,7 +11,7 @@ import orjson
 
 from mlgate.api.auth import authenticate
 from mlgate.api.errors import error_headers, internal_error, render_error
-from mlgate.api.http import JSON_TYPE, Request, Response
+from mlgate.api.http import JSON_TYPE, RawHeaders, Request, Response
 from mlgate.api.routes import INTERNAL, ROUTES, Router
 from mlgate.domain.errors import ForbiddenError, MlgateError, PayloadTooLargeError
 from mlgate.domain.node import NODE_TOKEN_HEADER
@@ -91,9 +91,10 @@ class MlgateApp:
                     f"Incorrect HTTP method for uri [{path}] and method [{method}], allowed: [{', '.join(allowed)}]",
                 )
             return _plain_error(400, f"no handler found for uri [{path}] and method [{method}]")
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = RawHeaders(scope["headers"])
         body = await self._read_body(receive, headers)
-        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True))
+        raw_query = scope.get("query_string")
+        query = dict(parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)) if raw_query else {}
         client = scope.get("client")
         request = Request(
             method=method,
@@ -102,7 +103,7 @@ class MlgateApp:
             headers=headers,
             body=body,
             client=client[0] if client else "",
-            path_params={k: unquote(v) for k, v in params.items()},
+            path_params={k: unquote(v) for k, v in params.items()} if params else {},
         )
         if route.action == INTERNAL:
             # Node-to-node: the caller proves it holds the cluster's master key; users never do.
@@ -113,14 +114,21 @@ class MlgateApp:
             self.services.security.authorize(request.principal, route.action)
         return await route.handler(request, self.services)
 
-    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+    async def _read_body(self, receive: Receive, headers: RawHeaders) -> bytes:
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self._max_body:
             raise PayloadTooLargeError(f"Request body is larger than the limit of [{self._max_body}] bytes")
+        message = await receive()
+        if not message.get("more_body"):  # the whole body in one message: the usual case
+            first: bytes = message.get("body", b"")
+            if len(first) > self._max_body:
+                raise PayloadTooLargeError(
+                    f"Request body is larger than the limit of [{self._max_body}] bytes"
+                )
+            return first
         chunks: list[bytes] = []
         size = 0
         while True:
-            message = await receive()
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self._max_body:
@@ -130,6 +138,7 @@ class MlgateApp:
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
+            message = await receive()
         return b"".join(chunks)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +12,46 @@ from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.principal import Principal
 
 JSON_TYPE = b"application/json; charset=UTF-8"
+
+
+class RawHeaders(Mapping[str, str]):
+    """The ASGI header list as a read-only mapping, decoded only for the names asked for.
+
+    Names are matched case-insensitively (ASGI servers send them lower-case); a repeated header gives
+    its last value, as a dict built from the list would.
+    """
+
+    __slots__ = ("_all", "_raw")
+
+    def __init__(self, raw: Sequence[tuple[bytes, bytes]]) -> None:
+        self._raw = raw
+        self._all: dict[str, str] | None = None
+
+    def get(self, key: str, default: Any = None) -> Any:  # the hot path: no exception, no full decode
+        """The value of header ``key``, or ``default``."""
+        needle = key.lower().encode("latin-1")
+        found = None
+        for name, value in self._raw:
+            if name == needle or name.lower() == needle:
+                found = value
+        return default if found is None else found.decode("latin-1")
+
+    def __getitem__(self, key: str) -> str:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return str(value)
+
+    def _decoded(self) -> dict[str, str]:
+        if self._all is None:
+            self._all = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in self._raw}
+        return self._all
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
 
 
 @dataclass

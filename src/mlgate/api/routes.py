@@ -139,40 +139,81 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
+@dataclass
+class _Node:
+    """One segment position of the route trie: literal children, the parameter child, routes ending here."""
+
+    literal: dict[str, _Node]
+    param: _Node | None = None
+    # (rank, route, (segment index, parameter name) pairs); rank = (parameter count, table order).
+    ends: list[tuple[tuple[int, int], Route, tuple[tuple[int, str], ...]]] | None = None
+
+
 class Router:
-    """Matches a path to a route; literal segments win over parameters (``_search`` over ``{id}``)."""
+    """Matches a path to a route; literal segments win over parameters (``_search`` over ``{id}``).
+
+    Precompiled: a dict answers parameterless paths at once; otherwise a trie walk finds every route the
+    path fits, and the one with the fewest parameters (then the first in the table) that takes the
+    method wins. No per-request closures or regexes.
+    """
 
     def __init__(self, routes: tuple[Route, ...]) -> None:
-        compiled = []
-        for route in routes:
+        self._root = _Node({})
+        # Parameterless paths: path → method → route (first in the table wins).
+        self._literal: dict[str, dict[str, Route]] = {}
+        for order, route in enumerate(routes):
             segments = tuple(route.path.strip("/").split("/")) if route.path != "/" else ()
-            params = sum(1 for seg in segments if seg.startswith("{"))
-            compiled.append((params, segments, route))
-        compiled.sort(key=lambda item: item[0])
-        self._by_length: dict[int, list[tuple[tuple[str, ...], Route]]] = {}
-        for _, segments, route in compiled:
-            self._by_length.setdefault(len(segments), []).append((segments, route))
+            names = tuple((i, seg[1:-1]) for i, seg in enumerate(segments) if seg.startswith("{"))
+            if not names:
+                self._literal.setdefault("/".join(segments), {}).setdefault(route.method, route)
+            node = self._root
+            for seg in segments:
+                if seg.startswith("{"):
+                    node.param = node.param or _Node({})
+                    node = node.param
+                else:
+                    node = node.literal.setdefault(seg, _Node({}))
+            if node.ends is None:
+                node.ends = []
+            node.ends.append(((len(names), order), route, names))
+            node.ends.sort(key=lambda end: end[0])
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], list[str]]:
         """(route, path params, allowed methods when only the method is wrong)."""
-        parts = tuple(p for p in path.strip("/").split("/") if p) if path not in ("", "/") else ()
+        parts = path.strip("/").split("/") if path not in ("", "/") else []
+        if "" in parts:
+            parts = [p for p in parts if p]
+        literal = self._literal.get("/".join(parts))
+        if literal is not None:
+            route = literal.get(method)
+            if route is not None:  # no parameters: nothing can rank before it
+                return route, {}, []
+        found: list[tuple[tuple[int, int], Route, tuple[tuple[int, str], ...]]] = []
+        _collect(self._root, parts, 0, found)
+        if len(found) > 1:
+            found.sort(key=lambda end: end[0])
         allowed: list[str] = []
-        for segments, route in self._by_length.get(len(parts), ()):
-            params = _bind(segments, parts)
-            if params is None:
-                continue
+        for _, route, names in found:
             if route.method == method:
-                return route, params, []
+                return route, {name: parts[i] for i, name in names}, []
             if route.method not in allowed:
                 allowed.append(route.method)
         return None, {}, allowed
 
 
-def _bind(segments: tuple[str, ...], parts: tuple[str, ...]) -> dict[str, str] | None:
-    params: dict[str, str] = {}
-    for seg, part in zip(segments, parts, strict=True):
-        if seg.startswith("{"):
-            params[seg[1:-1]] = part
-        elif seg != part:
-            return None
-    return params
+def _collect(
+    node: _Node,
+    parts: list[str],
+    index: int,
+    found: list[tuple[tuple[int, int], Route, tuple[tuple[int, str], ...]]],
+) -> None:
+    """Every route ending that ``parts[index:]`` reaches from ``node`` (literal and parameter branches)."""
+    if index == len(parts):
+        if node.ends:
+            found.extend(node.ends)
+        return
+    child = node.literal.get(parts[index])
+    if child is not None:
+        _collect(child, parts, index + 1, found)
+    if node.param is not None:
+        _collect(node.param, parts, index + 1, found)

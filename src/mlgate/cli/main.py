@@ -216,6 +216,10 @@ async def serve(config: Config, *, sock: socket.socket | None = None) -> None:
             log_level=config.log_level,
             access_log=False,
             server_header=False,
+            # OpenSearch sends no Date header; and X-Forwarded-For is not trusted: the login throttle
+            # keys on the socket's peer address (no per-request proxy-header middleware either).
+            date_header=False,
+            proxy_headers=False,
             ssl_certfile=str(config.tls_cert) if config.tls_cert else None,
             ssl_keyfile=str(config.tls_key) if config.tls_key else None,
         )

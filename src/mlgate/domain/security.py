@@ -371,6 +371,8 @@ class LoginThrottle:
 
     def retry_after(self, user: str, address: str, now: float) -> int | None:
         """Seconds to wait when either key is blocked, else None."""
+        if not self._entries:
+            return None
         waits = [self._wait(key, now) for key in self._keys(user, address)]
         blocked = [w for w in waits if w is not None]
         return max(blocked) if blocked else None
@@ -388,6 +390,8 @@ class LoginThrottle:
 
     def record_success(self, user: str, address: str) -> None:
         """A successful login ends the run of failures of its user and its address."""
+        if not self._entries:
+            return
         for key in self._keys(user, address):
             self._entries.pop(key, None)
 

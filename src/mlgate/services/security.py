@@ -4,12 +4,16 @@ With security off every request runs as ``None`` — the "no security user" of M
 action is allowed. With security on, every request must carry HTTP Basic credentials of an internal
 user; passwords are kept as bcrypt hashes, failed logins are throttled, and each route's action is
 checked against the caller's roles before the handler runs.
+
+Per request the service does no bcrypt and no role resolution once a login has been seen: the resolved
+principal is cached per (user, keyed password digest) and the authorization answers per (roles, action),
+both dropped whenever the security configuration changes — here at once, in every other process and
+node through the change feed (kind ``security``), and by the periodic re-read as a fallback.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import logging
 import secrets
@@ -29,6 +33,7 @@ from mlgate.domain.security_body import (
     parse_role_body,
     parse_user_body,
 )
+from mlgate.services.changes import SECURITY, ChangeHub
 from mlgate.storage.store import Store
 
 log = logging.getLogger("mlgate.security")
@@ -39,6 +44,8 @@ MAPPINGS = ".opendistro_security_rolesmapping"
 _BOOTSTRAPPED = "security.bootstrapped"
 UNAUTHORIZED = "Unauthorized"
 THROTTLED = "Too many failed login attempts; try again later"
+# Bound on each per-request cache (distinct logins, distinct role sets × actions).
+_MAX_CACHED = 10_000
 
 
 def check_password(username: str, password: str) -> None:
@@ -89,6 +96,7 @@ class SecurityService:
         throttle: sec.LoginThrottle | None = None,
         cache_seconds: float = 600.0,
         reload_seconds: float = 5.0,
+        hub: ChangeHub | None = None,
     ) -> None:
         if enabled and store is None:
             raise ValueError("security needs a store")
@@ -106,7 +114,12 @@ class SecurityService:
         # lives only in memory, so the cache holds nothing that could be reversed into a password.
         self._cache_key = secrets.token_bytes(32)
         self._verified: dict[tuple[str, bytes], tuple[str, float]] = {}
+        # Resolved logins: (user, keyed digest) → (principal, expiry); and (roles, action) → allowed.
+        # Both describe the current configuration only: cleared whenever it changes.
+        self._principals: dict[tuple[str, bytes], tuple[Principal, float]] = {}
+        self._allowed: dict[tuple[tuple[str, ...], str], bool] = {}
         self._dummy_hash = ""
+        self._hub = hub
 
     # -- start-up ---------------------------------------------------------------------------------
 
@@ -158,8 +171,23 @@ class SecurityService:
         mappings = {
             d.id: sec.RoleMapping.from_document(d.id, d.source) for d in await store.load_all(MAPPINGS)
         }
-        self._config = sec.SecurityConfig(users=users, roles=roles, mappings=mappings)
+        config = sec.SecurityConfig(users=users, roles=roles, mappings=mappings)
+        if config != self._config:
+            self._config = config
+            self._principals.clear()
+            self._allowed.clear()
         self._loaded_at = self._clock()
+
+    async def _changed(self) -> None:
+        """After a write: re-read here, and tell every other process and node to re-read."""
+        await self._reload()
+        if self._hub is not None:
+            await self._hub.publish(SECURITY, "", local=False)
+
+    async def apply_change(self, kind: str, key: str) -> None:
+        """Change-feed applier: another process changed users, roles or mappings."""
+        if kind == SECURITY and self.enabled:
+            await self._reload()
 
     async def _fresh_config(self) -> sec.SecurityConfig:
         # Other nodes sharing the store may change users; re-read now and then.
@@ -185,27 +213,36 @@ class SecurityService:
         if wait is not None:
             raise RateLimitedError(THROTTLED, retry_after=wait, error_type="security_exception")
         config = await self._fresh_config()
+        digest = hmac.digest(self._cache_key, credentials.password.encode(), "sha256")
+        known = self._principals.get((name, digest))
+        if known is not None and now < known[1]:
+            self._throttle.record_success(name, client)
+            return known[0]
         user = config.users.get(name)
         if user is None:
             # Spend the same bcrypt time as for a real user, so timing does not reveal which names exist.
             await self._hasher.verify(credentials.password, self._dummy_hash)
-        if user is None or not await self._verify(user, credentials.password, now):
+        if user is None or not await self._verify(user, credentials.password, digest, now):
             self._throttle.record_failure(name, client, self._clock())
             # Neither password nor user name: people type passwords into the name field.
             log.info("security: failed login from %s", client or "unknown address")
             raise UnauthorizedError(UNAUTHORIZED)
         self._throttle.record_success(name, client)
-        return config.principal(user)
+        principal = config.principal(user)
+        if config is self._config:  # not replaced while bcrypt ran
+            if len(self._principals) >= _MAX_CACHED:
+                self._principals.clear()
+            self._principals[(name, digest)] = (principal, now + self._cache_seconds)
+        return principal
 
-    async def _verify(self, user: sec.User, password: str, now: float) -> bool:
-        digest = hmac.new(self._cache_key, password.encode(), hashlib.sha256).digest()
+    async def _verify(self, user: sec.User, password: str, digest: bytes, now: float) -> bool:
         key = (user.name, digest)
         cached = self._verified.get(key)
         if cached is not None and cached[0] == user.password_hash and now < cached[1]:
             return True
         if not await self._hasher.verify(password, user.password_hash):
             return False
-        if len(self._verified) >= 10_000:
+        if len(self._verified) >= _MAX_CACHED:
             self._verified.clear()
         self._verified[key] = (user.password_hash, now + self._cache_seconds)
         return True
@@ -214,7 +251,14 @@ class SecurityService:
         """Raise ForbiddenError when ``principal`` lacks the permission for ``action``."""
         if not self.enabled or principal is None:
             return
-        if not self._config.is_allowed(principal, action):
+        key = (principal.roles, action)
+        allowed = self._allowed.get(key)
+        if allowed is None:
+            allowed = self._config.is_allowed(principal, action)
+            if len(self._allowed) >= _MAX_CACHED:
+                self._allowed.clear()
+            self._allowed[key] = allowed
+        if not allowed:
             raise ForbiddenError(sec.denial_message(action, principal), error_type="security_exception")
 
     # -- /_plugins/_security ------------------------------------------------------------------------
@@ -273,14 +317,14 @@ class SecurityService:
             description=parsed.description,
         )
         await self._require_store().save(USERS, name, user.to_document())
-        await self._reload()
+        await self._changed()
         return existing is None
 
     async def delete_user(self, name: str) -> None:
         """``DELETE /_plugins/_security/api/internalusers/{name}``."""
         if await self._require_store().delete(USERS, name) is None:
             raise NotFoundError(f"Resource '{name}' not found.")
-        await self._reload()
+        await self._changed()
 
     async def change_own_password(self, principal: Principal | None, body: Any) -> None:
         """``PUT /_plugins/_security/api/account``: any user may change their own password."""
@@ -299,7 +343,7 @@ class SecurityService:
             description=user.description,
         )
         await self._require_store().save(USERS, user.name, updated.to_document())
-        await self._reload()
+        await self._changed()
 
     async def roles(self) -> dict[str, Any]:
         """``GET /_plugins/_security/api/roles``."""
@@ -321,7 +365,7 @@ class SecurityService:
         created = name not in self._config.roles
         doc = {k: v for k, v in role.to_json().items() if k not in ("reserved", "hidden", "static")}
         await self._require_store().save(ROLES, name, doc)
-        await self._reload()
+        await self._changed()
         return created
 
     async def delete_role(self, name: str) -> None:
@@ -329,7 +373,7 @@ class SecurityService:
         self._refuse_builtin(name)
         if await self._require_store().delete(ROLES, name) is None:
             raise NotFoundError(f"Resource '{name}' not found.")
-        await self._reload()
+        await self._changed()
 
     @staticmethod
     def _refuse_builtin(name: str) -> None:
@@ -356,11 +400,11 @@ class SecurityService:
             raise NotFoundError(f"Role '{role}' is not available for role-mapping.")
         created = role not in self._config.mappings
         await self._require_store().save(MAPPINGS, role, mapping.to_document())
-        await self._reload()
+        await self._changed()
         return created
 
     async def delete_mapping(self, role: str) -> None:
         """``DELETE /_plugins/_security/api/rolesmapping/{role}``."""
         if await self._require_store().delete(MAPPINGS, role) is None:
             raise NotFoundError(f"Resource '{role}' not found.")
-        await self._reload()
+        await self._changed()
