@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,11 +149,14 @@ def is_json_container(text: str) -> bool:
     return True
 
 
-def escape_parameters(params: Mapping[str, str | None]) -> dict[str, str | None]:
+def escape_parameters(
+    params: Mapping[str, str | None], known_json: Collection[str] = ()
+) -> dict[str, str | None]:
     """§7.4 on already-stringified values: JSON object/array text and ``no_escape_params`` keys untouched.
 
     ``None`` stays ``None`` (a missing value for substitution). Used for request parameters and for the
-    output of pre-process functions.
+    output of pre-process functions. ``known_json``: keys whose values are JSON object/array text by
+    construction (encoded here from a dict or list), so they need no parse to tell.
     """
     no_escape_raw = params.get(NO_ESCAPE_PARAMS)
     no_escape: frozenset[str] = frozenset()
@@ -161,7 +164,7 @@ def escape_parameters(params: Mapping[str, str | None]) -> dict[str, str | None]
         no_escape = frozenset(key.strip() for key in no_escape_raw.split(","))
     out: dict[str, str | None] = {}
     for key, value in params.items():
-        if value is None or key in no_escape or is_json_container(value):
+        if value is None or key in no_escape or key in known_json or is_json_container(value):
             out[key] = value
         else:
             out[key] = escape_json(value)
@@ -170,7 +173,8 @@ def escape_parameters(params: Mapping[str, str | None]) -> dict[str, str | None]
 
 def prepare_request_parameters(raw: Mapping[str, Any]) -> dict[str, str | None]:
     """Request ``parameters`` as they enter the parameter map: stringified (§7.1), then escaped (§7.4)."""
-    return escape_parameters({key: stringify_parameter(value) for key, value in raw.items()})
+    containers = [key for key, value in raw.items() if isinstance(value, dict | list)]
+    return escape_parameters({key: stringify_parameter(value) for key, value in raw.items()}, containers)
 
 
 # ---------------------------------------------------------------- the substitution engine
