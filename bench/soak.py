@@ -27,6 +27,7 @@ import datetime
 import itertools
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -120,6 +121,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--mock-provider", action="store_true", help="the mock provider even if nginx exists")
     parser.add_argument("--bundled-loadgen", action="store_true", help="this file's generator even with wrk")
     parser.add_argument("--out", type=Path, default=RESULTS / "soak.md")
+    parser.add_argument(
+        "--keep-logs", type=Path, help="copy mlgate's, the provider's and the load's logs here"
+    )
     args = parser.parse_args(argv)
     args.minutes = args.minutes or (1.0 if args.quick else 10.0)
     args.warmup = args.warmup if args.warmup is not None else (10.0 if args.quick else 30.0)
@@ -387,6 +391,18 @@ def _snapshot_diff(first: Path, last: Path, top: int = 15) -> list[str]:
     return lines
 
 
+@contextlib.contextmanager
+def _kept_logs(workdir: Path, keep: Path | None) -> Iterator[None]:
+    """On leaving (also on errors), copy the children's ``*.log`` files to ``keep`` when given."""
+    try:
+        yield
+    finally:
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            for log in workdir.glob("*.log"):
+                shutil.copy(log, keep / log.name)
+
+
 # -- the run ---------------------------------------------------------------------------------------
 
 
@@ -404,7 +420,11 @@ def main(argv: list[str] | None = None) -> int:
     diff: list[str] = []
     final: tuple[int, int] | None = None
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="mlgate-soak-") as tmp, Processes(Path(tmp)) as procs:
+    with (
+        tempfile.TemporaryDirectory(prefix="mlgate-soak-") as tmp,
+        _kept_logs(Path(tmp), args.keep_logs),
+        Processes(Path(tmp)) as procs,
+    ):
         workdir = Path(tmp)
         with provider_mod.start_provider(procs, workdir, nginx) as provider:
             snap_dir = None
