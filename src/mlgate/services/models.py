@@ -106,8 +106,14 @@ class ModelService:
             group = await self._store.load(GROUP_INDEX, inp.model_group_id)
             if group is None:
                 # ML Commons answers 500 m_l_resource_not_found_exception; the id is the caller's error.
+                # Its access check runs first and, for a non-admin under model access control, words it
+                # "Fail to find model group" (§5.2.1).
+                checked = principal is not None and not principal.is_admin
+                checked = checked and self._access.model_control_on(principal)
                 raise NotFoundError(
-                    f"Model Group Response is empty for {inp.model_group_id}",
+                    "Fail to find model group"
+                    if checked
+                    else f"Model Group Response is empty for {inp.model_group_id}",
                     error_type="m_l_resource_not_found_exception",
                 )
             if not self._access.can_access_model_group(principal, group.source):
