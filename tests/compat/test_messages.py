@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 
 from mlgate.bootstrap import Node
 from mlgate.mockprovider import MockProvider
@@ -49,7 +50,10 @@ def with_action(base_url: str, **action: Any) -> dict[str, Any]:
 # --- connector create: validation messages (§4.1, §4.2) ----------------------------------------------
 
 ACTION_NAME_CASES = [
-    ("PREDICT", "name can't be one of action type [PREDICT, EXECUTE, BATCH_PREDICT, CANCEL_BATCH_PREDICT, BATCH_PREDICT_STATUS]"),
+    (
+        "PREDICT",
+        "name can't be one of action type [PREDICT, EXECUTE, BATCH_PREDICT, CANCEL_BATCH_PREDICT, BATCH_PREDICT_STATUS]",
+    ),
     (
         "has space",
         "Action name contains invalid characters. Only alphanumeric characters, hyphens, and underscores are allowed",
@@ -60,7 +64,9 @@ ACTION_NAME_CASES = [
 
 
 @pytest.mark.parametrize(("name", "reason"), ACTION_NAME_CASES)
-async def test_action_name_rules(loopback: httpx.AsyncClient, provider: MockProvider, name: str, reason: str) -> None:
+async def test_action_name_rules(
+    loopback: httpx.AsyncClient, provider: MockProvider, name: str, reason: str
+) -> None:
     body = with_action(provider.url, name=name)
     assert_error(await loopback.post(f"{ML}/connectors/_create", json=body), 400, IAE, reason)
 
@@ -69,7 +75,10 @@ async def test_mcp_connector_without_url(loopback: httpx.AsyncClient) -> None:
     await put_settings(loopback, {"plugins.ml_commons.mcp_connector_enabled": True})
     body = {"name": "mcp", "version": "1", "protocol": "mcp_sse", "credential": {"k": "v"}}
     assert_error(
-        await loopback.post(f"{ML}/connectors/_create", json=body), 400, IAE, "MCP Connector url is null or blank"
+        await loopback.post(f"{ML}/connectors/_create", json=body),
+        400,
+        IAE,
+        "MCP Connector url is null or blank",
     )
 
 
@@ -87,18 +96,23 @@ async def test_trusted_regex_not_configured(client: httpx.AsyncClient, provider:
 # --- feature flags (§2.2, §11.2) ---------------------------------------------------------------------
 
 REMOTE_DISABLED = (
-    'Remote Inference is currently disabled. To enable it, update the setting '
+    "Remote Inference is currently disabled. To enable it, update the setting "
     '"plugins.ml_commons.remote_inference_enabled" to true.'
 )
 
 
 async def test_remote_inference_disabled(loopback: httpx.AsyncClient, provider: MockProvider) -> None:
     connector_id = await create_connector(loopback, chat_connector(provider.url))
-    model_id = await register(loopback, {"name": "m", "function_name": "remote", "connector_id": connector_id})
+    model_id = await register(
+        loopback, {"name": "m", "function_name": "remote", "connector_id": connector_id}
+    )
     await put_settings(loopback, {"plugins.ml_commons.remote_inference.enabled": False})
     calls = [
         loopback.post(f"{ML}/connectors/_create", json=chat_connector(provider.url)),
-        loopback.post(f"{ML}/models/_register", json={"name": "n", "function_name": "remote", "connector_id": connector_id}),
+        loopback.post(
+            f"{ML}/models/_register",
+            json={"name": "n", "function_name": "remote", "connector_id": connector_id},
+        ),
         loopback.post(f"{ML}/models/{model_id}/_deploy"),
         loopback.post(f"{ML}/models/{model_id}/_predict", json={"parameters": {"messages": MESSAGES}}),
     ]
@@ -112,7 +126,7 @@ async def test_local_model_disabled(client: httpx.AsyncClient) -> None:
         await client.post(f"{ML}/models/_register", json=body),
         400,
         "status_exception",
-        'Local Model is currently disabled. To enable it, update the setting '
+        "Local Model is currently disabled. To enable it, update the setting "
         '"plugins.ml_commons.local_model.enabled" to true.',
     )
 
@@ -122,7 +136,9 @@ async def test_local_model_disabled(client: httpx.AsyncClient) -> None:
 
 async def test_delete_group_with_models(loopback: httpx.AsyncClient, provider: MockProvider) -> None:
     connector_id = await create_connector(loopback, chat_connector(provider.url))
-    model_id = await register(loopback, {"name": "m", "function_name": "remote", "connector_id": connector_id})
+    model_id = await register(
+        loopback, {"name": "m", "function_name": "remote", "connector_id": connector_id}
+    )
     group_id = (await loopback.get(f"{ML}/models/{model_id}")).json()["model_group_id"]
     assert_error(
         await loopback.delete(f"{ML}/model_groups/{group_id}"),
@@ -139,11 +155,18 @@ async def test_register_from_mcp_connector(loopback: httpx.AsyncClient) -> None:
     await put_settings(loopback, {"plugins.ml_commons.mcp_connector_enabled": True})
     connector_id = await create_connector(
         loopback,
-        {"name": "mcp", "version": "1", "protocol": "mcp_sse", "url": "http://127.0.0.1:9/", "credential": {"k": "v"}},
+        {
+            "name": "mcp",
+            "version": "1",
+            "protocol": "mcp_sse",
+            "url": "http://127.0.0.1:9/",
+            "credential": {"k": "v"},
+        },
     )
     assert_error(
         await loopback.post(
-            f"{ML}/models/_register", json={"name": "m", "function_name": "remote", "connector_id": connector_id}
+            f"{ML}/models/_register",
+            json={"name": "m", "function_name": "remote", "connector_id": connector_id},
         ),
         400,
         IAE,
@@ -152,7 +175,10 @@ async def test_register_from_mcp_connector(loopback: httpx.AsyncClient) -> None:
 
 
 EMBEDDING_CONFIG_CASES = [
-    ({"model_type": "text_embedding"}, "Embedding dimension must be provided for remote text embedding model"),
+    (
+        {"model_type": "text_embedding"},
+        "Embedding dimension must be provided for remote text embedding model",
+    ),
     (
         {"model_type": "text_embedding", "embedding_dimension": 8},
         "Framework type must be provided for remote text embedding model",
@@ -169,7 +195,9 @@ async def test_update_embedding_model_config(
     loopback: httpx.AsyncClient, provider: MockProvider, model_config: dict[str, Any], reason: str
 ) -> None:
     connector_id = await create_connector(loopback, embedding_connector(provider.url))
-    model_id = await register(loopback, {"name": "e", "function_name": "remote", "connector_id": connector_id})
+    model_id = await register(
+        loopback, {"name": "e", "function_name": "remote", "connector_id": connector_id}
+    )
     assert_error(
         await loopback.put(f"{ML}/models/{model_id}", json={"model_config": model_config}), 400, IAE, reason
     )
@@ -181,7 +209,9 @@ async def test_update_model_refusals(loopback: httpx.AsyncClient, provider: Mock
         loopback, {"name": "inline", "function_name": "remote", "connector": chat_connector(provider.url)}
     )
     assert_error(
-        await loopback.put(f"{ML}/models/{inline_id}", content=b"", headers={"content-type": "application/json"}),
+        await loopback.put(
+            f"{ML}/models/{inline_id}", content=b"", headers={"content-type": "application/json"}
+        ),
         400,
         "parse_exception",
         "Update model request has empty body",
@@ -309,6 +339,62 @@ async def test_input_schema(loopback: httpx.AsyncClient, provider: MockProvider)
     )
 
 
+async def test_output_schema(loopback: httpx.AsyncClient, provider: MockProvider) -> None:
+    model_id = await register(
+        loopback,
+        {
+            "name": "out-schema",
+            "function_name": "remote",
+            "connector": chat_connector(provider.url),
+            "interface": {"output": '{"type": "object", "required": ["not_in_any_answer"]}'},
+        },
+        "?deploy=true",
+    )
+    response = await loopback.post(f"{ML}/models/{model_id}/_predict", json=CHAT)
+    body = assert_error(response, 400, "status_exception")
+    assert body["error"]["reason"].startswith(
+        "Error validating output schema, if you think this is expected, please update your 'output' field in "
+        "the 'interface' field for this model: "
+    )
+
+
+@pytest.fixture
+async def scalar_provider() -> AsyncIterator[str]:
+    """A provider on 127.0.0.1 whose every answer is the JSON string ``"just text"`` (not object/array)."""
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(body=b'"just text"', content_type="application/json")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+async def test_scalar_response(loopback: httpx.AsyncClient, scalar_provider: str) -> None:
+    response = await predict_error(loopback, chat_connector(scalar_provider), CHAT)
+    assert_error(response, 400, IAE, "Unsupported response type")
+
+
+async def test_no_eligible_node(loopback: httpx.AsyncClient, provider: MockProvider) -> None:
+    await put_settings(loopback, {"plugins.ml_commons.allow_custom_deployment_plan": True})
+    connector_id = await create_connector(loopback, chat_connector(provider.url))
+    model_id = await register(
+        loopback, {"name": "m", "function_name": "remote", "connector_id": connector_id}
+    )
+    assert_error(
+        await loopback.post(f"{ML}/models/{model_id}/_deploy", json={"node_ids": ["no-such-node"]}),
+        400,
+        IAE,
+        "no eligible node found",
+    )
+
+
 # --- access control (§5.2.1, §5.5, §5.8, §9.3) — security on -----------------------------------------
 
 PASSWORD = "Juniper-Lantern-Quartz-4821"
@@ -330,7 +416,9 @@ async def users(secure_node: Node, admin: httpx.AsyncClient) -> AsyncIterator[di
         response = await admin.put(f"/_plugins/_security/api/internalusers/{name}", json=body)
         assert response.status_code == 201, response.text
         transport = httpx.ASGITransport(app=secure_node.app)
-        clients[name] = httpx.AsyncClient(transport=transport, base_url="http://mlgate", auth=(name, PASSWORD))
+        clients[name] = httpx.AsyncClient(
+            transport=transport, base_url="http://mlgate", auth=(name, PASSWORD)
+        )
     yield clients
     for name in ("owner", "other", "loner"):
         await clients[name].aclose()
@@ -377,7 +465,8 @@ async def test_model_access_denials(users: dict[str, httpx.AsyncClient], provide
     connector_id = await create_connector(other, chat_connector(provider.url, access_mode="public"))
     assert_error(
         await other.post(
-            f"{ML}/models/_register", json={"name": "private-one", "function_name": "remote", "connector_id": connector_id}
+            f"{ML}/models/_register",
+            json={"name": "private-one", "function_name": "remote", "connector_id": connector_id},
         ),
         400,
         IAE,
@@ -392,7 +481,10 @@ async def test_model_access_denials(users: dict[str, httpx.AsyncClient], provide
         f"target model group with model group ID {other_group}",
     )
     assert_error(
-        await other.post(f"{ML}/models/{model_id}/_undeploy"), 400, IAE, f"No permission to undeploy model {model_id}"
+        await other.post(f"{ML}/models/{model_id}/_undeploy"),
+        400,
+        IAE,
+        f"No permission to undeploy model {model_id}",
     )
     assert_error(
         await owner.post(f"{ML}/models/_undeploy", json={"model_ids": [model_id, other_model]}),
@@ -404,7 +496,9 @@ async def test_model_access_denials(users: dict[str, httpx.AsyncClient], provide
 
 async def test_add_all_backend_roles_without_any(users: dict[str, httpx.AsyncClient]) -> None:
     loner = users["loner"]
-    group = await loner.post(f"{ML}/model_groups/_register", json={"name": "lonely", "access_mode": "private"})
+    group = await loner.post(
+        f"{ML}/model_groups/_register", json={"name": "lonely", "access_mode": "private"}
+    )
     assert group.status_code == 200, group.text
     group_id = group.json()["model_group_id"]
     assert_error(
