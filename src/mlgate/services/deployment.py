@@ -137,7 +137,7 @@ class DeploymentService:
             raise NotFoundError("Failed to find model")
         await self.check_model_access(principal, stored.source)
         self._connectors.require_remote_inference()
-        targets, custom = self._plan(body)
+        targets, custom = self._plan(body, stored.source)
         task_id, task = await self._tasks.create(
             tdomain.DEPLOY_MODEL, is_async=True, model_id=model_id, worker_nodes=targets
         )
@@ -166,7 +166,7 @@ class DeploymentService:
         await self._hub.publish(MODEL, model_id, local=False)
         return {"task_id": task_id, "task_type": tdomain.DEPLOY_MODEL, "status": tdomain.COMPLETED}
 
-    def _plan(self, body: Mapping[str, Any] | None) -> tuple[list[str], bool]:
+    def _plan(self, body: Mapping[str, Any] | None, model: Mapping[str, Any]) -> tuple[list[str], bool]:
         """Target nodes: every eligible live node, or the requested ones (custom plan)."""
         eligible = [n.node_id for n in self._nodes.eligible(self._settings)]
         requested = body.get("node_ids") if body else None
@@ -178,6 +178,13 @@ class DeploymentService:
                     "node_ids must be an array of node ids", error_type="parse_exception"
                 )
             eligible = [node for node in eligible if node in requested]
+            serving = model.get("planning_worker_nodes") or () if _is_serving(model) else ()
+            if stale := [node for node in serving if node not in requested]:
+                raise InvalidRequestError(
+                    f"Model already deployed to these nodes: [{', '.join(stale)}], but they are not included in "
+                    "target node ids. Undeploy model from these nodes if don't need them any more.Undeploy from old "
+                    "nodes before try to deploy model on new nodes. Or include all old nodes on your target nodes."
+                )
         if not eligible:
             raise InvalidRequestError("no eligible node found")
         return eligible, requested is not None
@@ -363,6 +370,10 @@ def _decode(text: str) -> dict[str, Any]:
     value = orjson.loads(text)
     assert isinstance(value, dict)
     return value
+
+
+def _is_serving(model: Mapping[str, Any]) -> bool:
+    return model.get("model_state") in (mdomain.DEPLOYED, mdomain.PARTIALLY_DEPLOYED)
 
 
 def _deploying(targets: list[str], *, deploy_to_all: bool) -> Callable[[dict[str, Any]], None]:
