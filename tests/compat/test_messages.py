@@ -395,6 +395,27 @@ async def test_no_eligible_node(loopback: httpx.AsyncClient, provider: MockProvi
     )
 
 
+async def test_deployed_nodes_left_out_of_a_custom_plan(
+    loopback: httpx.AsyncClient, provider: MockProvider
+) -> None:
+    connector_id = await create_connector(loopback, chat_connector(provider.url))
+    model_id = await register(
+        loopback, {"name": "m", "function_name": "remote", "connector_id": connector_id}, "?deploy=true"
+    )
+    [serving] = (await loopback.get(f"{ML}/models/{model_id}")).json()["planning_worker_nodes"]
+    await put_settings(loopback, {"plugins.ml_commons.allow_custom_deployment_plan": True})
+    assert_error(
+        await loopback.post(f"{ML}/models/{model_id}/_deploy", json={"node_ids": ["elsewhere"]}),
+        400,
+        IAE,
+        f"Model already deployed to these nodes: [{serving}], but they are not included in target node ids. "
+        "Undeploy model from these nodes if don't need them any more.Undeploy from old nodes before try to "
+        "deploy model on new nodes. Or include all old nodes on your target nodes.",
+    )
+    redeployed = await loopback.post(f"{ML}/models/{model_id}/_deploy", json={"node_ids": [serving]})
+    assert redeployed.status_code == 200, redeployed.text
+
+
 # --- access control (§5.2.1, §5.5, §5.8, §9.3) — security on -----------------------------------------
 
 PASSWORD = "Juniper-Lantern-Quartz-4821"
