@@ -129,6 +129,13 @@ def _store_for(config: Config) -> Store:
     return SqliteStore(config.data_dir / "mlgate.sqlite3")
 
 
+def _follower(store: Store, hub: ChangeHub, config: Config) -> ChangeFollower:
+    follower = ChangeFollower(store, hub)
+    if config.store_url is None and config.workers == 1:
+        follower.only_writer()
+    return follower
+
+
 async def build_node(
     config: Config,
     *,
@@ -243,6 +250,6 @@ async def build_node(
         store=store,
         pool=pool,
         admin_password_file=config.data_dir / ADMIN_PASSWORD_FILE,
-        follower=ChangeFollower(store, hub),
+        follower=_follower(store, hub, config),
         forwarder=forwarder,
     )

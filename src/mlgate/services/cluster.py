@@ -109,10 +109,21 @@ class NodeRegistry:
 class ChangeFollower:
     """Follows the store's change feed and hands each change to the hub's appliers."""
 
-    def __init__(self, store: Store, hub: ChangeHub, *, poll_interval_s: float = 0.2) -> None:
+    def __init__(
+        self,
+        store: Store,
+        hub: ChangeHub,
+        *,
+        poll_interval_s: float = 0.2,
+        alone_poll_interval_s: float = 5.0,
+    ) -> None:
+        """``poll_interval_s`` applies when other processes may write (``--workers``, PostgreSQL);
+        ``alone_poll_interval_s`` when this process is the only writer and the poll is only a safety net.
+        """
         self._store = store
         self._hub = hub
         self._poll = poll_interval_s
+        self._alone_poll = alone_poll_interval_s
         self._last = 0
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -120,7 +131,13 @@ class ChangeFollower:
     async def start(self) -> None:
         """Begin after everything already in the feed (the view was just loaded from the store)."""
         self._last = await self._store.latest_change_id()
-        await self._store.listen(self._wake.set)
+        if await self._store.listen(self._wake.set):
+            # Pushed wake-ups (PostgreSQL NOTIFY) carry the load; polling only covers a lost connection.
+            self._poll = max(self._poll, 1.0)
+
+    def only_writer(self) -> None:
+        """No other process shares the store: feed reads cost GIL hand-offs on the hot path for nothing."""
+        self._poll = self._alone_poll
 
     async def catch_up(self) -> None:
         """Apply every change published since the last one seen."""

@@ -330,9 +330,10 @@ class DeploymentService:
         Only the live node with the lowest id does this, so survivors do not all write at once.
         """
         live = self._nodes.live()
-        if not live or live[0].node_id != self._env.node_id:
+        expired = self._nodes.expired()
+        if not expired or not live or live[0].node_id != self._env.node_id:
             return
-        for node in self._nodes.expired():
+        for node in expired:
             log.warning("node %s (%s) left the cluster: its heartbeat expired", node.node_id, node.name)
             await self._tasks.fail_unfinished(f"node {node.node_id} left the cluster", node.node_id.__eq__)
             for doc in await self._store.load_all(INDEX):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -72,12 +73,14 @@ class SqliteStore:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout=5000")
-            conn.execute("PRAGMA journal_mode=WAL")
+            _while_locked(lambda: conn.execute("PRAGMA journal_mode=WAL"))
             # FULL: a commit is on disk before the write is acknowledged.
             conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("BEGIN IMMEDIATE")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)"
             )
+            conn.execute("COMMIT")
             for version, script in migration_scripts("migrations"):
                 conn.execute("BEGIN IMMEDIATE")
                 try:
@@ -305,3 +308,16 @@ def _next_seq_no(conn: sqlite3.Connection, collection: str) -> int:
         (collection,),
     ).fetchone()
     return int(row[0])
+
+
+def _while_locked(statement: Callable[[], object], *, attempts: int = 100) -> None:
+    """Run a statement SQLite refuses with "database is locked" without consulting the busy handler
+    (switching the journal mode) while several processes open the same file at once."""
+    for attempt in range(attempts):
+        try:
+            statement()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.05)
