@@ -246,14 +246,18 @@ class SecurityService:
         flight = (user.name, digest, user.password_hash)
         pending = self._checking.get(flight)
         if pending is None:
-            pending = asyncio.ensure_future(self._hasher.verify(password, user.password_hash))
+            pending = asyncio.ensure_future(self._check(key, user.password_hash, password, now))
             self._checking[flight] = pending
             pending.add_done_callback(lambda _: self._checking.pop(flight, None))
-        if not await asyncio.shield(pending):
+        return await asyncio.shield(pending)
+
+    async def _check(self, key: tuple[str, bytes], password_hash: str, password: str, now: float) -> bool:
+        # The verdict is cached before the flight ends, so no request can fall between the two.
+        if not await self._hasher.verify(password, password_hash):
             return False
         if len(self._verified) >= _MAX_CACHED:
             self._verified.clear()
-        self._verified[key] = (user.password_hash, now + self._cache_seconds)
+        self._verified[key] = (password_hash, now + self._cache_seconds)
         return True
 
     def authorize(self, principal: Principal | None, action: str) -> None:
