@@ -10,7 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from mlgate.domain.search_field import IndexedDoc, analyze, field_values, is_text_field, nested_documents
+from mlgate.domain.search_field import (
+    FieldValues,
+    IndexedDoc,
+    analyze,
+    field_values,
+    is_text_field,
+    nested_documents,
+)
 from mlgate.domain.search_value import QueryValue
 
 
@@ -136,6 +143,27 @@ class Range:
         return any(self._within(s, low_text, high_text) for s in strings)
 
 
+def _analysed_values(
+    doc: IndexedDoc,
+    field: str,
+    query: QueryValue,
+    tokens: tuple[str, ...],
+    zero_terms_all: bool,
+    keyword_fields: frozenset[str],
+) -> bool | FieldValues:
+    """What ``match`` and ``match_phrase`` share: the answer when it is already decided (a keyword or
+    number field is an exact term; a query that analysed to nothing follows ``zero_terms_query``), else
+    the field's text values for the caller to search."""
+    if not is_text_field(field, keyword_fields):
+        return Terms(field, (query,), keyword_fields).test(doc)
+    if not tokens:
+        return zero_terms_all
+    found = field_values(doc, field, keyword_fields)
+    if not found.texts:
+        return Terms(field, (query,), keyword_fields).test(doc)
+    return found
+
+
 @dataclass(frozen=True)
 class Match:
     """``match``: analysed query tokens against a text field; exact value on keyword/number fields."""
@@ -148,14 +176,11 @@ class Match:
     keyword_fields: frozenset[str]
 
     def test(self, doc: IndexedDoc) -> bool:
-        if not is_text_field(self.field, self.keyword_fields):
-            return Terms(self.field, (self.query,), self.keyword_fields).test(doc)
-        if not self.tokens:
-            # The query analysed to nothing (e.g. only punctuation): ``zero_terms_query`` decides.
-            return self.zero_terms_all
-        found = field_values(doc, self.field, self.keyword_fields)
-        if not found.texts:
-            return Terms(self.field, (self.query,), self.keyword_fields).test(doc)
+        found = _analysed_values(
+            doc, self.field, self.query, self.tokens, self.zero_terms_all, self.keyword_fields
+        )
+        if isinstance(found, bool):
+            return found
         wanted = set(self.tokens)
         hits = len(wanted & found.tokens())
         return hits >= max(1, self.required(len(wanted)))
@@ -172,14 +197,11 @@ class MatchPhrase:
     keyword_fields: frozenset[str]
 
     def test(self, doc: IndexedDoc) -> bool:
-        if not is_text_field(self.field, self.keyword_fields):
-            return Terms(self.field, (self.query,), self.keyword_fields).test(doc)
-        if not self.tokens:
-            # The query analysed to nothing (e.g. only punctuation): ``zero_terms_query`` decides.
-            return self.zero_terms_all
-        found = field_values(doc, self.field, self.keyword_fields)
-        if not found.texts:
-            return Terms(self.field, (self.query,), self.keyword_fields).test(doc)
+        found = _analysed_values(
+            doc, self.field, self.query, self.tokens, self.zero_terms_all, self.keyword_fields
+        )
+        if isinstance(found, bool):
+            return found
         width = len(self.tokens)
         for text in found.texts:
             tokens = analyze(text)
