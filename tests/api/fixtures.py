@@ -29,6 +29,9 @@ def chat_connector(base_url: str, **overrides: Any) -> dict[str, Any]:
     return body
 
 
+EMBEDDING_SECRET = "sk-embed-secret-456"
+
+
 def embedding_connector(base_url: str) -> dict[str, Any]:
     """An OpenAI-style embedding connector with the built-in functions."""
     return {
@@ -36,7 +39,7 @@ def embedding_connector(base_url: str) -> dict[str, Any]:
         "version": 1,
         "protocol": "http",
         "parameters": {"model": "text-embedding-3-small"},
-        "credential": {"openAI_key": "sk-embed-secret-456"},
+        "credential": {"openAI_key": EMBEDDING_SECRET},
         "actions": [
             {
                 "action_type": "predict",

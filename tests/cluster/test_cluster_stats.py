@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.api.fixtures import chat_connector
 from tests.cluster.conftest import call, eventually, node_env
-from tests.cluster.test_multinode import MESSAGES, chat_connector
+from tests.cluster.test_multinode import MESSAGES
 from tests.conftest import LOOPBACK_TRUSTED
 from tests.smoke.conftest import Process, free_port, start
 

@@ -12,30 +12,12 @@ from pathlib import Path
 
 from mlgate.domain import task as task_domain
 from mlgate.storage.postgres import PostgresStore
+from tests.api.fixtures import chat_connector
 from tests.cluster.conftest import call, eventually, kill_hard, start_node
 from tests.conftest import LOOPBACK_TRUSTED
 from tests.smoke.conftest import Process
 
 MESSAGES = [{"role": "user", "content": "hello cluster"}]
-
-
-def chat_connector(provider: str) -> dict:
-    return {
-        "name": "cluster chat",
-        "version": "1",
-        "protocol": "http",
-        "parameters": {"model": "gpt-4o-mini"},
-        "credential": {"openAI_key": "sk-cluster-secret-1"},
-        "actions": [
-            {
-                "action_type": "predict",
-                "method": "POST",
-                "url": f"{provider}/v1/chat/completions",
-                "headers": {"Authorization": "Bearer ${credential.openAI_key}"},
-                "request_body": '{ "model": "${parameters.model}", "messages": ${parameters.messages} }',
-            }
-        ],
-    }
 
 
 def test_three_nodes(
@@ -81,7 +63,10 @@ def test_three_nodes(
         what="settings on B",
     )
     status, created = call(
-        a.url, "POST", "/_plugins/_ml/connectors/_create", chat_connector(mock_provider_process.url)
+        a.url,
+        "POST",
+        "/_plugins/_ml/connectors/_create",
+        chat_connector(mock_provider_process.url, name="cluster chat"),
     )
     assert status == 200, created
     connector_id = created["connector_id"]

@@ -11,8 +11,9 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.api.fixtures import chat_connector
 from tests.cluster.conftest import call, eventually, start_node
-from tests.cluster.test_multinode import MESSAGES, chat_connector
+from tests.cluster.test_multinode import MESSAGES
 from tests.conftest import LOOPBACK_TRUSTED
 from tests.smoke.conftest import Process
 

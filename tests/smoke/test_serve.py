@@ -10,6 +10,7 @@ from typing import Any
 
 from opensearchpy import OpenSearch
 
+from tests.api.fixtures import EMBEDDING_SECRET, embedding_connector
 from tests.conftest import LOOPBACK_TRUSTED
 from tests.smoke.conftest import ADMIN_PASSWORD, Process
 
@@ -55,26 +56,7 @@ def test_opensearch_py_register_deploy_predict_search(
             }
         }
     )
-    connector = client.plugins.ml.create_connector(
-        body={
-            "name": "OpenAI embedding",
-            "version": "1",
-            "protocol": "http",
-            "parameters": {"model": "text-embedding-ada-002"},
-            "credential": {"openAI_key": "sk-smoke-secret"},
-            "actions": [
-                {
-                    "action_type": "predict",
-                    "method": "POST",
-                    "url": f"{mock_provider_process.url}/v1/embeddings",
-                    "headers": {"Authorization": "Bearer ${credential.openAI_key}"},
-                    "request_body": '{ "input": ${parameters.input}, "model": "${parameters.model}" }',
-                    "pre_process_function": "connector.pre_process.openai.embedding",
-                    "post_process_function": "connector.post_process.openai.embedding",
-                }
-            ],
-        }
-    )
+    connector = client.plugins.ml.create_connector(body=embedding_connector(mock_provider_process.url))
     registered = client.plugins.ml.register_model(
         body={"name": "openai-embed", "function_name": "remote", "connector_id": connector["connector_id"]}
     )
@@ -94,7 +76,7 @@ def test_opensearch_py_register_deploy_predict_search(
     assert "credential" not in connectors["hits"]["hits"][0]["_source"]
     # Neither the provider credential nor the admin password reaches the server's output.
     output = server.log.read_text()
-    assert "sk-smoke-secret" not in output
+    assert EMBEDDING_SECRET not in output
     assert ADMIN_PASSWORD not in output
 
 
