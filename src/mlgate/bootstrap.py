@@ -13,6 +13,8 @@ import orjson
 
 from mlgate.api.app import MlgateApp
 from mlgate.config import Config
+from mlgate.domain import model as model_domain
+from mlgate.domain import model_group as group_domain
 from mlgate.domain.egress import EgressPolicy
 from mlgate.domain.node import NodeInfo
 from mlgate.domain.settings import ClusterSettings
@@ -22,13 +24,14 @@ from mlgate.remote.forward import NodeForwarder
 from mlgate.remote.resolver import GuardedResolver
 from mlgate.remote.scripting import ScriptRunner
 from mlgate.remote.secrets import CredentialCipher, load_master_key
-from mlgate.services.access import AccessPolicy, GroupCache
+from mlgate.services.access import AccessPolicy
 from mlgate.services.batch import BatchService
 from mlgate.services.changes import SETTINGS, ChangeHub
 from mlgate.services.cluster import Background, ChangeFollower, NodeAuth, NodeRegistry, every
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.container import Services
 from mlgate.services.deployment import DeploymentService
+from mlgate.services.doc_cache import DocumentCache
 from mlgate.services.dryrun import DryRunService
 from mlgate.services.environment import Environment, new_document_id
 from mlgate.services.model_groups import ModelGroupService
@@ -157,7 +160,8 @@ async def build_node(
     hub = ChangeHub(store)
     settings = SettingsService(store, hub)
     access = AccessPolicy(settings)
-    groups_cache = GroupCache(store)
+    groups_cache = DocumentCache(store, group_domain.INDEX)
+    models_cache = DocumentCache(store, model_domain.INDEX)
     runtime = ModelRuntime()
     scripts = ScriptRunner()
 
@@ -200,14 +204,25 @@ async def build_node(
     )
     connectors = ConnectorService(store, environment, settings, access, cipher, scripts, runtime.ids, hub)
     deployment = DeploymentService(
-        store, environment, settings, access, connectors, tasks, runtime, pool, hub, groups_cache, registry
+        store,
+        environment,
+        settings,
+        access,
+        connectors,
+        tasks,
+        runtime,
+        pool,
+        hub,
+        groups_cache,
+        models_cache,
+        registry,
     )
     groups = ModelGroupService(store, environment, access, hub)
     models = ModelService(store, environment, access, groups, connectors, tasks, deployment, cipher, hub)
     predict_stats = PredictStats()
     forwarder = NodeForwarder(master_key)
     predict = PredictService(
-        store, settings, connectors, deployment, runtime, executor, predict_stats, registry, forwarder
+        models_cache, settings, connectors, deployment, runtime, executor, predict_stats, registry, forwarder
     )
 
     async def reload_settings(kind: str, key: str) -> None:

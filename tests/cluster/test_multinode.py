@@ -2,7 +2,8 @@
 
 Create on one node, read on another; deploy plans the ML nodes (``only_run_on_ml_node``); predict
 works through every node, the data-only one forwarding; kill -9 a worker: its heartbeat expires, it
-leaves the model's plan, its tasks fail, predicts still succeed and nothing acknowledged is lost.
+leaves the model's plan, its tasks fail, predicts still succeed and nothing acknowledged is lost;
+an undeploy on one node reaches the forwarding node's in-memory view of the model within a second.
 """
 
 from __future__ import annotations
@@ -78,7 +79,12 @@ def test_three_nodes(
         b.url,
         "POST",
         "/_plugins/_ml/models/_register",
-        {"name": "cluster-chat", "function_name": "remote", "connector_id": connector_id},
+        {
+            "name": "cluster-chat",
+            "function_name": "remote",
+            "connector_id": connector_id,
+            "deploy_setting": {"is_auto_deploy_enabled": False},
+        },
     )
     assert status == 200, registered
     model_id = registered["model_id"]
@@ -133,6 +139,19 @@ def test_three_nodes(
     assert call(c.url, "GET", f"/_plugins/_ml/connectors/{connector_id}")[0] == 200
     names = call(c.url, "GET", "/_cat/nodes?format=json")[1]
     assert sorted(n["name"] for n in names) == ["node-a", "node-c"]
+
+    # C forwards from memory; an undeploy through A must reach that view. A stale view would still
+    # forward, and A would answer "not ready"; C itself knows the model may not be auto-deployed.
+    status, _ = call(a.url, "POST", f"/_plugins/_ml/models/{model_id}/_undeploy")
+    assert status == 200
+
+    def refused_by_c() -> bool:
+        status, body = call(
+            c.url, "POST", f"/_plugins/_ml/models/{model_id}/_predict", {"parameters": {"messages": MESSAGES}}
+        )
+        return status == 400 and body["error"]["reason"].startswith("Auto deployment disabled for this model")
+
+    eventually(refused_by_c, within_s=1.5, what="C sees the undeploy")
 
 
 async def _save_running_task(url: str, node_id: str, model_id: str) -> None:

@@ -8,31 +8,6 @@ from typing import Any
 from mlgate.domain import access
 from mlgate.domain.principal import Principal
 from mlgate.services.settings import SettingsService
-from mlgate.storage.store import Store
-
-GROUP_INDEX = ".plugins-ml-model-group"
-
-
-class GroupCache:
-    """Model groups by id, kept in memory so access checks on the predict path read no storage.
-
-    Entries are dropped when a ``model_group`` change arrives (from this or any other process).
-    """
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._groups: dict[str, Mapping[str, Any] | None] = {}
-
-    async def get(self, group_id: str) -> Mapping[str, Any] | None:
-        """The group document, or None when it does not exist."""
-        if group_id not in self._groups:
-            stored = await self._store.load(GROUP_INDEX, group_id)
-            self._groups[group_id] = stored.source if stored is not None else None
-        return self._groups[group_id]
-
-    def forget(self, group_id: str) -> None:
-        """Drop a cached group."""
-        self._groups.pop(group_id, None)
 
 
 class AccessPolicy:

@@ -21,11 +21,12 @@ from mlgate.domain.principal import Principal
 from mlgate.domain.rate_limit import build_rate_limiter
 from mlgate.remote.client import ClientPool
 from mlgate.remote.executor import build_runtime_connector
-from mlgate.services.access import AccessPolicy, GroupCache
+from mlgate.services.access import AccessPolicy
 from mlgate.services.changes import CONNECTOR, DEPLOY, DEPLOY_REPORT, MODEL, MODEL_GROUP, UNDEPLOY, ChangeHub
 from mlgate.services.cluster import NodeRegistry
 from mlgate.services.connectors import INDEX as CONNECTOR_INDEX
 from mlgate.services.connectors import ConnectorService
+from mlgate.services.doc_cache import DocumentCache
 from mlgate.services.environment import Environment
 from mlgate.services.runtime import DeployedModel, ModelRuntime
 from mlgate.services.settings import SettingsService
@@ -35,7 +36,6 @@ from mlgate.storage.store import Store, VersionConflict
 log = logging.getLogger("mlgate.deployment")
 
 INDEX = mdomain.INDEX
-GROUP_INDEX = ".plugins-ml-model-group"
 
 
 class DeploymentService:
@@ -52,14 +52,16 @@ class DeploymentService:
         runtime: ModelRuntime,
         pool: ClientPool,
         hub: ChangeHub,
-        groups: GroupCache,
+        groups: DocumentCache,
+        models: DocumentCache,
         nodes: NodeRegistry,
         *,
         clock: Callable[[], float] = time.monotonic,
         report_timeout_s: float = 30.0,
     ) -> None:
-        """``clock`` (monotonic seconds) drives rate limiters; ``report_timeout_s`` bounds how long a
-        deploy waits for the target nodes to report."""
+        """``groups`` and ``models`` hold the documents predicts read; this service drops them on every
+        change it applies. ``clock`` (monotonic seconds) drives rate limiters; ``report_timeout_s`` bounds
+        how long a deploy waits for the target nodes to report."""
         self._store = store
         self._env = env
         self._settings = settings
@@ -71,6 +73,7 @@ class DeploymentService:
         self._clock = clock
         self._hub = hub
         self._groups = groups
+        self._models = models
         self._nodes = nodes
         self._report_timeout_s = report_timeout_s
         self._waiting: dict[str, _Reports] = {}
@@ -197,16 +200,20 @@ class DeploymentService:
     async def apply_change(self, kind: str, key: str) -> None:
         """Follow deploys, reports, undeploys, model and connector changes (from any process)."""
         if kind == DEPLOY:
-            await self._on_deploy(_decode(key))
+            order = _decode(key)
+            self._models.forget(order["model_id"])
+            await self._on_deploy(order)
         elif kind == DEPLOY_REPORT:
             report = _decode(key)
             waiting = self._waiting.get(report["task_id"])
             if waiting is not None:
                 waiting.add(report["node_id"], report.get("error"))
         elif kind == UNDEPLOY:
+            self._models.forget(key)
             if self._runtime.drop(key):
                 await self._pool.drop(f"model:{key}")
         elif kind == MODEL:
+            self._models.forget(key)
             await self.sync_model(key)
         elif kind == CONNECTOR:
             await self.refresh_connector(key)
@@ -238,6 +245,7 @@ class DeploymentService:
             doc["last_updated_time"] = self._env.now_ms()
             try:
                 await self._store.save(INDEX, model_id, doc, if_version=stored.version)
+                self._models.forget(model_id)
                 return
             except VersionConflict:
                 continue
@@ -263,6 +271,8 @@ class DeploymentService:
                 stats.setdefault(node, {})[model_id] = "undeployed" if node in serving else "not_found"
             await self._hub.publish(UNDEPLOY, model_id)
             await self._update_model(model_id, _undeployed(self._env.now_ms()))
+            # Other processes may have read the document between the two: tell them it changed again.
+            await self._hub.publish(MODEL, model_id, local=False)
         return {node: {"stats": models} for node, models in stats.items()}
 
     async def sync_model(self, model_id: str) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 
 import orjson
 
-from mlgate.domain import model as mdomain
 from mlgate.domain.errors import ForbiddenError, InvalidRequestError, NotFoundError, RemoteError
 from mlgate.domain.guardrails import ActiveGuardrails
 from mlgate.domain.node import NodeInfo
@@ -21,12 +20,10 @@ from mlgate.remote.forward import NodeForwarder
 from mlgate.services.cluster import NodeRegistry
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.deployment import SERVING_STATES, DeploymentService
+from mlgate.services.doc_cache import DocumentCache
 from mlgate.services.runtime import DeployedModel, ModelRuntime
 from mlgate.services.settings import SettingsService
 from mlgate.services.stats import PredictStats
-from mlgate.storage.store import Store
-
-INDEX = mdomain.INDEX
 
 
 @dataclass(frozen=True)
@@ -58,7 +55,7 @@ class PredictService:
 
     def __init__(
         self,
-        store: Store,
+        models: DocumentCache,
         settings: SettingsService,
         connectors: ConnectorService,
         deployment: DeploymentService,
@@ -71,7 +68,7 @@ class PredictService:
         self._nodes = nodes
         self._forwarder = forwarder
         self._turn = 0
-        self._store = store
+        self._models = models
         self._settings = settings
         self._connectors = connectors
         self._deployment = deployment
@@ -157,24 +154,26 @@ class PredictService:
     async def _locate(
         self, principal: Principal | None, model_id: str, *, forwarded: bool
     ) -> DeployedModel | NodeInfo:
-        """Load the model here, or find a live node serving it, or auto-deploy it."""
-        stored = await self._store.load(INDEX, model_id)
-        if stored is None:
+        """Load the model here, or find a live node serving it, or auto-deploy it.
+
+        The model document comes from memory: a node that forwards reads no storage per predict.
+        """
+        model = await self._models.get(model_id)
+        if model is None:
             raise NotFoundError("Failed to find model")
-        await self._deployment.check_model_access(principal, stored.source)
-        if stored.source.get("model_state") in SERVING_STATES:
-            if self._deployment.may_serve(stored.source):
-                return await self._deployment.join(model_id, stored.source)
-            workers = self._other_workers(model_id, stored.source)
+        await self._deployment.check_model_access(principal, model)
+        if model.get("model_state") in SERVING_STATES:
+            if self._deployment.may_serve(model):
+                return await self._deployment.join(model_id, model)
+            workers = self._other_workers(model_id, model)
             if workers and not forwarded:
                 self._turn = (self._turn + 1) % len(workers)
                 return workers[self._turn]
         if forwarded:
             raise InvalidRequestError("Model not ready yet. Please deploy the model first.")
-        deployed = await self._deploy_on_demand(model_id, stored.source)
+        deployed = await self._deploy_on_demand(model_id, model)
         if deployed is None:
-            refreshed = await self._store.load(INDEX, model_id)
-            workers = self._other_workers(model_id, refreshed.source if refreshed else stored.source)
+            workers = self._other_workers(model_id, await self._models.get(model_id) or model)
             if workers:
                 return workers[0]
             raise InvalidRequestError("Model not ready yet. Please deploy the model first.")
