@@ -171,19 +171,29 @@ def start_mlgate(
     workloads: list[str],
     delays: list[int],
     security: bool,
+    *,
+    workers: int = 1,
+    core: int | None = GATEWAY_CORE,
 ) -> Target:
-    """``python -m mlgate serve`` on the gateway core, set up through its REST API like the README."""
+    """``python -m mlgate serve [--workers N]`` pinned to ``core`` (None: unpinned), set up through its
+    REST API like the README."""
     port = free_port()
-    env = {"MLGATE_DATA_DIR": str(workdir / "mlgate-data"), "MLGATE_PORT": str(port), "MLGATE_HOST": LOOPBACK}
+    name = "mlgate" if workers == 1 else f"mlgate-{workers}-workers"
+    env = {
+        "MLGATE_DATA_DIR": str(workdir / f"{name}-data"),
+        "MLGATE_PORT": str(port),
+        "MLGATE_HOST": LOOPBACK,
+    }
     headers: dict[str, str] = {}
     if security:
         password = "Bench-" + secrets.token_urlsafe(18)
         env.update({"MLGATE_SECURITY": "on", "MLGATE_INITIAL_ADMIN_PASSWORD": password})
         headers["Authorization"] = "Basic " + base64.b64encode(f"admin:{password}".encode()).decode()
-    proc = procs.start("mlgate", [sys.executable, "-m", "mlgate", "serve"], core=GATEWAY_CORE, env=env)
+    argv = [sys.executable, "-m", "mlgate", "serve", "--workers", str(workers)]
+    proc = procs.start(name, argv, core=core, env=env)
     base_url = f"http://{LOOPBACK}:{port}"
-    procs.wait_http("mlgate", proc, base_url + "/")
-    target = Target("mlgate", base_url, headers)
+    procs.wait_http(name, proc, base_url + "/")
+    target = Target(name, base_url, headers)
     configure_mlgate(target, provider, workloads, delays)
     return target
 

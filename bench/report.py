@@ -187,3 +187,23 @@ def ratios(summaries: dict[tuple[Cell, str], Summary], workloads: list[str]) -> 
         if f and d:
             row("forwarder added p50 ms, c=1, no delay (reference)", w, f.p50_ms - d.p50_ms, "", None)
     return lines
+
+
+def scaling(summaries: dict[tuple[str, int], Summary], workloads: list[str], workers: int) -> list[str]:
+    """The ``--workers`` table: req/s with one worker and with ``workers``, and the speed-up."""
+    goal = 0.8 * workers
+    lines = [
+        f"| `--workers` scaling (issue 7) | workload | 1 worker req/s | {workers} workers req/s | speed-up | goal | met |",
+        "|---|---|--:|--:|--:|--:|:-:|",
+    ]
+    for w in workloads:
+        one, many = summaries.get((w, 1)), summaries.get((w, workers))
+        if one is None or many is None or not one.rps:
+            continue
+        speedup = many.rps / one.rps
+        mark = "✔" if speedup >= goal else "✘"
+        lines.append(
+            f"| c=64, no delay | {w} | {_fmt(one.rps, 0)} | {_fmt(many.rps, 0)} | {speedup:.2f}× | "
+            f"≥ {goal:.2f}× | {mark} |"
+        )
+    return lines

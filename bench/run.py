@@ -5,9 +5,11 @@ else bench/loadgen.py), the minimal forwarder (the ceiling), mlgate (security on
 and, when it can be installed into its own virtual environment, the LiteLLM proxy (the peer). Gateways
 run on core 0; the provider and the load generator on core 1. For each workload (chat, 1,536-d
 embedding) × concurrency (1, 64) × provider delay (0, 50 ms), every target gets a warm-up, then N runs;
-the table shows medians. Every process is stopped at the end, on Ctrl-C and on errors too.
+the table shows medians. Then ``--workers N`` (N = cores) against one worker, at c=64 (bench/scaling.py).
+Every process is stopped at the end, on Ctrl-C and on errors too.
 
     python bench/run.py [--quick] [--duration S] [--warmup S] [--repeat N] [--targets a,b] [--no-install]
+                         [--no-scaling]
 
 Environment: BENCH_DURATION, BENCH_WARMUP, BENCH_REPEAT, BENCH_QUICK=1, BENCH_NO_LITELLM=1,
 BENCH_LITELLM_SPEC (pip requirement of the peer), BENCH_LITELLM_VENV.
@@ -26,6 +28,7 @@ from pathlib import Path
 import gateways
 import provider as provider_mod
 import report
+import scaling
 import tools
 from loadgen import LoadGenerator, Result
 from procs import Processes
@@ -57,6 +60,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--bundled-loadgen", action="store_true", help="use bench/loadgen.py even if wrk exists"
+    )
+    parser.add_argument(
+        "--no-scaling", action="store_true", help="skip the --workers scaling runs (they need ≥ 2 cores)"
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.md")
     args = parser.parse_args(argv)
@@ -90,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     meter = report.CpuMeter()
     summaries: dict[tuple[report.Cell, str], report.Summary] = {}
     cells = [(w, c, d) for w in workloads for d in delays for c in concurrencies]
+    scaled: dict[tuple[str, int], report.Summary] = {}
     with tempfile.TemporaryDirectory(prefix="mlgate-bench-") as tmp, Processes(Path(tmp)) as procs:
         workdir = Path(tmp)
         with provider_mod.start_provider(procs, workdir, nginx) as provider:
@@ -132,11 +139,24 @@ def main(argv: list[str] | None = None) -> int:
                             f"p99 {s.p99_ms:7.2f} ms  errors {s.errors}",
                             flush=True,
                         )
+            if "mlgate" in live and not args.no_scaling and scaling.workers_wanted() > 1:
+                scaled = scaling.measure(
+                    procs,
+                    workdir,
+                    provider,
+                    load,
+                    live["mlgate"],
+                    workloads,
+                    security,
+                    warmup=args.warmup,
+                    repeat=args.repeat,
+                    duration=args.duration,
+                )
     elapsed = time.monotonic() - started
     shown = [t for t in TARGETS if any(name == t for _, name in summaries)]
     notes.append(meter.summary())
     lines = _document(
-        args, summaries, cells, shown, workloads, provider, load, security, litellm, notes, elapsed
+        args, summaries, cells, shown, workloads, provider, load, security, litellm, notes, elapsed, scaled
     )
     text = "\n".join(lines) + "\n"
     print()
@@ -159,6 +179,7 @@ def _document(
     litellm: str | None,
     notes: list[str],
     elapsed: float,
+    scaled: dict[tuple[str, int], report.Summary],
 ) -> list[str]:
     peer = (
         f"LiteLLM proxy ({os.environ.get('BENCH_LITELLM_SPEC', tools.LITELLM_SPEC)}, own venv, 1 worker, no auth)"
@@ -181,6 +202,15 @@ def _document(
         "",
         *report.ratios(summaries, workloads),
     ]
+    if scaled:
+        workers = scaling.workers_wanted()
+        lines += [
+            "",
+            f"`--workers {workers}`: unpinned, sharing the cores with the provider and the load generator "
+            "(pinned to core 1), against the one worker pinned to core 0 above; a lower bound of the scaling.",
+            "",
+            *report.scaling(scaled, workloads, workers),
+        ]
     if notes:
         lines += ["", *(f"Note: {n}" for n in notes)]
     return lines
