@@ -494,12 +494,6 @@ async def test_client_pool_reuses_and_replaces_clients(serve: Serve) -> None:
         await pool.close_all()
 
 
-def test_client_pool_refuses_mutual_tls() -> None:
-    pool = ClientPool(GuardedResolver(lambda: OPEN_POLICY))
-    with pytest.raises(InvalidRequestError, match="mutual_tls_enabled is not supported"):
-        pool.get("c", ClientConfig(mutual_tls_enabled=True))
-
-
 async def test_close_waits_for_requests_in_flight(serve: Serve, make_client: MakeClient) -> None:
     entered = asyncio.Event()
     release = asyncio.Event()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import ssl
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
@@ -21,6 +22,7 @@ from yarl import URL
 
 from mlgate.domain.egress import enforce
 from mlgate.domain.errors import InvalidRequestError, MlgateError, RemoteError, RemoteTimeoutError
+from mlgate.remote.mtls import mtls_context, tls_identity
 from mlgate.remote.resolver import GuardedResolver
 
 RETRY_BACKOFF_POLICIES = ("constant", "exponential_equal_jitter", "exponential_full_jitter")
@@ -73,8 +75,8 @@ class ClientConfig:
     """A connector's ``client_config`` (§4.3) with HEAD defaults; timeouts in seconds (0 = none).
 
     ``connection_timeout`` bounds both the TCP/TLS connect and the wait for a free pooled connection;
-    ``read_timeout`` bounds each wait for data from the provider. ``mutual_tls_enabled`` and ``keystore_type`` are parsed and stored; mlgate does not implement mTLS
-    and refuses to build a client for a config that enables it.
+    ``read_timeout`` bounds each wait for data from the provider. ``mutual_tls_enabled`` presents the
+    client certificate of the connector's credential (``keystore_type`` PEM or PKCS12; remote/mtls.py).
     """
 
     max_connection: int = 30
@@ -209,9 +211,13 @@ class ConnectorClient:
     slow connect and to close a retired client once its last request is done.
     """
 
-    def __init__(self, config: ClientConfig, resolver: GuardedResolver) -> None:
+    def __init__(
+        self, config: ClientConfig, resolver: GuardedResolver, tls: ssl.SSLContext | None = None
+    ) -> None:
+        """``tls``: the context of a mutual-TLS connector (else the default verification applies)."""
         self.config = config
         self._resolver = resolver
+        self._tls = tls
         self._session: aiohttp.ClientSession | None = None
         self._in_flight = 0
         self._idle = asyncio.Event()
@@ -225,7 +231,7 @@ class ConnectorClient:
                 resolver=self._resolver,
                 # The GuardedResolver caches and re-checks; aiohttp's own cache would skip the check.
                 use_dns_cache=False,
-                ssl=not self.config.skip_ssl_verification,
+                ssl=self._tls if self._tls is not None else not self.config.skip_ssl_verification,
             )
             connect = self.config.connection_timeout or None
             timeout = aiohttp.ClientTimeout(
@@ -337,27 +343,36 @@ def _too_large(limit: int) -> InvalidRequestError:
 
 
 class ClientPool:
-    """Owns the ConnectorClients, keyed by (connector identity, ClientConfig).
+    """Owns the ConnectorClients, keyed by (connector identity, ClientConfig, certificate material).
 
-    Asking for a key with a new config retires the key's older clients once their requests finish.
+    Asking for a key with a new config (or, with mutual TLS, new certificates) retires the key's older
+    clients once their requests finish.
     """
 
     def __init__(self, resolver: GuardedResolver) -> None:
         self._resolver = resolver
-        self._clients: dict[tuple[Hashable, ClientConfig], ConnectorClient] = {}
+        self._clients: dict[tuple[Hashable, ClientConfig, str], ConnectorClient] = {}
         self._retiring: set[asyncio.Task[None]] = set()
 
-    def get(self, key: Hashable, config: ClientConfig) -> ConnectorClient:
-        """The client for ``key`` under ``config``, created on first use (call from the event loop)."""
-        client = self._clients.get((key, config))
+    def get(
+        self, key: Hashable, config: ClientConfig, credential: Mapping[str, str] | None = None
+    ) -> ConnectorClient:
+        """The client for ``key`` under ``config``, created on first use (call from the event loop).
+
+        A mutual-TLS config builds its TLS context from ``credential`` (InvalidRequestError when the
+        certificates are missing or unusable).
+        """
+        identity = tls_identity(credential or {}) if config.mutual_tls_enabled else ""
+        client = self._clients.get((key, config, identity))
         if client is not None:
             return client
+        tls = None
         if config.mutual_tls_enabled:
-            raise InvalidRequestError("client_config.mutual_tls_enabled is not supported by mlgate")
+            tls = mtls_context(config.skip_ssl_verification, config.keystore_type, credential or {})
         for old_key in [k for k in self._clients if k[0] == key]:
             self._retire(self._clients.pop(old_key))
-        client = ConnectorClient(config, self._resolver)
-        self._clients[(key, config)] = client
+        client = ConnectorClient(config, self._resolver, tls)
+        self._clients[(key, config, identity)] = client
         return client
 
     def _retire(self, client: ConnectorClient) -> None:

@@ -398,7 +398,7 @@ class ConnectorExecutor:
         return {"output": self.post_process(action, params, response.body), "status_code": response.status}
 
     async def _send(self, rc: RuntimeConnector, request: RenderedRequest) -> RemoteResponse:
-        client = self._pool.get(rc.key, rc.client_config)
+        client = self._pool.get(rc.key, rc.client_config, rc.credential)
         limit = self._max_json_size()
         max_bytes = limit if limit >= 0 else None
 
