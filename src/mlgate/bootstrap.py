@@ -30,6 +30,7 @@ from mlgate.services.changes import SETTINGS, ChangeHub
 from mlgate.services.cluster import Background, ChangeFollower, NodeAuth, NodeRegistry, every
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.container import Services
+from mlgate.services.controllers import ControllerService
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.doc_cache import DocumentCache
 from mlgate.services.dryrun import DryRunService
@@ -249,6 +250,7 @@ async def build_node(
         model_groups=groups,
         connectors=connectors,
         models=models,
+        controllers=ControllerService(store, settings, deployment, hub),
         deployment=deployment,
         tasks=tasks,
         predict=predict,

@@ -3,7 +3,8 @@
 Create on one node, read on another; deploy plans the ML nodes (``only_run_on_ml_node``); predict
 works through every node, the data-only one forwarding; kill -9 a worker: its heartbeat expires, it
 leaves the model's plan, its tasks fail, predicts still succeed and nothing acknowledged is lost;
-an undeploy on one node reaches the forwarding node's in-memory view of the model within a second.
+an undeploy on one node reaches the forwarding node's in-memory view of the model within a second; a
+model controller's per-user limit applies to predicts forwarded by another node.
 """
 
 from __future__ import annotations
@@ -152,6 +153,21 @@ def test_three_nodes(
         return status == 400 and body["error"]["reason"].startswith("Auto deployment disabled for this model")
 
     eventually(refused_by_c, within_s=1.5, what="C sees the undeploy")
+
+    # A model controller limits the caller on the serving node, also when C forwards the call.
+    status, _ = call(a.url, "POST", f"/_plugins/_ml/models/{model_id}/_deploy")
+    assert status == 200
+    limits = {"user_rate_limiter": {"admin": {"limit": "1", "unit": "HOURS"}}}
+    status, _ = call(c.url, "POST", f"/_plugins/_ml/controllers/{model_id}", limits)
+    assert status == 200
+
+    def throttled_through_c() -> bool:
+        status, body = call(
+            c.url, "POST", f"/_plugins/_ml/models/{model_id}/_predict", {"parameters": {"messages": MESSAGES}}
+        )
+        return status == 429 and body["error"]["reason"].startswith("Request is throttled at user level.")
+
+    eventually(throttled_through_c, within_s=2, what="the user's limit applied to a forwarded predict")
 
 
 async def _save_running_task(url: str, node_id: str, model_id: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from mlgate.api.handlers import batch, cluster, ml_stats, mlgate, nodes, resources, security
+from mlgate.api.handlers import batch, cluster, controllers, ml_stats, mlgate, nodes, resources, security
 from mlgate.api.http import Request, Response
 from mlgate.domain import security as sec
 from mlgate.services.container import Services
@@ -125,6 +125,12 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{ML}/models/{{model_id}}/_unload", resources.undeploy_model, f"{A}/undeploy_model"),
     Route("POST", f"{ML}/models/{{model_id}}/_predict", resources.predict, f"{A}/predict"),
     Route("POST", f"{ML}/_predict/{{algorithm}}/{{model_id}}", resources.predict_algorithm, f"{A}/predict"),
+    Route("POST", f"{ML}/controllers/{{model_id}}", controllers.create_controller, f"{A}/controllers/create"),
+    Route("PUT", f"{ML}/controllers/{{model_id}}", controllers.update_controller, f"{A}/controllers/update"),
+    Route("GET", f"{ML}/controllers/{{model_id}}", controllers.get_controller, f"{A}/controllers/get"),
+    Route(
+        "DELETE", f"{ML}/controllers/{{model_id}}", controllers.delete_controller, f"{A}/controllers/delete"
+    ),
     Route("GET", f"{ML}/tasks/_search", resources.search_tasks, f"{A}/tasks/search"),
     Route("POST", f"{ML}/tasks/_search", resources.search_tasks, f"{A}/tasks/search"),
     Route("GET", f"{ML}/tasks/{{task_id}}", resources.get_task, f"{A}/tasks/get"),

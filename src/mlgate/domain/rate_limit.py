@@ -15,6 +15,9 @@ from typing import Any
 from mlgate.domain.errors import RateLimitedError
 
 THROTTLED_AT_MODEL_LEVEL = "Request is throttled at model level."
+THROTTLED_AT_USER_LEVEL = (
+    "Request is throttled at user level. If you think there's an issue, please contact your cluster admin."
+)
 
 # java.util.concurrent.TimeUnit names → seconds per unit.
 TIME_UNIT_SECONDS: Mapping[str, float] = {
@@ -54,10 +57,10 @@ class TokenBucket:
             return True
         return False
 
-    def acquire(self) -> None:
-        """Take one token or raise the 429 of §7.11."""
+    def acquire(self, refusal: str = THROTTLED_AT_MODEL_LEVEL) -> None:
+        """Take one token or raise the 429 of §7.11 with ``refusal``."""
         if not self.try_acquire():
-            raise RateLimitedError(THROTTLED_AT_MODEL_LEVEL)
+            raise RateLimitedError(refusal)
 
 
 def build_rate_limiter(
@@ -78,3 +81,15 @@ def build_rate_limiter(
     seconds = TIME_UNIT_SECONDS[str(unit).upper()]
     nodes = max(1, worker_nodes)
     return TokenBucket(rate=limit / seconds / nodes, capacity=max(limit / nodes, 1.0), clock=clock)
+
+
+def build_user_limiters(
+    user_rate_limiter: Mapping[str, Mapping[str, Any]], *, worker_nodes: int, clock: Callable[[], float]
+) -> dict[str, TokenBucket]:
+    """A model controller's buckets by user name: each user gets what a model-level limiter would."""
+    buckets: dict[str, TokenBucket] = {}
+    for user, limiter in user_rate_limiter.items():
+        bucket = build_rate_limiter(limiter, worker_nodes=worker_nodes, clock=clock)
+        if bucket is not None:
+            buckets[user] = bucket
+    return buckets

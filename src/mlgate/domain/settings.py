@@ -57,6 +57,7 @@ def _defs() -> dict[str, SettingDef]:
         SettingDef("trusted_connector_private_endpoints_regex", lst, (), item_check=_check_regex),
         SettingDef("connector.restricted_ip_patterns", lst, (), dynamic=False, item_check=_check_regex),
         SettingDef("remote_inference.enabled", b, True),
+        SettingDef("controller_enabled", b, True),
         SettingDef("update_connector.enabled", b, False),
         SettingDef("model_auto_deploy.enable", b, True),
         SettingDef("model_auto_redeploy.enable", b, True),

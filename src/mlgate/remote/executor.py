@@ -35,7 +35,7 @@ from mlgate.domain.processing import (
     run_builtin_post_process,
     run_builtin_pre_process,
 )
-from mlgate.domain.rate_limit import TokenBucket
+from mlgate.domain.rate_limit import THROTTLED_AT_USER_LEVEL, TokenBucket
 from mlgate.domain.template import (
     CREDENTIAL_PREFIX,
     PARAMETERS_PREFIX,
@@ -205,9 +205,11 @@ class ConnectorExecutor:
         guardrails: ActiveGuardrails | None = None,
         *,
         splice: bool = False,
+        user_limiter: TokenBucket | None = None,
     ) -> list[dict[str, Any]]:
-        """All ``inference_results`` elements for one predict input; one token of ``limiter`` per call,
-        ``guardrails`` checked around every call.
+        """All ``inference_results`` elements for one predict input; one token of ``limiter`` (the model's)
+        and then of ``user_limiter`` (the caller's, from the model controller) per call, ``guardrails``
+        checked around every call.
 
         ``splice``: the caller only serialises the result with orjson, so a reply that needs no
         post-processing may be carried as an ``orjson.Fragment`` of the provider's bytes (see
@@ -215,10 +217,13 @@ class ConnectorExecutor:
         """
         try:
             action, calls = self.plan(rc, inp)
+            limiters = (limiter, user_limiter)
             if len(calls) == 1:
-                return [await self._call(rc, action, calls[0], limiter, guardrails, splice)]
+                return [await self._call(rc, action, calls[0], limiters, guardrails, splice)]
             return list(
-                await asyncio.gather(*(self._call(rc, action, p, limiter, guardrails, splice) for p in calls))
+                await asyncio.gather(
+                    *(self._call(rc, action, p, limiters, guardrails, splice) for p in calls)
+                )
             )
         except MlgateError as exc:
             if isinstance(exc, RemoteError) and exc.status < 400:
@@ -375,16 +380,20 @@ class ConnectorExecutor:
         rc: RuntimeConnector,
         action: ConnectorAction,
         params: Mapping[str, str | None],
-        limiter: TokenBucket | None,
+        limiters: tuple[TokenBucket | None, TokenBucket | None],
         guardrails: ActiveGuardrails | None = None,
         splice: bool = False,
     ) -> dict[str, Any]:
         request = self.render(rc, action, params)
         if request.error is not None:
             raise request.error
-        # ML Commons takes the token after the payload is validated, once per remote call.
-        if limiter is not None:
-            limiter.acquire()
+        # ML Commons takes the tokens after the payload is validated, once per remote call: the model's
+        # first (spent even when the user's then refuses), then the user's.
+        model_limiter, user_limiter = limiters
+        if model_limiter is not None:
+            model_limiter.acquire()
+        if user_limiter is not None:
+            user_limiter.acquire(THROTTLED_AT_USER_LEVEL)
         if guardrails is not None:
             await guardrails.check_input(request.payload, params)
         response = await self._send(rc, request)

@@ -8,6 +8,7 @@ from mlgate.services.access import AccessPolicy
 from mlgate.services.batch import BatchService
 from mlgate.services.cluster import NodeAuth, NodeRegistry
 from mlgate.services.connectors import ConnectorService
+from mlgate.services.controllers import ControllerService
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.dryrun import DryRunService
 from mlgate.services.environment import Environment
@@ -30,6 +31,7 @@ class Services:
     model_groups: ModelGroupService
     connectors: ConnectorService
     models: ModelService
+    controllers: ControllerService
     deployment: DeploymentService
     tasks: TaskService
     predict: PredictService

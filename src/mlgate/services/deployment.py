@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from mlgate.domain import connector as cdomain
+from mlgate.domain import controller as controller_domain
 from mlgate.domain import model as mdomain
 from mlgate.domain import task as tdomain
 from mlgate.domain.errors import ForbiddenError, InvalidRequestError, MlgateError, NotFoundError
@@ -18,7 +19,7 @@ from mlgate.domain.guardrails import compile_guardrails
 from mlgate.domain.interface import compile_interface
 from mlgate.domain.interface_presets import preset_interface
 from mlgate.domain.principal import Principal
-from mlgate.domain.rate_limit import build_rate_limiter
+from mlgate.domain.rate_limit import build_rate_limiter, build_user_limiters
 from mlgate.remote.client import ClientPool
 from mlgate.remote.executor import build_runtime_connector
 from mlgate.services.access import AccessPolicy
@@ -116,20 +117,29 @@ class DeploymentService:
         runtime_connector = build_runtime_connector(key, source, credential, cdomain.actions_of(source))
         # ML Commons stores the preset at register; a model registered without one still gets it here.
         interface = model.get("interface") if "interface" in model else preset_interface(source)
+        # Each worker node enforces its share of the model's and its users' limits, as ML Commons does.
+        worker_nodes = max(1, len(model.get("planning_worker_nodes") or ()))
         return DeployedModel(
             model_id=model_id,
             source=dict(model),
             connector=runtime_connector,
             connector_id=connector_id,
             rate_limiter=build_rate_limiter(
-                # Each worker node enforces its share of the model's limit, as ML Commons does.
-                model.get("rate_limiter"),
-                worker_nodes=max(1, len(model.get("planning_worker_nodes") or ())),
-                clock=self._clock,
+                model.get("rate_limiter"), worker_nodes=worker_nodes, clock=self._clock
+            ),
+            user_limiters=build_user_limiters(
+                await self._controller_limiters(model_id, model), worker_nodes=worker_nodes, clock=self._clock
             ),
             interface=compile_interface(interface),
             guardrails=compile_guardrails(model.get("guardrails")),
         )
+
+    async def _controller_limiters(self, model_id: str, model: Mapping[str, Any]) -> Mapping[str, Any]:
+        # As ML Commons: the controller is read only for a model whose flag says it has one.
+        if not model.get("is_controller_enabled"):
+            return {}
+        stored = await self._store.load(controller_domain.INDEX, model_id)
+        return (stored.source.get("user_rate_limiter") or {}) if stored is not None else {}
 
     async def deploy(
         self, principal: Principal | None, model_id: str, body: Mapping[str, Any] | None
@@ -144,7 +154,7 @@ class DeploymentService:
         task_id, task = await self._tasks.create(
             tdomain.DEPLOY_MODEL, is_async=True, model_id=model_id, worker_nodes=targets
         )
-        await self._update_model(model_id, _deploying(targets, deploy_to_all=not custom))
+        await self.update_model(model_id, _deploying(targets, deploy_to_all=not custom))
         task = tdomain.finish(task, tdomain.RUNNING, now=self._env.now_ms())
         reports = self._expect(task_id, targets)
         await self._hub.publish(DEPLOY, _encode({"model_id": model_id, "task_id": task_id, "nodes": targets}))
@@ -164,7 +174,7 @@ class DeploymentService:
             state, task_state = mdomain.PARTIALLY_DEPLOYED, tdomain.COMPLETED_WITH_ERROR
         else:
             state, task_state = mdomain.DEPLOYED, tdomain.COMPLETED
-        await self._update_model(model_id, _deployed(state, len(loaded), self._env.now_ms()))
+        await self.update_model(model_id, _deployed(state, len(loaded), self._env.now_ms()))
         await self._tasks.finish(task_id, task, task_state, error=_encode(errors) if errors else None)
         await self._hub.publish(MODEL, model_id, local=False)
         return {"task_id": task_id, "task_type": tdomain.DEPLOY_MODEL, "status": tdomain.COMPLETED}
@@ -234,7 +244,7 @@ class DeploymentService:
         report = {"task_id": order["task_id"], "node_id": self._env.node_id, "error": error}
         await self._hub.publish(DEPLOY_REPORT, _encode(report))
 
-    async def _update_model(self, model_id: str, change: Callable[[dict[str, Any]], None]) -> None:
+    async def update_model(self, model_id: str, change: Callable[[dict[str, Any]], None]) -> None:
         """Read-modify-write a model document, retrying when another node wrote it meanwhile."""
         while True:
             stored = await self._store.load(INDEX, model_id)
@@ -270,7 +280,7 @@ class DeploymentService:
             for node in serving | {self._env.node_id}:
                 stats.setdefault(node, {})[model_id] = "undeployed" if node in serving else "not_found"
             await self._hub.publish(UNDEPLOY, model_id)
-            await self._update_model(model_id, _undeployed(self._env.now_ms()))
+            await self.update_model(model_id, _undeployed(self._env.now_ms()))
             # Other processes may have read the document between the two: tell them it changed again.
             await self._hub.publish(MODEL, model_id, local=False)
         return {node: {"stats": models} for node, models in stats.items()}
@@ -307,7 +317,7 @@ class DeploymentService:
         deployed = await self.load_runtime(model_id, model)
         me = self._env.node_id
         if me not in (model.get("planning_worker_nodes") or ()):
-            await self._update_model(model_id, _add_worker(me))
+            await self.update_model(model_id, _add_worker(me))
             await self._hub.publish(MODEL, model_id, local=False)
         return deployed
 
@@ -323,16 +333,16 @@ class DeploymentService:
             state = doc.source.get("model_state")
             planned = set(doc.source.get("planning_worker_nodes") or ())
             if state == mdomain.DEPLOYING and not (planned & others):
-                await self._update_model(doc.id, _deployed(mdomain.DEPLOY_FAILED, 0, self._env.now_ms()))
+                await self.update_model(doc.id, _deployed(mdomain.DEPLOY_FAILED, 0, self._env.now_ms()))
             elif state in SERVING_STATES and self.may_serve(doc.source):
                 if not redeploy:
-                    await self._update_model(doc.id, _remove_worker(me))
+                    await self.update_model(doc.id, _remove_worker(me))
                     continue
                 try:
                     await self.join(doc.id, doc.source)
                 except MlgateError:
                     log.exception("redeploying model %s failed", doc.id)
-                    await self._update_model(doc.id, _remove_worker(me))
+                    await self.update_model(doc.id, _remove_worker(me))
 
     async def reap(self) -> None:
         """Drop nodes whose heartbeat expired: fail their tasks, take them out of model plans.
@@ -348,7 +358,7 @@ class DeploymentService:
             await self._tasks.fail_unfinished(f"node {node.node_id} left the cluster", node.node_id.__eq__)
             for doc in await self._store.load_all(INDEX):
                 if node.node_id in (doc.source.get("planning_worker_nodes") or ()):
-                    await self._update_model(doc.id, _remove_worker(node.node_id))
+                    await self.update_model(doc.id, _remove_worker(node.node_id))
                     await self._hub.publish(MODEL, doc.id, local=False)
             await self._store.remove_node(node.node_id)
         await self._nodes.refresh()

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlgate.domain import connector as cdomain
+from mlgate.domain import controller as controller_domain
 from mlgate.domain import model as mdomain
 from mlgate.domain import task as tdomain
 from mlgate.domain.errors import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
@@ -320,5 +321,7 @@ class ModelService:
                 error_type="status_exception",
             )
         deleted = await self._store.delete(INDEX, model_id)
+        # The model's controller goes with it, as in ML Commons.
+        await self._store.delete(controller_domain.INDEX, model_id)
         await self._hub.publish(MODEL, model_id)
         return write_response(INDEX, model_id, "deleted", deleted)

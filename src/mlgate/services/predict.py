@@ -86,19 +86,23 @@ class PredictService:
         *,
         forwarded: bool = False,
         splice: bool = False,
+        user: str | None = None,
     ) -> dict[str, Any] | Forwarded:
         """``POST /models/{id}/_predict`` and ``/_predict/{algorithm}/{id}``.
 
         A node that does not serve the model forwards the call to one that does (§10.2); a forwarded
-        call was authorized by the node that received it and is never forwarded again. ``splice``: the
-        caller only encodes the result with orjson, so it may carry provider bytes as orjson Fragments.
+        call was authorized by the node that received it and is never forwarded again, carrying the
+        caller's ``user`` name for the model controller's limits. ``splice``: the caller only encodes the
+        result with orjson, so it may carry provider bytes as orjson Fragments.
         """
         self._connectors.require_remote_inference()
+        if principal is not None:
+            user = principal.name
         deployed = self._runtime.get(model_id)
         if deployed is None:
             located = await self._locate(principal, model_id, forwarded=forwarded)
             if isinstance(located, NodeInfo):
-                payload = {"algorithm": algorithm, "body": body}
+                payload = {"algorithm": algorithm, "body": body, "user": user}
                 return Forwarded(*await self._forwarder.predict(located.url, model_id, payload))
             deployed = located
         elif principal is not None:
@@ -121,6 +125,7 @@ class PredictService:
                 inp,
                 deployed.rate_limiter,
                 guardrails,
+                user_limiter=deployed.user_limiters.get(user) if user is not None else None,
                 # An output schema checks the parsed output: nothing to splice then.
                 splice=splice and (interface is None or interface.output is None),
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.domain.guardrails import Guardrails
@@ -22,6 +22,8 @@ class DeployedModel:
     connector_id: str | None
     # Rebuilt (full) whenever the model is re-deployed in place, e.g. after its rate_limiter changes.
     rate_limiter: TokenBucket | None = None
+    # The model controller's buckets by user name (rebuilt in place like ``rate_limiter``).
+    user_limiters: Mapping[str, TokenBucket] = field(default_factory=dict)
     # The interface's JSON schemas, compiled once per deploy.
     interface: ModelInterface | None = None
     # The guardrails' regexes, compiled once per deploy.

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlgate.domain import controller as controller_domain
 from mlgate.domain import model as mdomain
 from mlgate.domain import task as tdomain
 from mlgate.domain.errors import ExecutionError, MlgateError, RemoteError
@@ -256,6 +257,7 @@ class StatsService:
                 ("model", mdomain.INDEX),
                 ("connector", CONNECTOR_INDEX),
                 ("task", tdomain.INDEX),
+                ("controller", controller_domain.INDEX),
             )
         }
 
@@ -267,7 +269,7 @@ class StatsService:
             "ml_connector_index_status": status(counts["connector"]),
             "ml_config_index_status": "green",
             "ml_task_index_status": status(counts["task"]),
-            "ml_controller_index_status": "non-existent",
+            "ml_controller_index_status": status(counts["controller"]),
             "ml_model_count": counts["model"],
             "ml_connector_count": counts["connector"],
         }

@@ -64,7 +64,7 @@ async def internal_predict(req: Request, s: Services) -> Response:
     inner = body.get("body")
     if inner is not None and not isinstance(inner, dict):
         raise InvalidRequestError("forwarded body must be an object")
-    algorithm = body.get("algorithm")
+    algorithm, user = body.get("algorithm"), body.get("user")
     result = await s.predict.predict(
         None,
         req.path_params["model_id"],
@@ -72,5 +72,6 @@ async def internal_predict(req: Request, s: Services) -> Response:
         inner,
         forwarded=True,
         splice=True,
+        user=user if isinstance(user, str) else None,
     )
     return predict_response(result)

@@ -1,0 +1,147 @@
+"""Model controllers: per-user rate limits of a model, stored beside it and loaded with it (§7.11)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from mlgate.domain import controller as cdomain
+from mlgate.domain import model as mdomain
+from mlgate.domain.errors import ConflictError, InvalidRequestError, NotFoundError
+from mlgate.domain.principal import Principal
+from mlgate.services.changes import MODEL, ChangeHub
+from mlgate.services.deployment import DeploymentService
+from mlgate.services.documents import write_response
+from mlgate.services.settings import SettingsService
+from mlgate.storage.store import Store, VersionConflict
+
+INDEX = cdomain.INDEX
+NO_PRIVILEGE = "User doesn't have privilege to perform this operation on this model controller."
+MODEL_NOT_FOUND = "Failed to find model to {} the corresponding model controller with the provided model ID"
+CONTROLLER_NOT_FOUND = "Failed to find model controller"
+
+
+def _with_id(message: str, model_id: str, model: Mapping[str, Any]) -> str:
+    # ML Commons names the model in these messages unless it is hidden.
+    return message if model.get("is_hidden") is True else f"{message} Model ID: {model_id}"
+
+
+class ControllerService:
+    """``/_plugins/_ml/controllers/{model_id}``. Writes announce a ``model`` change, so every process
+    serving the model rebuilds it with the new per-user buckets (fresh, as ML Commons redeploys them)."""
+
+    def __init__(
+        self, store: Store, settings: SettingsService, deployment: DeploymentService, hub: ChangeHub
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._deployment = deployment
+        self._hub = hub
+
+    def _require_enabled(self) -> None:
+        if not self._settings.current.flag("controller_enabled"):
+            raise InvalidRequestError(cdomain.CONTROLLER_DISABLED, error_type="illegal_state_exception")
+
+    async def _model(self, principal: Principal | None, model_id: str, verb: str) -> Mapping[str, Any]:
+        """The model for create/update: found and accessible."""
+        stored = await self._store.load(mdomain.INDEX, model_id)
+        if stored is None:
+            raise NotFoundError(MODEL_NOT_FOUND.format(verb))
+        # Every model here is REMOTE, a function ML Commons allows controllers for.
+        model = stored.source
+        await self._deployment.check_model_access(principal, model, _with_id(NO_PRIVILEGE, model_id, model))
+        return model
+
+    async def create(
+        self, principal: Principal | None, model_id: str, body: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """``POST /controllers/{model_id}``: replaces any controller of the model."""
+        self._require_enabled()
+        limiters = cdomain.parse_user_rate_limiter(body, operation="Create")
+        model = await self._model(principal, model_id, "create")
+        if model.get("model_state") == mdomain.DEPLOYING:
+            raise ConflictError(
+                _with_id(
+                    "Creating a model controller during its corresponding model in DEPLOYING state is not allowed, "
+                    "please either create the model controller after it is deployed or before deploying it.",
+                    model_id,
+                    model,
+                )
+            )
+        existed = await self._store.load(INDEX, model_id) is not None
+        await self._store.save(INDEX, model_id, cdomain.controller_document(model_id, limiters))
+        if not existed:
+            await self._deployment.update_model(model_id, _controller_flag(True))
+        await self._hub.publish(MODEL, model_id)
+        return {"model_id": model_id, "status": "UPDATED" if existed else "CREATED"}
+
+    async def update(
+        self, principal: Principal | None, model_id: str, body: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """``PUT /controllers/{model_id}``: merged per user and per field into the stored controller."""
+        self._require_enabled()
+        update = cdomain.parse_user_rate_limiter(body, operation="Update")
+        model = await self._model(principal, model_id, "create")
+        while True:
+            stored = await self._store.load(INDEX, model_id)
+            if stored is None:
+                if not model.get("is_controller_enabled"):
+                    raise ConflictError(
+                        _with_id(
+                            "Model controller haven't been created for the model. "
+                            "Consider calling create model controller api instead.",
+                            model_id,
+                            model,
+                        )
+                    )
+                raise NotFoundError(CONTROLLER_NOT_FOUND)
+            current = stored.source.get("user_rate_limiter") or {}
+            merged = cdomain.merge_user_rate_limiter(current, update)
+            if merged == current:
+                return write_response(INDEX, model_id, "noop", stored)
+            try:
+                saved = await self._store.save(
+                    INDEX, model_id, cdomain.controller_document(model_id, merged), if_version=stored.version
+                )
+                break
+            except VersionConflict:
+                continue
+        await self._hub.publish(MODEL, model_id)
+        return write_response(INDEX, model_id, "updated", saved)
+
+    async def get(self, principal: Principal | None, model_id: str) -> dict[str, Any]:
+        """``GET /controllers/{model_id}``: the stored controller, bare."""
+        self._require_enabled()
+        stored = await self._store.load(INDEX, model_id)
+        if stored is None:
+            raise NotFoundError("Failed to find model controller with the provided model ID")
+        model = await self._store.load(mdomain.INDEX, model_id)
+        if model is None:
+            raise NotFoundError(MODEL_NOT_FOUND.format("get"))
+        await self._deployment.check_model_access(
+            principal, model.source, _with_id(NO_PRIVILEGE, model_id, model.source)
+        )
+        return cdomain.controller_document(model_id, dict(stored.source.get("user_rate_limiter") or {}))
+
+    async def delete(self, principal: Principal | None, model_id: str) -> dict[str, Any]:
+        """``DELETE /controllers/{model_id}``: the users of a serving model are no longer limited."""
+        self._require_enabled()
+        model = await self._store.load(mdomain.INDEX, model_id)
+        if model is not None:
+            await self._deployment.check_model_access(
+                principal, model.source, _with_id(NO_PRIVILEGE, model_id, model.source)
+            )
+        deleted = await self._store.delete(INDEX, model_id)
+        if deleted is None:
+            raise NotFoundError(CONTROLLER_NOT_FOUND)
+        if model is not None:
+            await self._deployment.update_model(model_id, _controller_flag(False))
+            await self._hub.publish(MODEL, model_id)
+        return write_response(INDEX, model_id, "deleted", deleted)
+
+
+def _controller_flag(enabled: bool) -> Callable[[dict[str, Any]], None]:
+    def change(doc: dict[str, Any]) -> None:
+        doc["is_controller_enabled"] = enabled
+
+    return change
