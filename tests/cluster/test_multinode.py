@@ -10,6 +10,7 @@ model controller's per-user limit applies to predicts forwarded by another node.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from mlgate.domain import task as task_domain
@@ -146,13 +147,21 @@ def test_three_nodes(
     status, _ = call(a.url, "POST", f"/_plugins/_ml/models/{model_id}/_undeploy")
     assert status == 200
 
-    def refused_by_c() -> bool:
-        status, body = call(
-            c.url, "POST", f"/_plugins/_ml/models/{model_id}/_predict", {"parameters": {"messages": MESSAGES}}
-        )
-        return status == 400 and body["error"]["reason"].startswith("Auto deployment disabled for this model")
+    def c_answers(status: int, reason: str) -> Callable[[], bool]:
+        def check() -> bool:
+            got, body = call(
+                c.url,
+                "POST",
+                f"/_plugins/_ml/models/{model_id}/_predict",
+                {"parameters": {"messages": MESSAGES}},
+            )
+            return got == status and body["error"]["reason"].startswith(reason)
 
-    eventually(refused_by_c, within_s=1.5, what="C sees the undeploy")
+        return check
+
+    eventually(
+        c_answers(400, "Auto deployment disabled for this model"), within_s=1.5, what="C sees the undeploy"
+    )
 
     # A model controller limits the caller on the serving node, also when C forwards the call.
     status, _ = call(a.url, "POST", f"/_plugins/_ml/models/{model_id}/_deploy")
@@ -160,14 +169,11 @@ def test_three_nodes(
     limits = {"user_rate_limiter": {"admin": {"limit": "1", "unit": "HOURS"}}}
     status, _ = call(c.url, "POST", f"/_plugins/_ml/controllers/{model_id}", limits)
     assert status == 200
-
-    def throttled_through_c() -> bool:
-        status, body = call(
-            c.url, "POST", f"/_plugins/_ml/models/{model_id}/_predict", {"parameters": {"messages": MESSAGES}}
-        )
-        return status == 429 and body["error"]["reason"].startswith("Request is throttled at user level.")
-
-    eventually(throttled_through_c, within_s=2, what="the user's limit applied to a forwarded predict")
+    eventually(
+        c_answers(429, "Request is throttled at user level."),
+        within_s=2,
+        what="the user's limit applied to a forwarded predict",
+    )
 
 
 async def _save_running_task(url: str, node_id: str, model_id: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -13,21 +14,23 @@ from mlgate.remote.resolver import GuardedResolver
 
 OPEN_POLICY = EgressPolicy(trusted_endpoints=(r"^https?://.*$",), private_ip_enabled=True)
 
-Serve = Callable[[web.Application], Awaitable[str]]
+Serve = Callable[..., Awaitable[str]]
 MakeClient = Callable[..., ConnectorClient]
 
 
 @pytest.fixture
 async def serve() -> AsyncIterator[Serve]:
-    """Start an aiohttp app on 127.0.0.1, port 0; returns its base URL ``http://127.0.0.1:<port>``."""
+    """Start an aiohttp app on 127.0.0.1, port 0; returns its base URL ``http://127.0.0.1:<port>``
+    (``https://`` when started with a server ``ssl_context``)."""
     runners: list[web.AppRunner] = []
 
-    async def start(app: web.Application) -> str:
+    async def start(app: web.Application, ssl_context: ssl.SSLContext | None = None) -> str:
         runner = web.AppRunner(app, shutdown_timeout=0.5)
         await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context).start()
         runners.append(runner)
-        return f"http://127.0.0.1:{runner.addresses[0][1]}"
+        scheme = "https" if ssl_context is not None else "http"
+        return f"{scheme}://127.0.0.1:{runner.addresses[0][1]}"
 
     yield start
     for runner in runners:

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from tests.api.fixtures import chat_connector
 from tests.conftest import assert_error
-from tests.remote.conftest import OPEN_POLICY
+from tests.remote.conftest import OPEN_POLICY, Serve
 from tests.tls_support import Issued, issue
 
 from mlgate.domain.errors import InvalidRequestError, RemoteError
@@ -43,7 +43,7 @@ def pki() -> Pki:
 
 
 @pytest.fixture
-async def mtls_base(pki: Pki, tmp_path: Path) -> AsyncIterator[str]:
+async def mtls_base(pki: Pki, tmp_path: Path, serve: Serve) -> str:
     """An HTTPS server on 127.0.0.1 that requires a client certificate issued under the test CA and
     answers with the common name it was shown."""
     server = issue("127.0.0.1", pki.ca, ip="127.0.0.1")
@@ -64,11 +64,7 @@ async def mtls_base(pki: Pki, tmp_path: Path) -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_get("/", handler)
     app.router.add_post("/v1/chat/completions", chat)
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context).start()
-    yield f"https://127.0.0.1:{runner.addresses[0][1]}"
-    await runner.cleanup()
+    return await serve(app, context)
 
 
 @pytest.fixture

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from aiohttp import web
+from tests.remote.conftest import Serve
 from tests.tls_support import write_self_signed
 
 from mlgate.domain.errors import RemoteError
@@ -24,17 +25,13 @@ def self_signed(tmp_path: Path) -> ssl.SSLContext:
 
 
 @pytest.fixture
-async def tls_base(self_signed: ssl.SSLContext) -> AsyncIterator[str]:
+async def tls_base(self_signed: ssl.SSLContext, serve: Serve) -> str:
     async def handler(request: web.Request) -> web.Response:
         return web.json_response({"secure": request.secure})
 
     app = web.Application()
     app.router.add_get("/", handler)
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0, ssl_context=self_signed).start()
-    yield f"https://127.0.0.1:{runner.addresses[0][1]}"
-    await runner.cleanup()
+    return await serve(app, self_signed)
 
 
 async def test_untrusted_certificates_are_refused(
