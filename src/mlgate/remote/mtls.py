@@ -208,7 +208,7 @@ def _pkcs12_material(credential: Mapping[str, str]) -> bytes:
     password = credential.get(KEYSTORE_PASSWORD)
     try:
         key, cert, extra = pkcs12.load_key_and_certificates(raw, password.encode() if password else None)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise _BuildError(f"the PKCS12 keystore cannot be read: {exc}") from None
     if key is None or cert is None:
         raise _BuildError("the PKCS12 keystore holds no private key with its certificate")

@@ -81,7 +81,7 @@ class ControllerService:
         """``PUT /controllers/{model_id}``: merged per user and per field into the stored controller."""
         self._require_enabled()
         update = cdomain.parse_user_rate_limiter(body, operation="Update")
-        model = await self._model(principal, model_id, "create")
+        model = await self._model(principal, model_id, "create")  # ML Commons says "create" here too
         while True:
             stored = await self._store.load(INDEX, model_id)
             if stored is None:
