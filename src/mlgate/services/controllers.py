@@ -70,7 +70,9 @@ class ControllerService:
             )
         existed = await self._store.load(INDEX, model_id) is not None
         await self._store.save(INDEX, model_id, cdomain.controller_document(model_id, limiters))
-        if not existed:
+        # ML Commons sets the flag on a first create only; setting it whenever it is missing also heals a
+        # controller whose create was interrupted before the flag was written.
+        if not model.get("is_controller_enabled"):
             await self._deployment.update_model(model_id, _controller_flag(True))
         await self._hub.publish(MODEL, model_id)
         return {"model_id": model_id, "status": "UPDATED" if existed else "CREATED"}
