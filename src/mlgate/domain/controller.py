@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.fields import token_name
 from mlgate.domain.model import parse_rate_limiter
 
 INDEX = ".plugins-ml-controller"
@@ -20,18 +21,6 @@ CONTROLLER_DISABLED = (
 )
 
 Limiters = dict[str, dict[str, str]]
-
-
-def _json_kind(value: Any) -> str:
-    if value is None:
-        return "VALUE_NULL"
-    if isinstance(value, bool):
-        return "VALUE_BOOLEAN"
-    if isinstance(value, int | float):
-        return "VALUE_NUMBER"
-    if isinstance(value, str):
-        return "VALUE_STRING"
-    return "START_ARRAY"
 
 
 def parse_user_rate_limiter(body: Mapping[str, Any] | None, *, operation: str) -> Limiters:
@@ -49,14 +38,14 @@ def parse_user_rate_limiter(body: Mapping[str, Any] | None, *, operation: str) -
         return {}
     if not isinstance(raw, Mapping):
         raise InvalidRequestError(
-            f"expecting token of type [START_OBJECT] but found [{_json_kind(raw)}]",
+            f"expecting token of type [START_OBJECT] but found [{token_name(raw)}]",
             error_type="parsing_exception",
         )
     out: Limiters = {}
     for user, limiter in raw.items():
         if not isinstance(limiter, Mapping):
             raise InvalidRequestError(
-                f"expecting token of type [START_OBJECT] but found [{_json_kind(limiter)}]",
+                f"expecting token of type [START_OBJECT] but found [{token_name(limiter)}]",
                 error_type="parsing_exception",
             )
         for name in ("limit", "unit"):

@@ -19,6 +19,21 @@ def parse_error(message: str) -> InvalidRequestError:
     return InvalidRequestError(message, error_type="x_content_parse_exception")
 
 
+def token_name(value: Any) -> str:
+    """The name of the JSON token ``value`` starts with, as OpenSearch's parser reports it."""
+    if isinstance(value, Mapping):
+        return "START_OBJECT"
+    if isinstance(value, list):
+        return "START_ARRAY"
+    if isinstance(value, bool):
+        return "VALUE_BOOLEAN"
+    if isinstance(value, int | float):
+        return "VALUE_NUMBER"
+    if value is None:
+        return "VALUE_NULL"
+    return "VALUE_STRING"
+
+
 def require_object(body: Any, what: str) -> dict[str, Any]:
     """The body must be a JSON object."""
     if not isinstance(body, dict):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.fields import token_name
 from mlgate.domain.search_field import IndexedDoc, index_document
 from mlgate.domain.search_query import Query, compile_query
 from mlgate.domain.search_sort import SortKey, parse_sort, parse_sort_param, sort_hits, sort_values
@@ -165,28 +166,13 @@ _URL_KEYS = frozenset(
 )
 
 
-def _token_name(value: Any) -> str:
-    """The name of the JSON token ``value`` starts with, as OpenSearch's parser reports it."""
-    if isinstance(value, Mapping):
-        return "START_OBJECT"
-    if isinstance(value, list):
-        return "START_ARRAY"
-    if isinstance(value, bool):
-        return "VALUE_BOOLEAN"
-    if isinstance(value, int | float):
-        return "VALUE_NUMBER"
-    if value is None:
-        return "VALUE_NULL"
-    return "VALUE_STRING"
-
-
 def _parse_request(body: Mapping[str, Any], params: Mapping[str, str], excludes: Sequence[str]) -> _Request:
     if not isinstance(body, Mapping):
         raise InvalidRequestError("request body must be a JSON object", error_type=PARSING)
     for key, value in body.items():
         if key not in _BODY_KEYS:
             raise InvalidRequestError(
-                f"Unknown key for a {_token_name(value)} in [{key}].", error_type=PARSING
+                f"Unknown key for a {token_name(value)} in [{key}].", error_type=PARSING
             )
     for key in params:
         if key == "q":
@@ -307,12 +293,12 @@ def _parse_source(spec: Any, params: Mapping[str, str], always_excluded: Sequenc
         for key in spec:
             if key not in {"includes", "include", "excludes", "exclude"}:
                 raise InvalidRequestError(
-                    f"Unknown key for a {_token_name(spec[key])} in [{key}].", error_type=PARSING
+                    f"Unknown key for a {token_name(spec[key])} in [{key}].", error_type=PARSING
                 )
         includes = _patterns(spec.get("includes", spec.get("include")), "includes")
         excludes = _patterns(spec.get("excludes", spec.get("exclude")), "excludes")
     elif spec is not None:
-        raise InvalidRequestError(f"Unknown key for a {_token_name(spec)} in [_source].", error_type=PARSING)
+        raise InvalidRequestError(f"Unknown key for a {token_name(spec)} in [_source].", error_type=PARSING)
 
     if "_source" in params:
         value = params["_source"]
