@@ -22,7 +22,8 @@ from tests.remote.conftest import OPEN_POLICY, Serve
 from tests.tls_support import Issued, issue
 
 from mlgate.domain.errors import InvalidRequestError, RemoteError
-from mlgate.remote.client import ClientConfig, ClientPool
+from mlgate.remote.client import ClientConfig, ClientPool, ConnectorClient
+from mlgate.remote.mtls import tls_identity
 from mlgate.remote.resolver import GuardedResolver
 
 MTLS = ClientConfig(mutual_tls_enabled=True)
@@ -74,6 +75,12 @@ async def pool() -> AsyncIterator[ClientPool]:
     await clients.close_all()
 
 
+def client_for(pool: ClientPool, config: ClientConfig, credential: dict[str, str]) -> ConnectorClient:
+    """The pool's client for this credential, asked for as the executor does."""
+    identity = tls_identity(credential) if config.mutual_tls_enabled else ""
+    return pool.get("c", config, credential, identity)
+
+
 def pem_credential(pki: Pki) -> dict[str, str]:
     """The leaf and its intermediate, the key, and the root as the only trust anchor."""
     return {
@@ -86,7 +93,7 @@ def pem_credential(pki: Pki) -> dict[str, str]:
 async def shown_certificate(
     pool: ClientPool, base: str, config: ClientConfig, credential: dict[str, str]
 ) -> str:
-    resp = await pool.get("c", config, credential).send("GET", f"{base}/", {}, None)
+    resp = await client_for(pool, config, credential).send("GET", f"{base}/", {}, None)
     assert resp.status == 200
     return resp.body.decode()
 
@@ -126,16 +133,16 @@ async def test_without_a_client_certificate_the_server_refuses(pool: ClientPool,
 
 
 async def test_a_new_certificate_gets_a_new_client(pool: ClientPool, pki: Pki) -> None:
-    first = pool.get("c", MTLS, pem_credential(pki))
-    assert pool.get("c", MTLS, pem_credential(pki)) is first
+    first = client_for(pool, MTLS, pem_credential(pki))
+    assert client_for(pool, MTLS, pem_credential(pki)) is first
     other = issue("mlgate-client-2", pki.intermediate)
     rotated = {**pem_credential(pki), "client_cert_pem": other.cert_pem + pki.intermediate.cert_pem}
-    assert pool.get("c", MTLS, {**rotated, "client_key_pem": other.key_pem}) is not first
+    assert client_for(pool, MTLS, {**rotated, "client_key_pem": other.key_pem}) is not first
 
 
 def refusal(pool: ClientPool, config: ClientConfig, credential: dict[str, str]) -> str:
     with pytest.raises(InvalidRequestError) as caught:
-        pool.get("c", config, credential)
+        client_for(pool, config, credential)
     assert caught.value.error_type == "m_l_validation_exception"
     return caught.value.message
 

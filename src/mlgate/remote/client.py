@@ -22,7 +22,7 @@ from yarl import URL
 
 from mlgate.domain.egress import enforce
 from mlgate.domain.errors import InvalidRequestError, MlgateError, RemoteError, RemoteTimeoutError
-from mlgate.remote.mtls import mtls_context, tls_identity
+from mlgate.remote.mtls import mtls_context
 from mlgate.remote.resolver import GuardedResolver
 
 RETRY_BACKOFF_POLICIES = ("constant", "exponential_equal_jitter", "exponential_full_jitter")
@@ -355,14 +355,18 @@ class ClientPool:
         self._retiring: set[asyncio.Task[None]] = set()
 
     def get(
-        self, key: Hashable, config: ClientConfig, credential: Mapping[str, str] | None = None
+        self,
+        key: Hashable,
+        config: ClientConfig,
+        credential: Mapping[str, str] | None = None,
+        identity: str = "",
     ) -> ConnectorClient:
         """The client for ``key`` under ``config``, created on first use (call from the event loop).
 
         A mutual-TLS config builds its TLS context from ``credential`` (InvalidRequestError when the
-        certificates are missing or unusable).
+        certificates are missing or unusable); ``identity`` is the credential's ``mtls.tls_identity``,
+        computed once by the caller, so a rotated certificate gets a new client.
         """
-        identity = tls_identity(credential or {}) if config.mutual_tls_enabled else ""
         client = self._clients.get((key, config, identity))
         if client is not None:
             return client

@@ -58,6 +58,7 @@ from mlgate.remote.client import (
     RemoteResponse,
     raise_for_remote_status,
 )
+from mlgate.remote.mtls import tls_identity
 from mlgate.remote.resolver import GuardedResolver
 from mlgate.remote.retry import send_with_retry
 from mlgate.remote.scripting import ScriptFailedError, ScriptRunner
@@ -117,6 +118,8 @@ class RuntimeConnector:
     sigv4: SigV4Params | None = None
     secrets: tuple[str, ...] = field(default=())
     prepared: Mapping[str, PreparedAction] = field(default_factory=dict)
+    # Digest of the mutual-TLS certificate material ("" without mTLS): the client pool's key part.
+    tls_identity: str = ""
 
     def prepared_for(self, action: ConnectorAction) -> PreparedAction | None:
         """The deploy-time preparation of ``action`` (None for an action that is not this connector's)."""
@@ -143,16 +146,18 @@ def build_runtime_connector(
     sigv4 = sigv4_parameters(credential, parameters) if protocol == "aws_sigv4" else None
     # Values short enough to be common words would mask innocent text; mask real secrets only.
     secrets = tuple(sorted((v for v in credential.values() if len(v) >= 4), key=len, reverse=True))
+    client_config = ClientConfig.for_connector(source.get("client_config"))
     return RuntimeConnector(
         key=key,
         protocol=protocol,
         parameters=parameters,
         actions=by_type,
         credential=dict(credential),
-        client_config=ClientConfig.for_connector(source.get("client_config")),
+        client_config=client_config,
         sigv4=sigv4,
         secrets=secrets,
         prepared={kind: prepare_action(action, credential) for kind, action in by_type.items()},
+        tls_identity=tls_identity(credential) if client_config.mutual_tls_enabled else "",
     )
 
 
@@ -407,7 +412,7 @@ class ConnectorExecutor:
         return {"output": self.post_process(action, params, response.body), "status_code": response.status}
 
     async def _send(self, rc: RuntimeConnector, request: RenderedRequest) -> RemoteResponse:
-        client = self._pool.get(rc.key, rc.client_config, rc.credential)
+        client = self._pool.get(rc.key, rc.client_config, rc.credential, rc.tls_identity)
         limit = self._max_json_size()
         max_bytes = limit if limit >= 0 else None
 
