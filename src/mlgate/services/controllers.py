@@ -48,9 +48,11 @@ class ControllerService:
         if stored is None:
             raise NotFoundError(MODEL_NOT_FOUND.format(verb))
         # Every model here is REMOTE, a function ML Commons allows controllers for.
-        model = stored.source
+        await self._authorize(principal, model_id, stored.source)
+        return stored.source
+
+    async def _authorize(self, principal: Principal | None, model_id: str, model: Mapping[str, Any]) -> None:
         await self._deployment.check_model_access(principal, model, _with_id(NO_PRIVILEGE, model_id, model))
-        return model
 
     async def create(
         self, principal: Principal | None, model_id: str, body: Mapping[str, Any] | None
@@ -120,9 +122,7 @@ class ControllerService:
         model = await self._store.load(mdomain.INDEX, model_id)
         if model is None:
             raise NotFoundError(MODEL_NOT_FOUND.format("get"))
-        await self._deployment.check_model_access(
-            principal, model.source, _with_id(NO_PRIVILEGE, model_id, model.source)
-        )
+        await self._authorize(principal, model_id, model.source)
         return cdomain.controller_document(model_id, dict(stored.source.get("user_rate_limiter") or {}))
 
     async def delete(self, principal: Principal | None, model_id: str) -> dict[str, Any]:
@@ -130,9 +130,7 @@ class ControllerService:
         self._require_enabled()
         model = await self._store.load(mdomain.INDEX, model_id)
         if model is not None:
-            await self._deployment.check_model_access(
-                principal, model.source, _with_id(NO_PRIVILEGE, model_id, model.source)
-            )
+            await self._authorize(principal, model_id, model.source)
         deleted = await self._store.delete(INDEX, model_id)
         if deleted is None:
             raise NotFoundError(CONTROLLER_NOT_FOUND)
