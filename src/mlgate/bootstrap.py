@@ -40,6 +40,7 @@ from mlgate.services.models import ModelService
 from mlgate.services.predict import PredictService
 from mlgate.services.runtime import ModelRuntime
 from mlgate.services.security import PasswordHasher, SecurityService
+from mlgate.services.security_patch import SecurityPatchService
 from mlgate.services.settings import SettingsService
 from mlgate.services.stats import PredictStats, StatsService
 from mlgate.services.tasks import TaskService
@@ -232,11 +233,12 @@ async def build_node(
 
     hub.on_change(reload_settings)
     hub.on_change(deployment.apply_change)
+    hasher = PasswordHasher(bcrypt_rounds)
     security = SecurityService(
         store,
         enabled=config.security,
         clock=security_clock,
-        hasher=PasswordHasher(bcrypt_rounds),
+        hasher=hasher,
         initial_admin_password=config.initial_admin_password,
         hub=hub,
     )
@@ -255,6 +257,7 @@ async def build_node(
         tasks=tasks,
         predict=predict,
         security=security,
+        security_patch=SecurityPatchService(store, hasher, hub),
         dryrun=DryRunService(store, connectors, deployment, runtime, executor),
         stats=StatsService(store, environment, runtime, predict_stats, registry, forwarder),
         batch=batch,

@@ -202,6 +202,8 @@ class RoleMapping:
     backend_roles: tuple[str, ...] = ()
     hosts: tuple[str, ...] = ()
     description: str = ""
+    # Held by a user whose backend roles match every one of these patterns.
+    and_backend_roles: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The Security REST API shape."""
@@ -211,7 +213,7 @@ class RoleMapping:
             "reserved": False,
             "hidden": False,
             "backend_roles": list(self.backend_roles),
-            "and_backend_roles": [],
+            "and_backend_roles": list(self.and_backend_roles),
             "description": self.description,
         }
 
@@ -222,6 +224,7 @@ class RoleMapping:
             "backend_roles": list(self.backend_roles),
             "hosts": list(self.hosts),
             "description": self.description,
+            "and_backend_roles": list(self.and_backend_roles),
         }
 
     @classmethod
@@ -233,6 +236,7 @@ class RoleMapping:
             backend_roles=tuple(doc.get("backend_roles") or ()),
             hosts=tuple(doc.get("hosts") or ()),
             description=str(doc.get("description") or ""),
+            and_backend_roles=tuple(doc.get("and_backend_roles") or ()),
         )
 
 
@@ -291,7 +295,10 @@ class SecurityConfig:
         for mapping in self.mappings.values():
             by_name = any(matches(p, user.name) for p in mapping.users)
             by_role = any(matches(p, r) for p in mapping.backend_roles for r in user.backend_roles)
-            if by_name or by_role:
+            by_all = bool(mapping.and_backend_roles) and all(
+                any(matches(p, r) for r in user.backend_roles) for p in mapping.and_backend_roles
+            )
+            if by_name or by_role or by_all:
                 held.add(mapping.role)
         return tuple(sorted(r for r in held if self.role(r) is not None))
 

@@ -33,6 +33,7 @@ from mlgate.domain.security_body import (
     parse_role_body,
     parse_user_body,
 )
+from mlgate.domain.security_names import ROLE, ROLESMAPPING, is_storable_name, validate_entity_name
 from mlgate.services.changes import SECURITY, ChangeHub
 from mlgate.storage.store import Store
 
@@ -335,7 +336,7 @@ class SecurityService:
 
     async def delete_user(self, name: str) -> None:
         """``DELETE /_plugins/_security/api/internalusers/{name}``."""
-        if await self._require_store().delete(USERS, name) is None:
+        if not is_storable_name(name) or await self._require_store().delete(USERS, name) is None:
             raise NotFoundError(f"Resource '{name}' not found.")
         await self._changed()
 
@@ -373,6 +374,7 @@ class SecurityService:
     async def put_role(self, name: str, body: Any) -> bool:
         """Create or replace a custom role; built-in roles are read-only. True when created."""
         self._refuse_builtin(name)
+        validate_entity_name(ROLE, name)
         role = parse_role_body(name, body)
         await self._reload()
         created = name not in self._config.roles
@@ -384,7 +386,7 @@ class SecurityService:
     async def delete_role(self, name: str) -> None:
         """``DELETE /_plugins/_security/api/roles/{name}``."""
         self._refuse_builtin(name)
-        if await self._require_store().delete(ROLES, name) is None:
+        if not is_storable_name(name) or await self._require_store().delete(ROLES, name) is None:
             raise NotFoundError(f"Resource '{name}' not found.")
         await self._changed()
 
@@ -407,6 +409,7 @@ class SecurityService:
 
     async def put_mapping(self, role: str, body: Any) -> bool:
         """Replace the mapping of an existing role; True when created."""
+        validate_entity_name(ROLESMAPPING, role)
         mapping = parse_mapping_body(role, body)
         await self._reload()
         if self._config.role(role) is None:
@@ -418,6 +421,6 @@ class SecurityService:
 
     async def delete_mapping(self, role: str) -> None:
         """``DELETE /_plugins/_security/api/rolesmapping/{role}``."""
-        if await self._require_store().delete(MAPPINGS, role) is None:
+        if not is_storable_name(role) or await self._require_store().delete(MAPPINGS, role) is None:
             raise NotFoundError(f"Resource '{role}' not found.")
         await self._changed()
