@@ -12,7 +12,7 @@ from functools import wraps
 from mlgate.api.errors import status_of
 from mlgate.api.http import Request, Response, json_response
 from mlgate.domain.errors import ForbiddenError, InvalidRequestError, NotFoundError
-from mlgate.domain.security import SecurityConfigError
+from mlgate.domain.security import RESERVED_USERS, SecurityConfigError
 from mlgate.services.container import Services
 
 Handler = Callable[[Request, Services], Awaitable[Response]]
@@ -64,7 +64,7 @@ async def get_account(req: Request, s: Services) -> Response:
     return json_response(
         {
             "user_name": info["user_name"],
-            "is_reserved": False,
+            "is_reserved": info["user_name"] in RESERVED_USERS,
             "is_hidden": False,
             "is_internal_user": True,
             "user_requested_tenant": None,
