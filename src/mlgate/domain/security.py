@@ -2,8 +2,8 @@
 
 Pure rules: which roles a user holds, whether a role grants an action (with OpenSearch's wildcards and
 action groups), which entries are reserved, and the password rule (the login throttle is in
-``security_throttle``). Storage, hashing and the strength estimator
-live in ``services.security``; this module only decides.
+``security_throttle``). Storage, hashing and the strength estimator live in ``services.security`` and
+``services.security_setup``; this module only decides.
 """
 
 from __future__ import annotations
@@ -246,7 +246,7 @@ RESERVED_MAPPINGS = frozenset(m.role for m in DEFAULT_MAPPINGS)
 
 
 def reserved_message(name: str) -> str:
-    """The Security plugin's refusal to touch a reserved entry (EndpointValidator.entityReserved)."""
+    """The refusal to touch a reserved entry (security: .../dlic/rest/validation/EndpointValidator.java)."""
     return f"Resource '{name}' is reserved."
 
 
