@@ -13,7 +13,7 @@ from functools import wraps
 from mlgate.api.errors import status_of
 from mlgate.api.http import Request, Response, json_response
 from mlgate.domain.errors import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
-from mlgate.domain.security import SecurityConfigError
+from mlgate.domain.security import RESERVED_USERS, SecurityConfigError
 from mlgate.domain.security_names import ROLE, ROLESMAPPING, USER
 from mlgate.services.container import Services
 
@@ -85,7 +85,7 @@ async def get_account(req: Request, s: Services) -> Response:
     return json_response(
         {
             "user_name": info["user_name"],
-            "is_reserved": False,
+            "is_reserved": info["user_name"] in RESERVED_USERS,
             "is_hidden": False,
             "is_internal_user": True,
             "user_requested_tenant": None,
