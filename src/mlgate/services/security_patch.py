@@ -36,7 +36,7 @@ from mlgate.domain.security_patch import (
     user_entity,
 )
 from mlgate.services.changes import SECURITY, ChangeHub
-from mlgate.services.security import MAPPINGS, ROLES, USERS, PasswordHasher, check_password
+from mlgate.services.security_setup import MAPPINGS, ROLES, USERS, PasswordHasher, check_password
 from mlgate.storage.store import Store, VersionConflict
 
 _COLLECTIONS = {USER: USERS, ROLE: ROLES, ROLESMAPPING: MAPPINGS}
