@@ -135,3 +135,19 @@ async def test_an_initial_password_that_is_not_admins_is_reported(
         assert not any(STRONG in r.getMessage() or ADMIN_PASSWORD in r.getMessage() for r in caplog.records)
     finally:
         await node.stop()
+
+
+async def test_patch_cannot_reach_reserved_entries(admin: httpx.AsyncClient) -> None:
+    # PATCH is the third way to change an entry: it honours the same reservations as PUT and DELETE.
+    attempts = (
+        ("internalusers/admin", [{"op": "replace", "path": "/backend_roles", "value": []}]),
+        ("internalusers", [{"op": "remove", "path": "/admin"}]),
+        ("rolesmapping/all_access", [{"op": "replace", "path": "/backend_roles", "value": []}]),
+        ("rolesmapping", [{"op": "remove", "path": "/all_access"}]),
+    )
+    for path, patch in attempts:
+        response = await admin.patch(f"{API}/{path}", json=patch)
+        assert response.status_code == 403, (path, response.text)
+    assert (await admin.get(f"{API}/internalusers/admin")).json()["admin"]["backend_roles"] == ["admin"]
+    mapping = (await admin.get(f"{API}/rolesmapping/all_access")).json()["all_access"]
+    assert mapping["backend_roles"] == ["admin"]
