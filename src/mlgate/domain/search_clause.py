@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from mlgate.domain.search_budget import SearchBudget
 from mlgate.domain.search_field import (
     FieldValues,
     IndexedDoc,
@@ -80,6 +81,7 @@ class Terms:
 
     def test(self, doc: IndexedDoc) -> bool:
         found = field_values(doc, self.field, self.keyword_fields)
+        doc.budget.charge(len(self.values))
         fold = str.lower if self.case_insensitive else str
         keywords = {fold(k) for k in found.keywords}
         tokens = {fold(t) for t in found.tokens()}
@@ -94,18 +96,27 @@ class Terms:
         return False
 
 
+class Pattern(Protocol):
+    """A compiled ``prefix``, ``wildcard`` or ``regexp`` value."""
+
+    def matches(self, text: str, budget: SearchBudget) -> bool:
+        """Whether ``text`` matches, charging the work to ``budget``."""
+        ...
+
+
 @dataclass(frozen=True)
 class StringPattern:
-    """``prefix`` / ``wildcard``: a test on keyword strings or on single tokens of text fields."""
+    """``prefix`` / ``wildcard`` / ``regexp``: a test on keyword strings or on single tokens of text fields."""
 
     field: str
-    predicate: Callable[[str], bool]
+    pattern: Pattern
     keyword_fields: frozenset[str]
 
     def test(self, doc: IndexedDoc) -> bool:
         found = field_values(doc, self.field, self.keyword_fields)
-        return any(self.predicate(s) for s in found.keywords) or any(
-            self.predicate(t) for t in found.tokens()
+        matches = self.pattern.matches
+        return any(matches(s, doc.budget) for s in found.keywords) or any(
+            matches(t, doc.budget) for t in found.tokens()
         )
 
 
