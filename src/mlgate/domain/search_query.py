@@ -52,11 +52,31 @@ MAX_TERMS_COUNT = 65_536  # index.max_terms_count
 
 # Real OpenSearch queries mlgate does not implement: refused with a clearer reason than "unknown".
 _UNSUPPORTED_QUERIES = frozenset(
-    (
-        "boosting combined_fields dis_max distance_feature function_score fuzzy has_child has_parent"
-        " hybrid intervals knn match_bool_prefix match_phrase_prefix more_like_this neural percolate"
-        " query_string rank_feature script script_score simple_query_string terms_set wrapper"
-    ).split()
+    [
+        "boosting",
+        "combined_fields",
+        "dis_max",
+        "distance_feature",
+        "function_score",
+        "fuzzy",
+        "has_child",
+        "has_parent",
+        "hybrid",
+        "intervals",
+        "knn",
+        "match_bool_prefix",
+        "match_phrase_prefix",
+        "more_like_this",
+        "neural",
+        "percolate",
+        "query_string",
+        "rank_feature",
+        "script",
+        "script_score",
+        "simple_query_string",
+        "terms_set",
+        "wrapper",
+    ]
 )
 
 
