@@ -99,10 +99,11 @@ class _Parser:
 
     def concat(self) -> Node:
         # As in Lucene, the first item is read whatever it is: a leading ``*`` or ``|`` is literal.
+        stops = ")|&" if self.flags & FLAGS["INTERSECTION"] else ")|"
         items = [self.repeat()]
-        while self.more() and not self.peek(")|"):
+        while self.more() and not self.peek(stops):
             items.append(self.repeat())
-        if self.flags & FLAGS["INTERSECTION"] and self.peek("&"):
+        if self.peek("&"):
             raise query_error("the regexp intersection operator [&] is not supported by mlgate")
         return items[0] if len(items) == 1 else ("cat", tuple(items))
 
