@@ -79,6 +79,20 @@ async def test_bad_regexp_is_a_400_query_shard_exception(
     assert body["error"]["caused_by"] == {"type": "illegal_argument_exception", "reason": reason}
 
 
+async def test_too_many_terms_is_a_400(client: httpx.AsyncClient) -> None:
+    reason = (
+        "The number of terms [65537] used in the Terms Query request has exceeded the allowed maximum of "
+        "[65536]. This maximum can be set by changing the [index.max_terms_count] index level setting."
+    )
+    query = {"query": {"terms": {"name.keyword": [str(i) for i in range(65_537)]}}}
+    assert_error(
+        await client.post(f"{C}/_search", json=query),
+        400,
+        "query_shard_exception",
+        f"failed to create query: {reason}",
+    )
+
+
 async def test_a_search_past_its_budget_is_a_400(loopback: httpx.AsyncClient) -> None:
     await create_connector(loopback, "big", "a" * 100_000)
     clauses = [{"wildcard": {"actions.request_body": f"*{i}?*Q"}} for i in range(300)]
