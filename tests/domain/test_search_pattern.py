@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.search_budget import SearchBudget, SearchBudgetExceededError
 from mlgate.domain.search_pattern import PrefixPattern, WildcardPattern, simple_match
 
@@ -111,3 +112,15 @@ def test_matching_stops_at_the_budget() -> None:
     with pytest.raises(SearchBudgetExceededError, match=r"more than \[1000\] matching steps"):
         WildcardPattern.compile("*a?a?a?b*").matches("a" * 100_000, budget)
     assert budget.spent <= 1_000 + 100_001  # one find call over the text at most past the limit
+
+
+def test_a_wildcard_too_large_to_determinize_is_refused_as_lucene_does() -> None:
+    WildcardPattern.compile("a" * 20_000)  # no star: a plain string, whatever its length
+    WildcardPattern.compile("*" + "a" * 9_999)
+    with pytest.raises(InvalidRequestError) as caught:
+        WildcardPattern.compile("*" + "a" * 10_000)
+    assert caught.value.error_type == "query_shard_exception"
+    assert caught.value.message == (
+        "failed to create query: Determinizing automaton with 10001 states and 10001 transitions would "
+        "require more than 10000 effort."
+    )

@@ -12,6 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlgate.domain.search_budget import SearchBudget
+from mlgate.domain.search_value import query_error
+
+# Lucene determinizes a wildcard automaton that has a ``*`` with this work limit; its automaton has a
+# state per character, so a longer pattern is refused as OpenSearch refuses it.
+WILDCARD_MAX_STATES = 10_000
 
 _ANY_ONE = None  # a ``?`` unit in a piece
 
@@ -89,7 +94,13 @@ class WildcardPattern:
         if escaped:  # Lucene keeps a trailing backslash as a literal one
             units.append("\\")
         pieces.append(_Piece.of(units))
-        return cls(tuple(pieces), sum(p.length for p in pieces), case_insensitive)
+        length = sum(p.length for p in pieces)
+        if len(pieces) > 1 and length + 1 > WILDCARD_MAX_STATES:
+            raise query_error(
+                f"Determinizing automaton with {length + 1} states and {length + len(pieces) - 1} "
+                f"transitions would require more than {WILDCARD_MAX_STATES} effort."
+            )
+        return cls(tuple(pieces), length, case_insensitive)
 
     def matches(self, text: str, budget: SearchBudget) -> bool:
         """Whether the whole of ``text`` matches the pattern."""
