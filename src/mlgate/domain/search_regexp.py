@@ -22,8 +22,12 @@ from mlgate.domain.search_value import parsing_error, query_error
 MAX_REGEX_LENGTH = 1000  # index.max_regex_length
 DEFAULT_MAX_STATES = 10_000  # Lucene's default determinize work limit (max_determinized_states)
 _STATES_PER_LUCENE_STATE = 4
-_DFA_CACHE_MOVES = 100_000  # the lazily built DFA is dropped and rebuilt past this many moves
+# The lazily built DFA is dropped and rebuilt when its states and moves hold more than this many entries,
+# so that its memory stays bounded whatever the pattern and the text.
+_DFA_CACHE_ENTRIES = 250_000
 _CHUNK = 4_096  # characters of text charged to the budget at a time
+# A DFA move computed from the NFA costs about this many table moves per NFA state it touches.
+_NFA_STEP_COST = 8
 
 
 @dataclass
@@ -91,6 +95,14 @@ class _Nfa:
         return start, end  # ("none",): no way from start to end
 
 
+def _in_ranges(ranges: tuple[Range, ...], codes: list[int]) -> bool:
+    for low, high in ranges:
+        for code in codes:
+            if low <= code <= high:
+                return True
+    return False
+
+
 class RegexpPattern:
     """A compiled ``regexp``: ``matches(text, budget)`` tells whether the whole text matches."""
 
@@ -119,42 +131,45 @@ class RegexpPattern:
         self._start = self._intern(self._closure([self._entry]))
         self._dead = self._intern(frozenset())
 
-    def _closure(self, states: Sequence[int]) -> frozenset[int]:
+    def _closure(self, states: Sequence[int], budget: SearchBudget | None = None) -> frozenset[int]:
+        """The states reachable by free moves that matter for matching: those with a character move,
+        and the exit. Walking the free moves is charged to ``budget``."""
+        moves, empty = self._nfa.moves, self._nfa.empty
         seen = set(states)
         stack = list(states)
         while stack:
-            for target in self._nfa.empty[stack.pop()]:
+            for target in empty[stack.pop()]:
                 if target not in seen:
                     seen.add(target)
                     stack.append(target)
-        return frozenset(seen)
+        if budget is not None:
+            budget.charge(_NFA_STEP_COST * len(seen))
+        return frozenset(s for s in seen if moves[s] or s == self._exit)
 
     def _intern(self, states: frozenset[int]) -> int:
         known = self._ids.get(states)
         if known is None:
             known = self._ids[states] = len(self._sets)
+            self._cached += len(states) + 1
             self._sets.append(states)
             self._accepts.append(self._exit in states)
             self._next.append({})
         return known
 
-    def _accepts_char(self, ranges: tuple[Range, ...], char: str) -> bool:
-        forms = {char, char.lower(), char.upper()} if self._fold else (char,)
-        return any(len(form) == 1 and any(low <= ord(form) <= high for low, high in ranges) for form in forms)
-
     def _step(self, state: int, char: str, budget: SearchBudget) -> int:
         """The DFA move from ``state`` on ``char``, computed from the NFA the first time."""
         states = self._sets[state]
-        budget.charge(len(states) + 1)
-        targets = [
-            target
-            for source in states
-            for ranges, target in self._nfa.moves[source]
-            if self._accepts_char(ranges, char)
-        ]
-        following_states = self._closure(targets)
+        budget.charge(_NFA_STEP_COST * (len(states) + 1))
+        forms = {char, char.lower(), char.upper()} if self._fold else (char,)
+        codes = [ord(form) for form in forms if len(form) == 1]
+        targets = []
+        for source in states:
+            for ranges, target in self._nfa.moves[source]:
+                if _in_ranges(ranges, codes):
+                    targets.append(target)
+        following_states = self._closure(targets, budget)
         self._cached += 1
-        if self._cached > _DFA_CACHE_MOVES:
+        if self._cached > _DFA_CACHE_ENTRIES:
             self._reset()
             state = self._intern(states)
         following = self._intern(following_states)
