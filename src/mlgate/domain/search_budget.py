@@ -13,6 +13,11 @@ from mlgate.domain.errors import InvalidRequestError
 # About a second or two of matching on a slow core: far beyond what searches over ML Commons' system
 # indices need, small enough that a hostile query cannot monopolise a worker.
 DEFAULT_SEARCH_STEPS = 20_000_000
+# A step is about one character scanned in a loop. Handling one whole value in Python (trying a pattern
+# on a token, comparing or hashing a token) costs about this many steps, whatever its length.
+VALUE_STEPS = 8
+# Trying a pattern on one value, however short, costs about this many steps.
+CALL_STEPS = 16
 
 
 class SearchBudgetExceededError(InvalidRequestError):

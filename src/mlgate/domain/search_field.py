@@ -10,6 +10,7 @@ This module reproduces that view so queries and sorts can be evaluated in Python
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ class IndexedDoc:
     unsearchable_prefixes: tuple[str, ...]
     # The search's budget: every read of a field's values is charged to it (see ``field_values``).
     budget: SearchBudget = dataclasses.field(default_factory=SearchBudget)
+    # The values (and their analysis) of each field already asked for: clauses on one field share them.
+    values: dict[str, FieldValues] = dataclasses.field(default_factory=dict, compare=False)
 
     def has_path(self, path: str) -> bool:
         """Whether ``path`` holds a value, or is an object with at least one indexed value below it."""
@@ -121,9 +124,18 @@ class FieldValues:
     numbers: tuple[int | float, ...] = ()
     booleans: tuple[bool, ...] = ()
 
-    def tokens(self) -> set[str]:
+    @functools.cached_property
+    def phrases(self) -> tuple[tuple[str, ...], ...]:
+        """The tokens of each text value, in order (analysed once, however many clauses ask)."""
+        return tuple(tuple(analyze(text)) for text in self.texts)
+
+    @functools.cached_property
+    def _tokens(self) -> frozenset[str]:
+        return frozenset(token for phrase in self.phrases for token in phrase)
+
+    def tokens(self) -> frozenset[str]:
         """Every token of every text value: an array of text is one field with all their tokens."""
-        return {token for text in self.texts for token in analyze(text)}
+        return self._tokens
 
     def is_empty(self) -> bool:
         """Whether the field has no indexed value at all."""
@@ -150,16 +162,24 @@ def is_keyword_field(name: str, keyword_fields: frozenset[str]) -> bool:
 def field_values(doc: IndexedDoc, field: str, keyword_fields: frozenset[str]) -> FieldValues:
     """The values of ``field`` (``name``, ``name.keyword``, ``owner.name``, ``_id``) in ``doc``.
 
-    Charges the search budget for the characters a query will go over (analysis, comparisons) before
-    it does.
+    The first read of a field charges the search budget for its characters, before anything scans
+    them; later reads (other clauses on the same field) share the values and their analysis.
     """
+    doc.budget.charge(1)
+    known = doc.values.get(field)
+    if known is None:
+        known = doc.values[field] = _read_values(doc, field, keyword_fields)
+    return known
+
+
+def _read_values(doc: IndexedDoc, field: str, keyword_fields: frozenset[str]) -> FieldValues:
     if field == "_id":
-        doc.budget.charge(1 + len(doc.id))
+        doc.budget.charge(len(doc.id))
         return FieldValues(keywords=(doc.id,))
     subfield = field.endswith(KEYWORD_SUFFIX) and field not in doc.fields
     base = field[: -len(KEYWORD_SUFFIX)] if subfield else field
     raw = doc.fields.get(base, ())
-    doc.budget.charge(1 + sum(len(value) for value in raw if isinstance(value, str)))
+    doc.budget.charge(sum(len(value) for value in raw if isinstance(value, str)))
     if subfield:
         # A keyword field has no ``.keyword`` subfield in OpenSearch; accepting it anyway is harmless.
         limit = None if is_keyword_field(base, keyword_fields) else KEYWORD_IGNORE_ABOVE

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlgate.domain.search_budget import SearchBudget
+from mlgate.domain.search_budget import CALL_STEPS, SearchBudget
 from mlgate.domain.search_value import query_error
 
 # Lucene determinizes a wildcard automaton that has a ``*`` with this work limit; its automaton has a
@@ -40,10 +40,12 @@ class _Piece:
                 start = None
         return cls(len(units), tuple(runs))
 
-    def at(self, text: str, position: int, budget: SearchBudget) -> bool:
+    def at(self, text: str, position: int) -> bool:
         """Whether the piece matches ``text`` at ``position`` (the caller checked the length fits)."""
-        budget.charge(self.length)
-        return all(text.startswith(run, position + offset) for offset, run in self.runs)
+        for offset, run in self.runs:  # noqa: SIM110 - a plain loop: this runs once per token tried
+            if not text.startswith(run, position + offset):
+                return False
+        return True
 
     def find(self, text: str, start: int, end: int, budget: SearchBudget) -> int:
         """The leftmost position >= ``start`` where the piece matches within ``text[:end]``, or -1."""
@@ -58,7 +60,8 @@ class _Piece:
             if found < 0:
                 return -1
             candidate = found - offset
-            if self.at(text, candidate, budget):
+            budget.charge(self.length)
+            if self.at(text, candidate):
                 return candidate
             start = candidate + 1
         return -1
@@ -104,17 +107,18 @@ class WildcardPattern:
 
     def matches(self, text: str, budget: SearchBudget) -> bool:
         """Whether the whole of ``text`` matches the pattern."""
+        # The call, the folding and the check of the first and last pieces.
+        budget.charge(CALL_STEPS + self.min_length + (len(text) if self.case_insensitive else 0))
         if self.case_insensitive:
-            budget.charge(len(text))
             text = text.lower()
         size = len(text)
         first, last = self.pieces[0], self.pieces[-1]
         if len(self.pieces) == 1:  # no ``*``: the one piece is the whole text
-            return size == first.length and first.at(text, 0, budget)
-        if size < self.min_length or not first.at(text, 0, budget):
+            return size == first.length and first.at(text, 0)
+        if size < self.min_length or not first.at(text, 0):
             return False
         end = size - last.length
-        if not last.at(text, end, budget):
+        if not last.at(text, end):
             return False
         position = first.length
         for piece in self.pieces[1:-1]:
@@ -139,7 +143,7 @@ class PrefixPattern:
 
     def matches(self, text: str, budget: SearchBudget) -> bool:
         """Whether ``text`` starts with the prefix."""
-        budget.charge(len(self.prefix) + 1)
+        budget.charge(CALL_STEPS + len(self.prefix))
         if self.case_insensitive:
             # Folding can change lengths, so fold a little more than the prefix needs.
             text = text[: 2 * len(self.prefix) + 1].lower()

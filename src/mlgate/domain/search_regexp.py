@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlgate.domain.search_budget import SearchBudget
+from mlgate.domain.search_budget import CALL_STEPS, SearchBudget
 from mlgate.domain.search_regexp_syntax import FLAGS, Node, Range, parse_flags, parse_regexp
 from mlgate.domain.search_value import parsing_error, query_error
 
@@ -24,7 +24,7 @@ DEFAULT_MAX_STATES = 10_000  # Lucene's default determinize work limit (max_dete
 _STATES_PER_LUCENE_STATE = 4
 # The lazily built DFA is dropped and rebuilt when its states and moves hold more than this many entries,
 # so that its memory stays bounded whatever the pattern and the text.
-_DFA_CACHE_ENTRIES = 250_000
+_DFA_CACHE_ENTRIES = 100_000
 _CHUNK = 4_096  # characters of text charged to the budget at a time
 # A DFA move computed from the NFA costs about this many table moves per NFA state it touches.
 _NFA_STEP_COST = 8
@@ -178,6 +178,7 @@ class RegexpPattern:
 
     def matches(self, text: str, budget: SearchBudget) -> bool:
         """Whether the whole of ``text`` matches."""
+        budget.charge(CALL_STEPS)
         state = self._start
         for offset in range(0, len(text), _CHUNK):
             chunk = text[offset : offset + _CHUNK]
