@@ -52,7 +52,7 @@ MAX_TERMS_COUNT = 65_536  # index.max_terms_count
 
 # Real OpenSearch queries mlgate does not implement: refused with a clearer reason than "unknown".
 _UNSUPPORTED_QUERIES = frozenset(
-    [
+    {
         "boosting",
         "combined_fields",
         "dis_max",
@@ -76,7 +76,7 @@ _UNSUPPORTED_QUERIES = frozenset(
         "simple_query_string",
         "terms_set",
         "wrapper",
-    ]
+    }
 )
 
 
