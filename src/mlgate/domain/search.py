@@ -14,6 +14,8 @@ from typing import Any
 
 from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.fields import token_name
+from mlgate.domain.search_budget import SearchBudget
+from mlgate.domain.search_clause import Bool
 from mlgate.domain.search_field import IndexedDoc, index_document
 from mlgate.domain.search_query import Query, compile_query
 from mlgate.domain.search_sort import SortKey, parse_sort, parse_sort_param, sort_hits, sort_values
@@ -66,6 +68,7 @@ def search(
     keyword_fields: frozenset[str] = frozenset(),
     url_params: Mapping[str, str] | None = None,
     took_ms: int = 0,
+    budget: SearchBudget | None = None,
 ) -> dict[str, Any]:
     """Search ``docs`` with the search source ``body`` and return OpenSearch's search response.
 
@@ -73,20 +76,26 @@ def search(
     are removed from every ``_source`` and can never be matched by a query. ``url_params`` are the
     query-string options (``size``, ``from``, ``sort``, ``_source``...) and override the body.
     ``_version``, ``_seq_no`` and ``_primary_term`` are always returned, as ML Commons forces them on.
-    Raises ``InvalidRequestError`` for anything malformed or unsupported.
+    The work is bounded by ``budget`` (a fresh ``SearchBudget`` when None): past it the search is
+    refused with ``SearchBudgetExceededError``. Raises ``InvalidRequestError`` for anything malformed
+    or unsupported.
     """
+    budget = budget or SearchBudget()
     request = _parse_request(body or {}, url_params or {}, source_excludes)
     filters = [q for q in (request.query, request.post_filter, extra_filter) if q is not None]
-    query = compile_query(
-        {"bool": {"filter": filters}},
-        keyword_fields=keyword_fields,
-        unsearchable_prefixes=source_excludes,
+    # Each query is compiled on its own, so the access filter never counts towards the caller's depth.
+    roots = tuple(
+        compile_query(
+            q, keyword_fields=keyword_fields, unsearchable_prefixes=source_excludes, budget=budget
+        ).root
+        for q in filters
     )
+    root = Bool(must=roots, should=(), must_not=(), required_should=0)
     # Each hit remembers its input position: the ``_doc`` sort value.
     matched: list[tuple[tuple[int, StoredDoc], IndexedDoc]] = []
     for position, doc in enumerate(docs):
-        indexed = index_document(doc.source, doc.id, source_excludes)
-        if query.root.test(indexed):
+        indexed = index_document(doc.source, doc.id, source_excludes, budget)
+        if root.test(indexed):
             matched.append(((position, doc), indexed))
     if request.sort is not None:
         matched = sort_hits(matched, request.sort, keyword_fields)
@@ -148,6 +157,9 @@ _BODY_KEYS = frozenset(
         "timeout",
     }
 )
+_VALUE_KEYS = frozenset(
+    {"from", "size", "track_total_hits", "track_scores", "seq_no_primary_term", "version", "timeout"}
+)
 _URL_KEYS = frozenset(
     {
         "size",
@@ -170,7 +182,8 @@ def _parse_request(body: Mapping[str, Any], params: Mapping[str, str], excludes:
     if not isinstance(body, Mapping):
         raise InvalidRequestError("request body must be a JSON object", error_type=PARSING)
     for key, value in body.items():
-        if key not in _BODY_KEYS:
+        # Keys that take a single value do not take an object or an array, as for unknown keys.
+        if key not in _BODY_KEYS or (key in _VALUE_KEYS and isinstance(value, Mapping | list)):
             raise InvalidRequestError(
                 f"Unknown key for a {token_name(value)} in [{key}].", error_type=PARSING
             )
@@ -245,7 +258,7 @@ def _integer(value: Any, name: str, *, url: bool = False) -> int:
 def _boolean(value: Any, name: str) -> bool:
     if isinstance(value, bool):
         return value
-    if value in {"true", ""}:
+    if value in ("true", ""):
         return True
     if value == "false":
         return False
@@ -257,7 +270,7 @@ def _boolean(value: Any, name: str) -> bool:
 def _parse_track_total_hits(value: Any) -> bool | int:
     if value is None:
         return DEFAULT_TRACK_TOTAL_HITS
-    if isinstance(value, bool) or value in {"true", "false"}:
+    if isinstance(value, bool) or value in ("true", "false"):
         return _boolean(value, "track_total_hits")
     count = _integer(value, "track_total_hits")
     if count < -1:

@@ -92,6 +92,7 @@ class ModelGroupService:
         """``GET|POST /model_groups/_search``."""
         return await search_collection(
             self._store,
+            self._env.cpu,
             INDEX,
             body,
             url_params=url_params,
