@@ -267,7 +267,16 @@ async def build_node(
     predict_stats = PredictStats()
     forwarder = NodeForwarder(master_key)
     predict = PredictService(
-        models_cache, settings, connectors, deployment, runtime, executor, predict_stats, registry, forwarder
+        models_cache,
+        settings,
+        connectors,
+        deployment,
+        runtime,
+        executor,
+        predict_stats,
+        registry,
+        forwarder,
+        environment.cpu,
     )
 
     async def reload_settings(kind: str, key: str) -> None:
