@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mlgate.domain.aggregations import AggContext, aggregate, parse_aggregations
 from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.fields import token_name
 from mlgate.domain.search_field import IndexedDoc, index_document
@@ -54,6 +55,7 @@ class _Request:
     track_total_hits: bool | int
     track_scores: bool
     total_as_int: bool
+    aggs: Mapping[str, Any] | None = None
 
 
 def search(
@@ -64,6 +66,7 @@ def search(
     extra_filter: Mapping[str, Any] | None = None,
     source_excludes: Sequence[str] = (),
     keyword_fields: frozenset[str] = frozenset(),
+    date_fields: frozenset[str] = frozenset(),
     url_params: Mapping[str, str] | None = None,
     took_ms: int = 0,
 ) -> dict[str, Any]:
@@ -73,21 +76,44 @@ def search(
     are removed from every ``_source`` and can never be matched by a query. ``url_params`` are the
     query-string options (``size``, ``from``, ``sort``, ``_source``...) and override the body.
     ``_version``, ``_seq_no`` and ``_primary_term`` are always returned, as ML Commons forces them on.
-    Raises ``InvalidRequestError`` for anything malformed or unsupported.
+    ``aggs`` run over the documents the query matched (before ``post_filter``, as in OpenSearch);
+    ``date_fields`` are the fields mapped as ``date``. Raises ``InvalidRequestError`` for anything
+    malformed or unsupported, ``LimitExceededError`` past ``search.max_buckets``.
     """
     request = _parse_request(body or {}, url_params or {}, source_excludes)
-    filters = [q for q in (request.query, request.post_filter, extra_filter) if q is not None]
-    query = compile_query(
-        {"bool": {"filter": filters}},
-        keyword_fields=keyword_fields,
-        unsearchable_prefixes=source_excludes,
+
+    def compile_clause(query: Mapping[str, Any] | None) -> Query:
+        return compile_query(query, keyword_fields=keyword_fields, unsearchable_prefixes=source_excludes)
+
+    visible, query = compile_clause(extra_filter), compile_clause(request.query)
+    post_filter = compile_clause(request.post_filter) if request.post_filter is not None else None
+    aggs = (
+        parse_aggregations(request.aggs, lambda clause: compile_clause(clause).root)
+        if request.aggs is not None
+        else None
     )
     # Each hit remembers its input position: the ``_doc`` sort value.
+    universe: list[tuple[tuple[int, StoredDoc], IndexedDoc]] = []
     matched: list[tuple[tuple[int, StoredDoc], IndexedDoc]] = []
     for position, doc in enumerate(docs):
         indexed = index_document(doc.source, doc.id, source_excludes)
-        if query.root.test(indexed):
-            matched.append(((position, doc), indexed))
+        if visible.root.test(indexed):
+            universe.append(((position, doc), indexed))
+            if query.root.test(indexed):
+                matched.append(((position, doc), indexed))
+    aggregations = None
+    if aggs is not None:
+        context = AggContext(
+            index=index,
+            universe=universe,
+            keyword_fields=keyword_fields,
+            date_fields=date_fields,
+            source_excludes=tuple(source_excludes),
+            total_as_int=request.total_as_int,
+        )
+        aggregations = aggregate(aggs, matched, context)
+    if post_filter is not None:
+        matched = [hit for hit in matched if post_filter.root.test(hit[1])]
     if request.sort is not None:
         matched = sort_hits(matched, request.sort, keyword_fields)
     page = matched[request.start : request.start + request.size]
@@ -117,7 +143,10 @@ def search(
     # OpenSearch reports no max_score when it collected no hits (none matched, or size 0).
     envelope["max_score"] = score if matched and request.size > 0 else None
     envelope["hits"] = hits
-    return {"took": took_ms, "timed_out": False, "_shards": dict(_SHARDS), "hits": envelope}
+    response = {"took": took_ms, "timed_out": False, "_shards": dict(_SHARDS), "hits": envelope}
+    if aggregations is not None:
+        response["aggregations"] = aggregations
+    return response
 
 
 def _total_hits(count: int, request: _Request) -> dict[str, Any] | int | None:
@@ -146,6 +175,8 @@ _BODY_KEYS = frozenset(
         "seq_no_primary_term",
         "version",
         "timeout",
+        "aggs",
+        "aggregations",
     }
 )
 _URL_KEYS = frozenset(
@@ -187,6 +218,16 @@ def _parse_request(body: Mapping[str, Any], params: Mapping[str, str], excludes:
             raise InvalidRequestError(
                 f"[{name}] query malformed, must start with start_object", error_type=PARSING
             )
+    # Both spellings are accepted; the last one given wins, as in OpenSearch's SearchSourceBuilder.
+    aggs = None
+    for key, value in body.items():
+        if key in ("aggs", "aggregations"):
+            if not isinstance(value, Mapping):
+                raise InvalidRequestError(
+                    f"Unknown key for a {token_name(value)} in [{key}].", error_type=PARSING
+                )
+            # An empty object asks for no aggregation: OpenSearch then answers without the key.
+            aggs = value or None
 
     for flag in ("seq_no_primary_term", "version"):
         # ML Commons turns both on whatever the caller says; the value must still be a boolean.
@@ -226,6 +267,7 @@ def _parse_request(body: Mapping[str, Any], params: Mapping[str, str], excludes:
         ),
         track_scores=_boolean(params.get("track_scores", body.get("track_scores", False)), "track_scores"),
         total_as_int=_boolean(params.get("rest_total_hits_as_int", False), "rest_total_hits_as_int"),
+        aggs=aggs,
     )
 
 
