@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -83,7 +84,10 @@ async def search_collection(
     docs = await store.load_all(collection)
     if visible is not None:
         docs = [d for d in docs if visible(d)]
-    return search(
+    # Evaluating queries and aggregations over every document is CPU work: off the event loop, so the
+    # node keeps answering other requests meanwhile.
+    return await asyncio.to_thread(
+        search,
         docs,
         body,
         index=collection,

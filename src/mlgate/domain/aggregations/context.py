@@ -36,8 +36,8 @@ NUMERIC_KINDS = frozenset({LONG, DOUBLE, BOOLEAN, DATE})
 # OpenSearch: MultiBucketConsumerService.DEFAULT_MAX_BUCKETS (the search.max_buckets setting).
 MAX_BUCKETS = 65_535
 # Document visits (a document seen by one aggregation in one bucket) one search may spend: bounds the
-# CPU a request such as thousands of filters over every document can take.
-MAX_DOC_VISITS = 5_000_000
+# CPU a request such as thousands of filters over every document can take (about ten seconds at most).
+MAX_DOC_VISITS = 1_000_000
 
 
 class HitDoc(Protocol):

@@ -92,10 +92,10 @@ class DateFormat:
     def format(self, millis: float, offset_ms: int = 0) -> str:
         """Print the instant ``millis`` (epoch milliseconds) as seen at UTC offset ``offset_ms``."""
         if self.epoch == "epoch_millis":
-            return str(int(millis)) if float(millis).is_integer() else java_double(millis)
+            return str(int(millis))
         if self.epoch == "epoch_second":
-            seconds = millis / 1000
-            return str(int(seconds)) if float(seconds).is_integer() else java_double(seconds)
+            seconds, rest = divmod(int(millis), 1000)
+            return f"{seconds}.{rest:03d}".rstrip("0").rstrip(".")
         try:
             moment = _EPOCH + timedelta(milliseconds=int(millis) + offset_ms)
         except OverflowError as err:

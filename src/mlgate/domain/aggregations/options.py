@@ -88,15 +88,19 @@ class Options:
             f"[{self.type_name}] failed to parse field [{key}]", error_type=PARSE, caused_by=caused_by
         )
 
-    def setter(self, key: str, default: Any, read: Callable[[Any], Any]) -> Any:
-        """``read(value)`` for a present key, its refusal wrapped as OpenSearch's parser wraps it."""
+    def setter(
+        self, key: str, default: Any, read: Callable[[Any], Any], accepts: Callable[[Any], bool] | None = None
+    ) -> Any:
+        """``read(value)`` for a present key, its refusal wrapped as OpenSearch's parser wraps it; a
+        value of a JSON type the key never ``accepts`` is refused as such first."""
         if key not in self.body:
             return default
+        value = self.body[key]
+        if accepts is not None and not accepts(value):
+            raise self._wrong_type(key, value)
         try:
-            return read(self.body[key])
+            return read(value)
         except InvalidRequestError as err:
-            if err.error_type == PARSE and err.message.startswith(f"[{self.type_name}] "):
-                raise
             raise self.failed(key, err) from err
 
     def _wrong_type(self, key: str, value: Any) -> InvalidRequestError:
@@ -112,8 +116,6 @@ class Options:
 
     def integer(self, key: str, default: int, check: Callable[[int], str | None] = lambda n: None) -> int:
         def read(value: Any) -> int:
-            if isinstance(value, bool) or not (is_number(value) or isinstance(value, str)):
-                raise self._wrong_type(key, value)
             try:
                 number = int(float(value)) if isinstance(value, str) else int(value)
             except ValueError as err:
@@ -125,17 +127,13 @@ class Options:
                 raise InvalidRequestError(problem)
             return number
 
-        return int(self.setter(key, default, read))
+        return int(self.setter(key, default, read, lambda v: is_number(v) or isinstance(v, str)))
 
     def boolean(self, key: str, default: bool) -> bool:
         def read(value: Any) -> bool:
-            if isinstance(value, bool):
-                return value
-            if value in ("true", "false"):
-                return bool(value == "true")
-            raise self._wrong_type(key, value)
+            return value is True or value == "true"
 
-        return bool(self.setter(key, default, read))
+        return bool(self.setter(key, default, read, lambda v: isinstance(v, bool) or v in ("true", "false")))
 
     def source(self, formattable: bool = True) -> ValuesSource:
         """``field``, ``missing`` and ``format``; a field is required as OpenSearch requires one."""
@@ -280,11 +278,9 @@ def parse_range(name: str, body: Mapping[str, Any]) -> Range:
     options = Options("range", name, body, (*_VALUES, "keyed", "ranges"))
 
     def ranges(raw: Any) -> tuple[RangeSpec, ...]:
-        if not isinstance(raw, list):
-            raise options._wrong_type("ranges", raw)
         return tuple(_range_spec(item) for item in raw)
 
-    parsed: tuple[RangeSpec, ...] = options.setter("ranges", (), ranges)
+    parsed: tuple[RangeSpec, ...] = options.setter("ranges", (), ranges, lambda v: isinstance(v, list))
     keyed = options.boolean("keyed", False)
     source = options.source()
     if not parsed:
@@ -344,10 +340,8 @@ def parse_date_histogram(name: str, body: Mapping[str, Any]) -> DateHistogram:
                     else f"Cannot use [{key}] with [{chosen}] configuration option."
                 )
                 raise options.failed(key, InvalidRequestError(clash))
-            raw = body[key]
-            if key != "interval" and not isinstance(raw, str):
-                raise options._wrong_type(key, raw)
-            interval = options.setter(key, None, readers[key])
+            accepts = None if key == "interval" else (lambda v: isinstance(v, str))
+            interval = options.setter(key, None, readers[key], accepts)
             chosen = key
     zone = options.setter("time_zone", 0, parse_time_zone)
     offset = options.setter("offset", 0, _offset)
