@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.domain.test_search_aggs import DAY, JAN_1, run
 
 from mlgate.domain.aggregations.dates import Interval, calendar_interval, parse_time_zone
 from mlgate.domain.aggregations.format import java_double, parse_date_format
 from mlgate.domain.aggregations.options import levenshtein_similarity, suggest
 from mlgate.domain.errors import InvalidRequestError, LimitExceededError
 from mlgate.domain.search import StoredDoc
-from tests.domain.test_search_aggs import DAY, JAN_1, run
 
 TERMS_STATE = {"terms": {"field": "model_state"}}
 
