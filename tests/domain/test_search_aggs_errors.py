@@ -18,6 +18,16 @@ TERMS_STATE = {"terms": {"field": "model_state"}}
 
 REFUSALS: list[tuple[Any, str, str]] = [
     (
+        {"x": {"avg": {"field": "score", "format": "0.00"}}},
+        "illegal_argument_exception",
+        "[format] on the numeric field [score] of aggregation [avg] is not supported by mlgate",
+    ),
+    (
+        {"x": {"terms": {"field": "model_state", "format": "yyyy"}}},
+        "illegal_argument_exception",
+        "Field [model_state] of type [keyword] does not support custom formats",
+    ),
+    (
         {"x": {"termz": {"field": "a"}}},
         "parsing_exception",
         "Unknown aggregation type [termz] did you mean [terms]?",

@@ -3,7 +3,7 @@
 ``parse_aggregations`` reads a request's ``aggs`` into typed nodes (``node.py``); ``aggregate`` runs
 them over the documents a query matched. Buckets: ``terms``, ``filter``, ``filters``, ``range``,
 ``date_histogram``; metrics: ``min``, ``max``, ``avg``, ``sum``, ``stats``, ``value_count``,
-``cardinality``, ``top_hits``. See docs/api.md#search-aggregations.
+``cardinality``, ``top_hits``. See docs/api.md#search.
 """
 
 from __future__ import annotations

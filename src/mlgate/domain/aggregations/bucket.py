@@ -24,29 +24,20 @@ from mlgate.domain.aggregations.context import (
     UNMAPPED,
     AggContext,
     Hit,
+    check_format,
     date_format_for,
     fielddata_error,
     kind_of_missing,
     unsupported_type,
 )
 from mlgate.domain.aggregations.dates import parse_date
-from mlgate.domain.aggregations.format import DEFAULT_DATE_FORMAT, DateFormat, java_double
+from mlgate.domain.aggregations.format import DEFAULT_DATE_FORMAT, java_double
 from mlgate.domain.aggregations.node import AggNode, DateHistogram, Filter, Filters, OrderKey, Range, Terms
 from mlgate.domain.aggregations.order import sort_buckets, with_tie_breaker
 from mlgate.domain.errors import InvalidRequestError
 
 SubAggs = Callable[[Sequence[Hit]], dict[str, Any]]
 _DEFAULT_TERMS_ORDER = (OrderKey("_count", ascending=False),)
-
-
-def _check_format(node: AggNode, field: str, kind: str, fmt: DateFormat | None) -> None:
-    if fmt is None or kind in (DATE, UNMAPPED):
-        return
-    if kind in (KEYWORD, TEXT, BOOLEAN):
-        raise InvalidRequestError(f"Field [{field}] of type [{kind}] does not support custom formats")
-    raise InvalidRequestError(
-        f"[format] on the numeric field [{field}] of aggregation [{node.name}] is not supported by mlgate"
-    )
 
 
 def _field_kind(ctx: AggContext, field: str, missing: Any) -> str:
@@ -71,7 +62,7 @@ def terms_result(node: AggNode, hits: Sequence[Hit], ctx: AggContext, subs: SubA
     kind = _field_kind(ctx, field, spec.source.missing)
     if kind == TEXT:
         raise fielddata_error(field)
-    _check_format(node, field, kind, spec.source.format)
+    check_format(node.name, field, kind, spec.source.format)
     missing = None if spec.source.missing is None else ctx.missing_value(spec.source.missing, kind)
     allowed = _term_filter(node, spec, kind)
     groups: dict[Any, list[Hit]] = {}
@@ -188,7 +179,7 @@ def range_result(node: AggNode, hits: Sequence[Hit], ctx: AggContext, subs: SubA
     kind = _field_kind(ctx, field, spec.source.missing)
     if kind not in NUMERIC_KINDS and kind != UNMAPPED:
         raise unsupported_type(field, kind, "range")
-    _check_format(node, field, kind, spec.source.format)
+    check_format(node.name, field, kind, spec.source.format)
     missing = None if spec.source.missing is None else ctx.missing_value(spec.source.missing, kind)
     ranges = sorted(
         ((r.key, _bound(r.start, kind, -math.inf), _bound(r.end, kind, math.inf)) for r in spec.ranges),

@@ -36,7 +36,7 @@ NUMERIC_KINDS = frozenset({LONG, DOUBLE, BOOLEAN, DATE})
 # OpenSearch: MultiBucketConsumerService.DEFAULT_MAX_BUCKETS (the search.max_buckets setting).
 MAX_BUCKETS = 65_535
 # Document visits (a document seen by one aggregation in one bucket) one search may spend: bounds the
-# CPU a request such as thousands of filters over every document can take (about ten seconds at most).
+# CPU a request such as thousands of filters over every document can take to seconds.
 MAX_DOC_VISITS = 1_000_000
 
 
@@ -187,6 +187,17 @@ def kind_of_missing(raw: Any) -> str:
     if isinstance(raw, float):
         return DOUBLE
     return LONG if is_number(raw) else KEYWORD
+
+
+def check_format(agg_name: str, field_name: str, kind: str, fmt: DateFormat | None) -> None:
+    """A ``format`` applies to date fields only here; elsewhere it is refused, never ignored."""
+    if fmt is None or kind in (DATE, UNMAPPED):
+        return
+    if kind in (KEYWORD, TEXT, BOOLEAN):
+        raise InvalidRequestError(f"Field [{field_name}] of type [{kind}] does not support custom formats")
+    raise InvalidRequestError(
+        f"[format] on the numeric field [{field_name}] of aggregation [{agg_name}] is not supported by mlgate"
+    )
 
 
 def date_format_for(kind: str, explicit: DateFormat | None) -> DateFormat | None:

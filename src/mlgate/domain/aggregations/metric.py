@@ -20,6 +20,7 @@ from mlgate.domain.aggregations.context import (
     UNMAPPED,
     AggContext,
     Hit,
+    check_format,
     date_format_for,
     fielddata_error,
     kind_of_missing,
@@ -47,6 +48,7 @@ def read_values(metric: Metric, hits: Sequence[Hit], ctx: AggContext) -> tuple[s
         )
     if not counts_values and kind not in NUMERIC_KINDS and kind != UNMAPPED:
         raise unsupported_type(source.field, kind, metric.kind)
+    check_format(metric.kind, source.field, kind, source.format)
     missing = None if source.missing is None else ctx.missing_value(source.missing, kind)
     values: list[Any] = []
     for _, doc in hits:
