@@ -494,3 +494,14 @@ def test_rest_total_hits_as_int_applies_to_top_hits() -> None:
         {"size": 0, "aggs": {"t": {"top_hits": {"size": 0}}}}, url_params={"rest_total_hits_as_int": "true"}
     )
     assert response["aggregations"]["t"]["hits"] == {"total": 4, "max_score": 1.0, "hits": []}
+
+
+def test_typed_keys_name_each_result_by_its_type() -> None:
+    spec = {
+        "states": {"terms": {"field": "model_state"}, "aggs": {"top": {"max": {"field": "score"}}}},
+        "scores": {"terms": {"field": "score"}},
+        "days": {"date_histogram": {"field": "created_time", "calendar_interval": "year"}},
+    }
+    result = run({"size": 0, "aggs": spec}, url_params={"typed_keys": "true"})["aggregations"]
+    assert list(result) == ["sterms#states", "lterms#scores", "date_histogram#days"]
+    assert list(result["sterms#states"]["buckets"][0]) == ["key", "doc_count", "max#top"]

@@ -55,6 +55,7 @@ class _Request:
     track_total_hits: bool | int
     track_scores: bool
     total_as_int: bool
+    typed_keys: bool = False
     aggs: Mapping[str, Any] | None = None
 
 
@@ -110,6 +111,7 @@ def search(
             date_fields=date_fields,
             source_excludes=tuple(source_excludes),
             total_as_int=request.total_as_int,
+            typed_keys=request.typed_keys,
         )
         aggregations = aggregate(aggs, matched, context)
     if post_filter is not None:
@@ -193,6 +195,7 @@ _URL_KEYS = frozenset(
         "version",
         "timeout",
         "rest_total_hits_as_int",
+        "typed_keys",
     }
 )
 
@@ -267,6 +270,7 @@ def _parse_request(body: Mapping[str, Any], params: Mapping[str, str], excludes:
         ),
         track_scores=_boolean(params.get("track_scores", body.get("track_scores", False)), "track_scores"),
         total_as_int=_boolean(params.get("rest_total_hits_as_int", False), "rest_total_hits_as_int"),
+        typed_keys=_boolean(params.get("typed_keys", False), "typed_keys"),
         aggs=aggs,
     )
 

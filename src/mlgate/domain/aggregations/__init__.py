@@ -18,7 +18,17 @@ from mlgate.domain.aggregations.bucket import (
     range_result,
     terms_result,
 )
-from mlgate.domain.aggregations.context import AggContext, Budget, Hit
+from mlgate.domain.aggregations.context import (
+    BOOLEAN,
+    DATE,
+    DOUBLE,
+    LONG,
+    UNMAPPED,
+    AggContext,
+    Budget,
+    Hit,
+    kind_of_missing,
+)
 from mlgate.domain.aggregations.metric import metric_result, top_hits_result
 from mlgate.domain.aggregations.node import (
     AggNode,
@@ -64,5 +74,20 @@ def aggregate(nodes: Sequence[AggNode], hits: Sequence[Hit], ctx: AggContext) ->
                 return aggregate(subs, bucket, ctx)
 
             body.update(_BUCKETS[type(spec)](node, hits, ctx, run_subs))
-        out[node.name] = body
+        out[_typed_name(node, ctx) if ctx.typed_keys else node.name] = body
     return out
+
+
+# OpenSearch's ``typed_keys``: each result is named ``<type>#<name>``; terms tell their key type.
+_TERMS_TYPES = {DOUBLE: "dterms", LONG: "lterms", BOOLEAN: "lterms", DATE: "lterms"}
+
+
+def _typed_name(node: AggNode, ctx: AggContext) -> str:
+    spec = node.spec
+    type_name = spec.type_name
+    if isinstance(spec, Terms):
+        kind = ctx.kind(spec.source.field)
+        if kind == UNMAPPED and spec.source.missing is not None:
+            kind = kind_of_missing(spec.source.missing)
+        type_name = _TERMS_TYPES.get(kind, "sterms")
+    return f"{type_name}#{node.name}"

@@ -116,6 +116,7 @@ class AggContext:
     date_fields: frozenset[str] = frozenset()
     source_excludes: tuple[str, ...] = ()
     total_as_int: bool = False
+    typed_keys: bool = False
     budget: Budget = field(default_factory=Budget)
     _kinds: dict[str, str] = field(default_factory=dict)
 
