@@ -66,10 +66,8 @@ def suggest(unknown: str, candidates: Iterable[str]) -> str:
 class Options:
     """The options object of one aggregation, read once, key by key."""
 
-    def __init__(
-        self, type_name: str, agg_name: str, body: Mapping[str, Any], declared: Iterable[str]
-    ) -> None:
-        self.type_name, self.agg_name, self.body = type_name, agg_name, body
+    def __init__(self, type_name: str, body: Mapping[str, Any], declared: Iterable[str]) -> None:
+        self.type_name, self.body = type_name, body
         declared = frozenset(declared)
         for key in body:
             if key not in declared:
@@ -118,7 +116,7 @@ class Options:
         def read(value: Any) -> int:
             try:
                 number = int(float(value)) if isinstance(value, str) else int(value)
-            except ValueError as err:
+            except (ValueError, OverflowError) as err:
                 raise InvalidRequestError(
                     f'For input string: "{value}"', error_type="number_format_exception"
                 ) from err
@@ -214,7 +212,7 @@ def _non_negative(agg_name: str, label: str) -> Callable[[int], str | None]:
 def parse_terms(name: str, body: Mapping[str, Any]) -> Terms:
     """``terms``; ``shard_size``, ``shard_min_doc_count``, ``execution_hint`` and ``collect_mode`` are
     accepted and have no effect on one shard."""
-    options = Options("terms", name, body, _TERMS_KEYS)
+    options = Options("terms", body, _TERMS_KEYS)
     options.integer("shard_size", 1, _positive(name, "shardSize"))
     options.integer("shard_min_doc_count", 0, _non_negative(name, "shardMinDocCount"))
     options.string("execution_hint")
@@ -267,7 +265,7 @@ METRIC_TYPES = frozenset(_METRIC_KEYS)
 
 def parse_metric(kind: str, name: str, body: Mapping[str, Any]) -> Metric:
     """A metric; ``precision_threshold`` is accepted (cardinality is exact here)."""
-    options = Options(kind, name, body, _METRIC_KEYS[kind])
+    options = Options(kind, body, _METRIC_KEYS[kind])
     options.integer("precision_threshold", 0, _non_negative(name, "precisionThreshold"))
     options.string("execution_hint")
     return Metric(kind=kind, source=options.source(formattable=kind not in ("value_count", "cardinality")))
@@ -275,7 +273,7 @@ def parse_metric(kind: str, name: str, body: Mapping[str, Any]) -> Metric:
 
 def parse_range(name: str, body: Mapping[str, Any]) -> Range:
     """``range``: ``ranges`` of ``{"key", "from", "to"}``, ``keyed``."""
-    options = Options("range", name, body, (*_VALUES, "keyed", "ranges"))
+    options = Options("range", body, (*_VALUES, "keyed", "ranges"))
 
     def ranges(raw: Any) -> tuple[RangeSpec, ...]:
         return tuple(_range_spec(item) for item in raw)
@@ -323,7 +321,7 @@ _HISTOGRAM_KEYS = (
 
 def parse_date_histogram(name: str, body: Mapping[str, Any]) -> DateHistogram:
     """``date_histogram`` with exactly one of ``calendar_interval``, ``fixed_interval``, ``interval``."""
-    options = Options("date_histogram", name, body, _HISTOGRAM_KEYS)
+    options = Options("date_histogram", body, _HISTOGRAM_KEYS)
     interval: Interval | None = None
     chosen: str | None = None
     readers = {
