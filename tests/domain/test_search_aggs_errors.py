@@ -18,6 +18,11 @@ TERMS_STATE = {"terms": {"field": "model_state"}}
 
 REFUSALS: list[tuple[Any, str, str]] = [
     (
+        {"x": {"terms": {"field": "model_state", "include": "(D+)+X"}}},
+        "illegal_argument_exception",
+        "[include]/[exclude] of [x]: only literal text and [.*] are supported by mlgate in a regular expression",
+    ),
+    (
         {"x": {"avg": {"field": "score", "format": "0.00"}}},
         "illegal_argument_exception",
         "[format] on the numeric field [score] of aggregation [avg] is not supported by mlgate",

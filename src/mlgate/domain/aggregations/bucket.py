@@ -9,7 +9,6 @@ towards ``search.max_buckets``.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -35,7 +34,9 @@ from mlgate.domain.aggregations.format import DEFAULT_DATE_FORMAT, java_double
 from mlgate.domain.aggregations.node import AggNode, DateHistogram, Filter, Filters, OrderKey, Range, Terms
 from mlgate.domain.aggregations.order import sort_buckets, with_tie_breaker
 from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.search_value import wildcard_predicate
 
+_REGEXP_OPERATORS = frozenset('.?+*|{}[]()"\\#@&<>~')
 SubAggs = Callable[[Sequence[Hit]], dict[str, Any]]
 _DEFAULT_TERMS_ORDER = (OrderKey("_count", ascending=False),)
 
@@ -102,7 +103,9 @@ def terms_result(node: AggNode, hits: Sequence[Hit], ctx: AggContext, subs: SubA
 
 
 def _term_filter(node: AggNode, spec: Terms, kind: str) -> Callable[[Any], bool]:
-    """``include``/``exclude``: a regular expression over string terms, or a list of exact terms."""
+    """``include``/``exclude``: a list of exact terms, or for strings a regular expression made of
+    literal text and ``.*`` (other Lucene operators are refused: Python's backtracking engine could take
+    exponential time on them, where Lucene's automaton cannot)."""
 
     def matcher(rule: tuple[str, ...] | str) -> Callable[[Any], bool]:
         if isinstance(rule, str):
@@ -112,11 +115,14 @@ def _term_filter(node: AggNode, spec: Terms, kind: str) -> Callable[[Any], bool]
                     "as they can only be applied to string fields. Use an array of numeric values for "
                     "include/exclude clauses used to filter numeric fields"
                 )
-            try:
-                pattern = re.compile(rule, re.DOTALL)
-            except re.error as err:
-                raise InvalidRequestError(f"invalid regular expression [{rule}]: {err}") from err
-            return lambda key: pattern.fullmatch(str(key)) is not None
+            parts = rule.split(".*")
+            if any(char in _REGEXP_OPERATORS for part in parts for char in part):
+                raise InvalidRequestError(
+                    f"[include]/[exclude] of [{node.name}]: only literal text and [.*] are supported by mlgate "
+                    f"in a regular expression, got [{rule}]"
+                )
+            test = wildcard_predicate("*".join(parts), case_insensitive=False)
+            return lambda key: test(str(key))
         if kind in NUMERIC_KINDS:
             numbers = {float(parse_date(v)) if kind == DATE else _to_float(v) for v in rule}
             return lambda key: float(key) in numbers
