@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from mlgate.domain.search import StoredDoc, search
+from mlgate.services.cpu import CpuWorkers
 from mlgate.storage.store import Store
 
 SHARDS = {"total": 2, "successful": 1, "failed": 0}
@@ -72,6 +73,7 @@ def write_response(index: str, doc_id: str, result: str, doc: StoredDoc | None) 
 
 async def search_collection(
     store: Store,
+    cpu: CpuWorkers,
     collection: str,
     body: Mapping[str, Any] | None,
     *,
@@ -80,20 +82,21 @@ async def search_collection(
     source_excludes: Sequence[str] = (),
     visible: Any = None,
 ) -> dict[str, Any]:
-    """Run an OpenSearch query over one collection."""
+    """Run an OpenSearch query over one collection, in a worker thread of ``cpu`` (within the
+    search's step budget) so that the event loop keeps serving other requests meanwhile."""
     docs = await store.load_all(collection)
     if visible is not None:
         docs = [d for d in docs if visible(d)]
-    # Evaluating queries and aggregations over every document is CPU work: off the event loop, so the
-    # node keeps answering other requests meanwhile.
-    return await asyncio.to_thread(
-        search,
-        docs,
-        body,
-        index=collection,
-        extra_filter=extra_filter,
-        source_excludes=source_excludes,
-        keyword_fields=KEYWORD_FIELDS,
-        date_fields=DATE_FIELDS,
-        url_params=url_params,
+    return await cpu.run(
+        partial(
+            search,
+            docs,
+            body,
+            index=collection,
+            extra_filter=extra_filter,
+            source_excludes=source_excludes,
+            keyword_fields=KEYWORD_FIELDS,
+            date_fields=DATE_FIELDS,
+            url_params=url_params,
+        )
     )

@@ -34,9 +34,8 @@ from mlgate.domain.aggregations.format import DEFAULT_DATE_FORMAT, java_double
 from mlgate.domain.aggregations.node import AggNode, DateHistogram, Filter, Filters, OrderKey, Range, Terms
 from mlgate.domain.aggregations.order import sort_buckets, with_tie_breaker
 from mlgate.domain.errors import InvalidRequestError
-from mlgate.domain.search_value import wildcard_predicate
+from mlgate.domain.search_regexp import regexp_pattern
 
-_REGEXP_OPERATORS = frozenset('.?+*|{}[]()"\\#@&<>~')
 SubAggs = Callable[[Sequence[Hit]], dict[str, Any]]
 _DEFAULT_TERMS_ORDER = (OrderKey("_count", ascending=False),)
 
@@ -65,7 +64,7 @@ def terms_result(node: AggNode, hits: Sequence[Hit], ctx: AggContext, subs: SubA
         raise fielddata_error(field)
     check_format(node.name, field, kind, spec.source.format)
     missing = None if spec.source.missing is None else ctx.missing_value(spec.source.missing, kind)
-    allowed = _term_filter(node, spec, kind)
+    allowed = _term_filter(node, spec, kind, ctx)
     groups: dict[Any, list[Hit]] = {}
     for hit in hits:
         for key in _values_or_missing(ctx, hit, field, kind, missing):
@@ -102,10 +101,10 @@ def terms_result(node: AggNode, hits: Sequence[Hit], ctx: AggContext, subs: SubA
     }
 
 
-def _term_filter(node: AggNode, spec: Terms, kind: str) -> Callable[[Any], bool]:
-    """``include``/``exclude``: a list of exact terms, or for strings a regular expression made of
-    literal text and ``.*`` (other Lucene operators are refused: Python's backtracking engine could take
-    exponential time on them, where Lucene's automaton cannot)."""
+def _term_filter(node: AggNode, spec: Terms, kind: str, ctx: AggContext) -> Callable[[Any], bool]:
+    """``include``/``exclude``: a list of exact terms, or for strings a Lucene regular expression (run as
+    an automaton, as the ``regexp`` query is, charged to the search budget)."""
+    steps = ctx.budget.steps
 
     def matcher(rule: tuple[str, ...] | str) -> Callable[[Any], bool]:
         if isinstance(rule, str):
@@ -115,14 +114,8 @@ def _term_filter(node: AggNode, spec: Terms, kind: str) -> Callable[[Any], bool]
                     "as they can only be applied to string fields. Use an array of numeric values for "
                     "include/exclude clauses used to filter numeric fields"
                 )
-            parts = rule.split(".*")
-            if any(char in _REGEXP_OPERATORS for part in parts for char in part):
-                raise InvalidRequestError(
-                    f"[include]/[exclude] of [{node.name}]: only literal text and [.*] are supported by mlgate "
-                    f"in a regular expression, got [{rule}]"
-                )
-            test = wildcard_predicate("*".join(parts), case_insensitive=False)
-            return lambda key: test(str(key))
+            pattern = regexp_pattern(rule, {}, steps)
+            return lambda key: pattern.matches(str(key), steps)
         if kind in NUMERIC_KINDS:
             numbers = {float(parse_date(v)) if kind == DATE else _to_float(v) for v in rule}
             return lambda key: float(key) in numbers

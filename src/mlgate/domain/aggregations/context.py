@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from mlgate.domain.aggregations.dates import parse_date
 from mlgate.domain.aggregations.format import DEFAULT_DATE_FORMAT, DateFormat
 from mlgate.domain.errors import InvalidRequestError, LimitExceededError
+from mlgate.domain.search_budget import VALUE_STEPS, SearchBudget
 from mlgate.domain.search_field import (
     KEYWORD_SUFFIX,
     IndexedDoc,
@@ -35,9 +36,6 @@ KEYWORD, TEXT, LONG, DOUBLE, BOOLEAN, DATE, UNMAPPED = (
 NUMERIC_KINDS = frozenset({LONG, DOUBLE, BOOLEAN, DATE})
 # OpenSearch: MultiBucketConsumerService.DEFAULT_MAX_BUCKETS (the search.max_buckets setting).
 MAX_BUCKETS = 65_535
-# Document visits (a document seen by one aggregation in one bucket) one search may spend: bounds the
-# CPU a request such as thousands of filters over every document can take to seconds.
-MAX_DOC_VISITS = 1_000_000
 
 
 class HitDoc(Protocol):
@@ -78,12 +76,12 @@ def unsupported_type(field_name: str, kind: str, agg_type: str) -> InvalidReques
 
 @dataclass
 class Budget:
-    """Counts buckets (OpenSearch's ``search.max_buckets``) and document visits of one search."""
+    """Counts the buckets of one search (OpenSearch's ``search.max_buckets``) and charges each document
+    an aggregation handles to the search's step budget, before handling it."""
 
+    steps: SearchBudget = field(default_factory=SearchBudget)
     max_buckets: int = MAX_BUCKETS
-    max_visits: int = MAX_DOC_VISITS
     buckets: int = 0
-    visits: int = 0
 
     def add_buckets(self, count: int) -> None:
         """Record ``count`` new buckets; refuse past the limit as OpenSearch does."""
@@ -96,14 +94,8 @@ class Budget:
             )
 
     def visit(self, count: int) -> None:
-        """Record ``count`` document visits; refuse past the budget."""
-        self.visits += count
-        if self.visits > self.max_visits:
-            raise LimitExceededError(
-                f"The aggregations would visit more than [{self.max_visits}] documents (one visit per document "
-                "per aggregation per bucket); narrow the query or the aggregations",
-                error_type="aggregation_execution_exception",
-            )
+        """Charge ``count`` documents, each read by one aggregation in one bucket."""
+        self.steps.charge(count * VALUE_STEPS)
 
 
 @dataclass
