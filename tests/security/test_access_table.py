@@ -1,4 +1,6 @@
-"""Who may do what: users × objects × operations, every cell asserting status and message (§9, issue 4).
+"""Who may do what: users × objects × operations, every cell asserting status and message (issue 4).
+
+ml-commons: ConnectorAccessControlHelper, ModelAccessControlHelper and the transport actions using them.
 
 Each cell runs against a fresh secure node with connector and model access control on. ``owner``
 creates the objects; ``shared`` has full ML access and shares the owner's backend role ``team_a``;
