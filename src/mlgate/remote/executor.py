@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from mlgate.domain.batch import BATCH_PREDICT, BATCH_PREDICT_STATUS, CANCEL_BATCH_PREDICT, derive_action
+from mlgate.domain.charset import encode_payload
 from mlgate.domain.connector import ConnectorAction
 from mlgate.domain.egress import EgressVerdict, explain, preflight
 from mlgate.domain.errors import ExecutionError, InvalidRequestError, MlgateError, RemoteError
@@ -272,9 +273,14 @@ class ConnectorExecutor:
         method = action.method.upper()
         if method not in _METHODS:
             problems.append(InvalidRequestError("unsupported http method"))
-        body = payload.encode(params.get("charset") or "utf-8") if payload is not None else None
-        if method == "POST" and not body and action.action_type != CANCEL_BATCH_PREDICT:
-            problems.append(InvalidRequestError("Content length is 0. Aborting request to remote model"))
+        body: bytes | None = None
+        try:
+            body = encode_payload(payload, params.get("charset")) if payload is not None else None
+        except InvalidRequestError as exc:
+            problems.append(exc)
+        else:
+            if method == "POST" and not body and action.action_type != CANCEL_BATCH_PREDICT:
+                problems.append(InvalidRequestError("Content length is 0. Aborting request to remote model"))
         headers: Mapping[str, str]
         if prepared is not None and prepared.headers is not None:
             headers = prepared.headers  # shared and read-only: signing makes a new mapping
