@@ -37,6 +37,7 @@ from mlgate.domain.processing import (
     run_builtin_pre_process,
 )
 from mlgate.domain.rate_limit import THROTTLED_AT_USER_LEVEL, TokenBucket
+from mlgate.domain.secret_mask import NO_SECRETS, SecretMask
 from mlgate.domain.template import (
     CREDENTIAL_PREFIX,
     PARAMETERS_PREFIX,
@@ -69,6 +70,7 @@ _METHODS = ("POST", "GET", "PUT", "DELETE")
 _CONTENT_TYPE = "Content-Type"
 _JSON = "application/json"
 _RESPONSE = "response"
+_BATCH_ACTIONS = frozenset({BATCH_PREDICT, BATCH_PREDICT_STATUS, CANCEL_BATCH_PREDICT})
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,8 @@ class RuntimeConnector:
     credential: Mapping[str, str]
     client_config: ClientConfig
     sigv4: SigV4Params | None = None
-    secrets: tuple[str, ...] = field(default=())
+    # Every written form of the credential values, for errors and dry-run output (domain/secret_mask.py).
+    mask: SecretMask = NO_SECRETS
     prepared: Mapping[str, PreparedAction] = field(default_factory=dict)
     # Digest of the mutual-TLS certificate material ("" without mTLS): the client pool's key part.
     tls_identity: str = ""
@@ -145,8 +148,6 @@ def build_runtime_connector(
             if derived is not None:
                 by_type[action_type] = derived
     sigv4 = sigv4_parameters(credential, parameters) if protocol == "aws_sigv4" else None
-    # Values short enough to be common words would mask innocent text; mask real secrets only.
-    secrets = tuple(sorted((v for v in credential.values() if len(v) >= 4), key=len, reverse=True))
     client_config = ClientConfig.for_connector(source.get("client_config"))
     return RuntimeConnector(
         key=key,
@@ -156,18 +157,20 @@ def build_runtime_connector(
         credential=dict(credential),
         client_config=client_config,
         sigv4=sigv4,
-        secrets=secrets,
+        mask=SecretMask(credential.values()),
         prepared={kind: prepare_action(action, credential) for kind, action in by_type.items()},
         tls_identity=tls_identity(credential) if client_config.mutual_tls_enabled else "",
     )
 
 
-def mask_secrets(text: str, secrets: tuple[str, ...]) -> str:
-    """Replace every credential value in ``text``."""
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, "*****")
-    return text
+def mask_error(error: MlgateError, mask: SecretMask) -> None:
+    """Mask every form of the credential in ``error``'s reason and cause."""
+    masked = mask.mask(error.message)
+    if masked != error.message:
+        error.message = masked
+        error.args = (masked,)
+    if error.caused_by is not None:
+        error.caused_by = (error.caused_by[0], mask.mask(error.caused_by[1]))
 
 
 @dataclass(frozen=True)
@@ -225,22 +228,24 @@ class ConnectorExecutor:
             action, calls = self.plan(rc, inp)
             limiters = (limiter, user_limiter)
             if len(calls) == 1:
-                return [await self._call(rc, action, calls[0], limiters, guardrails, splice)]
-            return list(
-                await asyncio.gather(
-                    *(self._call(rc, action, p, limiters, guardrails, splice) for p in calls)
+                results = [await self._call(rc, action, calls[0], limiters, guardrails, splice)]
+            else:
+                results = list(
+                    await asyncio.gather(
+                        *(self._call(rc, action, p, limiters, guardrails, splice) for p in calls)
+                    )
                 )
-            )
+            if action.action_type in _BATCH_ACTIONS:
+                # A batch job's description is kept in its task for anyone who may read tasks.
+                return [_masked(result, rc.mask) for result in results]
+            return results
         except MlgateError as exc:
             if isinstance(exc, RemoteError) and exc.status < 400:
                 # A transport failure after a success status (a body that stalls past read_timeout):
                 # ML Commons answers with that 2xx status; an error is never answered as a success here.
                 exc.status = 500
             # Provider bodies and transport errors may echo a key; no reason leaves with a secret in it.
-            masked = mask_secrets(exc.message, rc.secrets)
-            if masked != exc.message:
-                exc.message = masked
-                exc.args = (masked,)
+            mask_error(exc, rc.mask)
             raise
 
     def plan(
@@ -495,6 +500,16 @@ class ConnectorExecutor:
             if filtered is not target:
                 value = filtered
         return build_response_tensors(value, from_script=from_script)
+
+
+def _masked(value: Any, mask: SecretMask) -> Any:
+    if isinstance(value, str):
+        return mask.mask(value)
+    if isinstance(value, dict):
+        return {_masked(k, mask): _masked(v, mask) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, mask) for v in value]
+    return value
 
 
 def _maybe_json(value: str | None) -> Any:
