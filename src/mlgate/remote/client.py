@@ -24,6 +24,7 @@ from mlgate.domain.egress import enforce
 from mlgate.domain.errors import InvalidRequestError, MlgateError, RemoteError, RemoteTimeoutError
 from mlgate.remote.mtls import mtls_context
 from mlgate.remote.resolver import GuardedResolver
+from mlgate.remote.transport_errors import describe_client_error, describe_os_error
 
 RETRY_BACKOFF_POLICIES = ("constant", "exponential_equal_jitter", "exponential_full_jitter")
 DEFAULT_MAX_RESPONSE_BYTES = 100_000_000
@@ -75,7 +76,8 @@ class ClientConfig:
     """A connector's ``client_config`` (§4.3) with HEAD defaults; timeouts in seconds (0 = none).
 
     ``connection_timeout`` bounds both the TCP/TLS connect and the wait for a free pooled connection;
-    ``read_timeout`` bounds each wait for data from the provider. ``mutual_tls_enabled`` presents the
+    ``read_timeout`` bounds each wait for data from the provider; their sum bounds a whole attempt
+    (:attr:`attempt_deadline`). ``mutual_tls_enabled`` presents the
     client certificate of the connector's credential (``keystore_type`` PEM or PKCS12; remote/mtls.py).
     """
 
@@ -136,6 +138,27 @@ class ClientConfig:
         if data is None:
             return IMPLICIT_CLIENT_CONFIG
         return cls.from_json(data)
+
+    @property
+    def attempt_deadline(self) -> float | None:
+        """The most one attempt (pool wait, connect, send, headers and body) may take, in seconds:
+        ``connection_timeout + read_timeout``; None when either is 0 (unbounded).
+
+        ``read_timeout`` alone bounds only silence, so a provider sending a byte a second would hold a
+        call for ever. ML Commons counts the same sum as the time a request may be in flight
+        (ml-commons: ml-algorithms/.../remote/MLHttpClientCacheManager.java, clientCloseGracePeriod).
+        """
+        if not self.connection_timeout or not self.read_timeout:
+            return None
+        return float(self.connection_timeout + self.read_timeout)
+
+    @property
+    def deadline_message(self) -> str:
+        """The cause reported when :attr:`attempt_deadline` passes."""
+        return (
+            f"Request did not complete within {self.connection_timeout + self.read_timeout} seconds "
+            "(connection_timeout + read_timeout)"
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The complete object as GET returns it (``keystore_type`` only when set)."""
@@ -235,7 +258,7 @@ class ConnectorClient:
             )
             connect = self.config.connection_timeout or None
             timeout = aiohttp.ClientTimeout(
-                total=None,
+                total=self.config.attempt_deadline,
                 connect=connect,
                 sock_connect=connect,
                 sock_read=self.config.read_timeout or None,
@@ -292,13 +315,16 @@ class ConnectorClient:
                 raise RemoteError(COMMUNICATION_ERROR + POOL_EXHAUSTED, status=429, retryable=True) from None
             cause = f"Connect timed out after {self.config.connection_timeout} seconds"
             raise _transport_error(cause, status, timeout=True) from None
-        except (aiohttp.ServerTimeoutError, TimeoutError):
+        except aiohttp.ServerTimeoutError:
             cause = f"Read timed out after {self.config.read_timeout} seconds"
             raise _transport_error(cause, status, timeout=True) from None
+        except TimeoutError:
+            # aiohttp's total timeout: the provider kept sending, too slowly to finish in time.
+            raise _transport_error(self.config.deadline_message, status, timeout=True) from None
         except aiohttp.ClientError as error:
-            raise _transport_error(str(error) or type(error).__name__, status) from None
+            raise _transport_error(describe_client_error(error), status) from None
         except OSError as error:
-            raise _transport_error(str(error), status) from None
+            raise _transport_error(describe_os_error(error), status) from None
         finally:
             self._in_flight -= 1
             if self._closing and self._in_flight == 0:
