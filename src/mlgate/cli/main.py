@@ -61,6 +61,22 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=int, help="processes serving this node, one per core (MLGATE_WORKERS, default 1)"
     )
+    serve.add_argument(
+        "--max-body-bytes",
+        dest="max_body_bytes",
+        help="largest request body, e.g. 100mb; larger ones get 413 (MLGATE_MAX_BODY_BYTES, default 100mb)",
+    )
+    serve.add_argument(
+        "--max-in-flight-bytes",
+        dest="max_in_flight_bytes",
+        help="request bodies and provider replies held at once per worker process; past it requests get "
+        "429 (MLGATE_MAX_IN_FLIGHT_BYTES, default 256mb)",
+    )
+    serve.add_argument(
+        "--max-reply-bytes",
+        dest="max_reply_bytes",
+        help="largest provider reply (MLGATE_MAX_REPLY_BYTES, default 100mb)",
+    )
     mock = commands.add_parser("mock-provider", help="serve OpenAI/Cohere/SageMaker/Bedrock-shaped replies")
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=9300)
@@ -89,6 +105,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             roles=args.roles,
             advertise_url=args.advertise_url,
             workers=args.workers,
+            max_body_bytes=args.max_body_bytes,
+            max_in_flight_bytes=args.max_in_flight_bytes,
+            max_reply_bytes=args.max_reply_bytes,
         )
         if config.workers < 1:
             raise ValueError("--workers must be at least 1")

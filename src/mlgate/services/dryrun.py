@@ -22,12 +22,8 @@ from mlgate.domain.errors import InvalidRequestError, MlgateError, NotFoundError
 from mlgate.domain.predict_input import PredictInput, parse_predict_input
 from mlgate.domain.principal import Principal
 from mlgate.domain.secret_mask import SecretMask
-from mlgate.remote.executor import (
-    ConnectorExecutor,
-    RenderedRequest,
-    RuntimeConnector,
-    build_runtime_connector,
-)
+from mlgate.remote.executor import ConnectorExecutor, RenderedRequest
+from mlgate.remote.runtime_connector import RuntimeConnector, build_runtime_connector
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.runtime import ModelRuntime
