@@ -21,6 +21,7 @@ from mlgate.domain.egress import enforce
 from mlgate.domain.errors import InvalidRequestError, MlgateError, RemoteError, RemoteTimeoutError
 from mlgate.domain.memory_budget import REMOTE_RESPONSE, Lease
 from mlgate.remote.client_config import ClientConfig
+from mlgate.remote.deadline import Deadlines
 from mlgate.remote.mtls import mtls_context
 from mlgate.remote.resolver import GuardedResolver
 from mlgate.remote.transport_errors import describe_client_error, describe_os_error
@@ -117,6 +118,8 @@ class ConnectorClient:
         self._idle = asyncio.Event()
         self._closing = False
         self._urls: dict[str, URL] = {}
+        deadline = config.attempt_deadline
+        self._deadlines = Deadlines(deadline) if deadline is not None else None
 
     def _open_session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -129,7 +132,7 @@ class ConnectorClient:
             )
             connect = self.config.connection_timeout or None
             timeout = aiohttp.ClientTimeout(
-                total=self.config.attempt_deadline,
+                total=None,
                 connect=connect,
                 sock_connect=connect,
                 sock_read=self.config.read_timeout or None,
@@ -175,6 +178,7 @@ class ConnectorClient:
         self._in_flight += 1
         session = self._open_session()
         status: int | None = None
+        attempt = self._deadlines.start() if self._deadlines is not None else None
         try:
             async with session.request(
                 method, target, headers=headers, data=body, allow_redirects=False
@@ -184,22 +188,29 @@ class ConnectorClient:
                 return RemoteResponse(status, resp.headers, payload)
         except MlgateError:
             raise
+        except asyncio.CancelledError:
+            if attempt is None or not attempt.expired:
+                raise
+            # The attempt's deadline cancelled it: the provider kept sending, too slowly to finish.
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            raise _transport_error(self.config.deadline_message, status, timeout=True) from None
         except aiohttp.ConnectionTimeoutError:
             if pool_full:
                 raise RemoteError(COMMUNICATION_ERROR + POOL_EXHAUSTED, status=429, retryable=True) from None
             cause = f"Connect timed out after {self.config.connection_timeout} seconds"
             raise _transport_error(cause, status, timeout=True) from None
-        except aiohttp.ServerTimeoutError:
+        except (aiohttp.ServerTimeoutError, TimeoutError):
             cause = f"Read timed out after {self.config.read_timeout} seconds"
             raise _transport_error(cause, status, timeout=True) from None
-        except TimeoutError:
-            # aiohttp's total timeout: the provider kept sending, too slowly to finish in time.
-            raise _transport_error(self.config.deadline_message, status, timeout=True) from None
         except aiohttp.ClientError as error:
             raise _transport_error(describe_client_error(error), status) from None
         except OSError as error:
             raise _transport_error(describe_os_error(error), status) from None
         finally:
+            if attempt is not None:
+                attempt.finish()
             self._in_flight -= 1
             if self._closing and self._in_flight == 0:
                 self._idle.set()
