@@ -32,17 +32,20 @@ class Deadlines:
     """Cancels the task of an attempt still running ``seconds`` after it started (``Attempt.expired``
     then tells the caller the cancellation was the deadline's)."""
 
-    __slots__ = ("_queue", "_seconds", "_timer")
+    __slots__ = ("_loop", "_queue", "_seconds", "_timer")
 
     def __init__(self, seconds: float) -> None:
         self._seconds = seconds
         self._queue: deque[Attempt] = deque()
         self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def start(self) -> Attempt:
-        """Register the current task's attempt (call from inside it)."""
-        loop = asyncio.get_running_loop()
-        attempt = Attempt(asyncio.current_task(), loop.time() + self._seconds)
+        """Register the current task's attempt (call from inside it, always on the same event loop)."""
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+        attempt = Attempt(asyncio.current_task(loop), loop.time() + self._seconds)
         queue = self._queue
         # Calls mostly end in the order they started: dropping finished ones here keeps the queue short.
         while queue and queue[0].done:
@@ -53,7 +56,8 @@ class Deadlines:
         return attempt
 
     def _expire(self) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self._loop
+        assert loop is not None  # armed by start()
         now = loop.time()
         queue = self._queue
         while queue and (queue[0].done or queue[0].deadline <= now):
