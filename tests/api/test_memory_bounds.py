@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from mlgate.bootstrap import Node, build_node
-from mlgate.config import Config
+from mlgate.config import Config, config_from
 from mlgate.mockprovider import MockProvider
 from tests.conftest import ADMIN_PASSWORD, LOOPBACK_TRUSTED, TEST_MASTER_KEY, assert_error
 from tests.engine.support import ML, deploy_model, predict, unique
@@ -207,3 +207,23 @@ async def test_unauthenticated_bodies_are_never_read(tmp_path: Path) -> None:
             )
             assert_error(response, 401, "security_exception")
     await node.stop()
+
+
+def test_sizes_from_flags_and_environment() -> None:
+    defaults = config_from({})
+    assert (defaults.max_body_bytes, defaults.max_in_flight_bytes, defaults.max_reply_bytes) == (
+        100 << 20,
+        256 << 20,
+        100 << 20,
+    )
+    env = {"MLGATE_MAX_IN_FLIGHT_BYTES": "512kb", "MLGATE_MAX_BODY_BYTES": "1048576"}
+    config = config_from(env, max_reply_bytes="2MB")
+    assert (config.max_in_flight_bytes, config.max_body_bytes, config.max_reply_bytes) == (
+        512 << 10,
+        1 << 20,
+        2 << 20,
+    )
+    assert config_from(env, max_in_flight_bytes="1gb").max_in_flight_bytes == 1 << 30
+    for bad in ("0", "-5", "12qb", "lots", "1.5mb"):
+        with pytest.raises(ValueError, match="max in-flight bytes must be a positive number of bytes"):
+            config_from({"MLGATE_MAX_IN_FLIGHT_BYTES": bad})
