@@ -14,17 +14,18 @@ from tests.conftest import assert_error
 from tests.engine.support import chat_path, predict
 from tests.engine.test_remote_failures import BODY, COMMUNICATION, failing_model
 
-DEADLINE = COMMUNICATION + "Request did not complete within 2 seconds (connection_timeout + read_timeout)"
-# A byte every 200 ms never leaves the connection idle for read_timeout (1 s); the reply takes a minute.
-TRICKLES = ["mock_trickle_ms=200", "mock_trickle_ms=200&mock_chunked=1", "mock_slow_headers_ms=200"]
+DEADLINE = COMMUNICATION + "Request did not complete within 3 seconds (connection_timeout + read_timeout)"
+# A byte every 100 ms never leaves the connection idle for read_timeout (2 s: room for a busy machine's
+# stalls); the reply would take half a minute.
+CONFIG = {"connection_timeout": 1, "read_timeout": 2}
+TRICKLES = ["mock_trickle_ms=100", "mock_trickle_ms=100&mock_chunked=1", "mock_slow_headers_ms=100"]
 
 
 @pytest.mark.parametrize("fault", TRICKLES)
 async def test_a_trickling_provider_meets_the_deadline(
     loopback: httpx.AsyncClient, provider: MockProvider, fault: str
 ) -> None:
-    config = {"connection_timeout": 1, "read_timeout": 1}
-    model_id = await failing_model(loopback, f"{provider.url}{chat_path()}?{fault}", config)
+    model_id = await failing_model(loopback, f"{provider.url}{chat_path()}?{fault}", CONFIG)
     assert_error(await predict(loopback, model_id, BODY), 500, "status_exception", DEADLINE)
 
 
@@ -32,8 +33,8 @@ async def test_each_retry_attempt_has_its_own_deadline(
     loopback: httpx.AsyncClient, provider: MockProvider
 ) -> None:
     path = chat_path()
-    config = {"connection_timeout": 1, "read_timeout": 1, "max_retry_times": 1, "retry_backoff_millis": 1}
-    model_id = await failing_model(loopback, f"{provider.url}{path}?mock_trickle_ms=200", config)
+    config = {**CONFIG, "max_retry_times": 1, "retry_backoff_millis": 1}
+    model_id = await failing_model(loopback, f"{provider.url}{path}?mock_trickle_ms=100", config)
     assert_error(await predict(loopback, model_id, BODY), 500, "status_exception", DEADLINE)
     assert len(provider.requests(path=path)) == 2
 
