@@ -59,6 +59,8 @@ URI_ERROR = (
 )
 
 MAX_REGEX_LENGTH = 256
+MAX_HOST_LABEL_LENGTH = 63
+MAX_HOST_NAME_LENGTH = 253
 
 # The ML Commons 3.7+ ReDoS heuristics, applied to the pattern text with whole-string semantics.
 _NESTED_QUANTIFIER = re.compile(r".*\([^)]*[*+?]\)[*+?{].*")
@@ -156,6 +158,21 @@ def _is_canonical_ipv4(host: str) -> bool:
     return len(octets) == 4 and all(_CANONICAL_OCTET.fullmatch(o) and int(o) <= 255 for o in octets)
 
 
+def _check_host_lengths(host: str) -> None:
+    # DNS limits (RFC 1035): java.net.URI accepts longer names, but no resolver can look them up.
+    name = host.rstrip(".")
+    if len(name) > MAX_HOST_NAME_LENGTH:
+        raise InvalidRequestError(
+            f"Invalid host in connector URL: the host name is longer than {MAX_HOST_NAME_LENGTH} characters"
+        )
+    for label in name.split("."):
+        if len(label) > MAX_HOST_LABEL_LENGTH:
+            raise InvalidRequestError(
+                f"Invalid host in connector URL: the label [{label}] is longer than "
+                f"{MAX_HOST_LABEL_LENGTH} characters"
+            )
+
+
 def _check_host(host: str, bracketed: bool) -> str:
     if bracketed:
         try:
@@ -165,6 +182,7 @@ def _check_host(host: str, bracketed: bool) -> str:
     host = host.lower()
     if not _HOST_NAME.fullmatch(host) or ".." in host:
         raise InvalidRequestError(URI_ERROR)
+    _check_host_lengths(host)
     # A numeric last label makes resolvers read the whole host as an IPv4 address (inet_aton rules).
     last_label = host.rstrip(".").rpartition(".")[2]
     if _NUMERIC_LABEL.fullmatch(last_label) and not _is_canonical_ipv4(host):

@@ -16,6 +16,7 @@ import orjson
 
 from mlgate.domain.errors import ForbiddenError, InvalidRequestError, NotFoundError, RemoteError
 from mlgate.domain.guardrails import ActiveGuardrails
+from mlgate.domain.memory_budget import Lease
 from mlgate.domain.node import NodeInfo
 from mlgate.domain.predict_input import PredictInput, parse_predict_input
 from mlgate.domain.principal import Principal
@@ -91,6 +92,7 @@ class PredictService:
         forwarded: bool = False,
         splice: bool = False,
         user: str | None = None,
+        lease: Lease | None = None,
     ) -> dict[str, Any] | Forwarded:
         """``POST /models/{id}/_predict`` and ``/_predict/{algorithm}/{id}``.
 
@@ -98,7 +100,8 @@ class PredictService:
         authorized by the node that received it and is never forwarded again, carrying the caller's
         ``user`` name for the model controller's limits (docs/compatibility.md, "Predict routing in a
         cluster"). ``splice``: the caller only encodes the result with orjson, so it may carry provider
-        bytes as orjson Fragments.
+        bytes as orjson Fragments. ``lease``: the HTTP request's share of the in-flight byte budget,
+        charged for the replies read on its behalf.
         """
         self._connectors.require_remote_inference()
         if principal is not None:
@@ -108,7 +111,7 @@ class PredictService:
             located = await self._locate(principal, model_id, forwarded=forwarded)
             if isinstance(located, NodeInfo):
                 payload = {"algorithm": algorithm, "body": body, "user": user}
-                return Forwarded(*await self._forwarder.predict(located.url, model_id, payload))
+                return Forwarded(*await self._forwarder.predict(located.url, model_id, payload, lease))
             deployed = located
         elif principal is not None:
             await self._deployment.check_model_access(principal, deployed.source)
@@ -133,6 +136,7 @@ class PredictService:
                 user_limiter=deployed.user_limiters.get(user) if user is not None else None,
                 # An output schema checks the parsed output: nothing to splice then.
                 splice=splice and (interface is None or interface.output is None),
+                lease=lease,
             )
             timer.inference_finished()
             output = {"inference_results": results}
