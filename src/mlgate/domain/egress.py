@@ -1,7 +1,11 @@
 """Where a connector may send requests: trusted-endpoint regexes and private-address rules.
 
+ml-commons: common/.../connector/Connector.java (validateConnectorURL),
+ml-algorithms/.../algorithms/remote/ConnectorUtils.java (buildSdkRequest),
+common/.../httpclient/MLValidatableAsyncHttpClient.java (validate).
+
 Pure rules over strings and already-resolved IP addresses; DNS happens in ``mlgate.remote.resolver``.
-The order of checks follows ML Commons (§7.10): the URL must fully match a trusted-endpoint regex, then
+The order of checks follows ML Commons: the URL must fully match a trusted-endpoint regex, then
 parse as an http(s) URI, then every resolved address is checked against the restricted-IP patterns, the
 private-IP switch and the trusted-private-endpoint regexes.
 
@@ -59,6 +63,8 @@ URI_ERROR = (
 )
 
 MAX_REGEX_LENGTH = 256
+MAX_HOST_LABEL_LENGTH = 63
+MAX_HOST_NAME_LENGTH = 253
 
 # The ML Commons 3.7+ ReDoS heuristics, applied to the pattern text with whole-string semantics; they run
 # before the length check, so they must be linear themselves (backtracking, the first is quadratic).
@@ -157,6 +163,21 @@ def _is_canonical_ipv4(host: str) -> bool:
     return len(octets) == 4 and all(_CANONICAL_OCTET.fullmatch(o) and int(o) <= 255 for o in octets)
 
 
+def _check_host_lengths(host: str) -> None:
+    # DNS limits (RFC 1035): java.net.URI accepts longer names, but no resolver can look them up.
+    name = host.rstrip(".")
+    if len(name) > MAX_HOST_NAME_LENGTH:
+        raise InvalidRequestError(
+            f"Invalid host in connector URL: the host name is longer than {MAX_HOST_NAME_LENGTH} characters"
+        )
+    for label in name.split("."):
+        if len(label) > MAX_HOST_LABEL_LENGTH:
+            raise InvalidRequestError(
+                f"Invalid host in connector URL: the label [{label}] is longer than "
+                f"{MAX_HOST_LABEL_LENGTH} characters"
+            )
+
+
 def _check_host(host: str, bracketed: bool) -> str:
     if bracketed:
         try:
@@ -166,6 +187,7 @@ def _check_host(host: str, bracketed: bool) -> str:
     host = host.lower()
     if not _HOST_NAME.fullmatch(host) or ".." in host:
         raise InvalidRequestError(URI_ERROR)
+    _check_host_lengths(host)
     # A numeric last label makes resolvers read the whole host as an IPv4 address (inet_aton rules).
     last_label = host.rstrip(".").rpartition(".")[2]
     if _NUMERIC_LABEL.fullmatch(last_label) and not _is_canonical_ipv4(host):
@@ -179,7 +201,7 @@ def _check_host(host: str, bracketed: bool) -> str:
 def parse_destination(url: str) -> Destination:
     """Parse a connector URL into its destination, with ML Commons' error texts.
 
-    Raises InvalidRequestError: the URI error of §7.10.2 when the URL is not a valid absolute URI with
+    Raises InvalidRequestError: ML Commons' URI error when the URL is not a valid absolute URI with
     a host, ``"Protocol is not http or https: <p>"``, ``"Port out of range: <n>"``, and the
     mlgate-specific refusals of obfuscated IPv4 hosts and of user information (module docstring).
     """
@@ -346,7 +368,7 @@ def check_addresses(
     *,
     trusted_pattern: str | None = None,
 ) -> EgressVerdict:
-    """Judge the resolved ``addresses`` of ``dest`` (§7.10.8 plus mlgate's stricter rules).
+    """Judge the resolved ``addresses`` of ``dest`` (ML Commons' address rules plus mlgate's stricter ones).
 
     Only the address rules are applied here; ``trusted_pattern`` is copied into the verdict as given.
     """
