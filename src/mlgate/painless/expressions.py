@@ -12,6 +12,7 @@ from typing import Any
 from mlgate.painless import nodes as n
 from mlgate.painless.containers import field_get, field_set, index_get, index_set
 from mlgate.painless.conversion import KNOWN_TYPES, converter, default_value
+from mlgate.painless.cost import WRITE
 from mlgate.painless.errors import ScriptCompileError, ScriptLimitError
 from mlgate.painless.members import constructor, invoke
 from mlgate.painless.numeric import STATIC_CLASSES, STATIC_FIELDS, STATICS
@@ -152,7 +153,17 @@ class ExprCompiler:
             def append_one(f: Frame) -> Any:
                 receiver = target(f)
                 if type(receiver) is StringBuilder:
-                    return append(receiver, value(f), f.run)
+                    run, text = f.run, value(f)
+                    if type(text) is not str:
+                        return append(receiver, text, run)
+                    # strings.append, inlined: the charge is a counter and a comparison.
+                    if len(receiver) + len(text) > run.max_chars:
+                        run.charge_string(len(receiver) + len(text))  # refused
+                    run.cost += len(text) * WRITE
+                    if run.cost > run.cost_mark:
+                        run.checkpoint()
+                    receiver.append(text)
+                    return receiver
                 if receiver is None and null_safe:
                     return None
                 return invoke(receiver, name, key, [value(f)], f.run)

@@ -12,7 +12,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from mlgate.painless.cost import READ, VISIT
+from mlgate.painless.cost import READ, VISIT, WRITE
 from mlgate.painless.errors import ScriptRuntimeError
 from mlgate.painless.jstring import to_java_string
 from mlgate.painless.runtime import Run
@@ -36,7 +36,12 @@ def java_error(exception: str, message: str) -> ScriptRuntimeError:
 
 def concat(left: str, right: str, run: Run) -> str:
     """``left + right``, paid for (and refused past the size limit) before it is built."""
-    run.charge_string(len(left) + len(right))
+    size = len(left) + len(right)
+    if size > run.max_chars:
+        run.charge_string(size)  # refused
+    run.cost += size * WRITE  # Run.charge, inlined: concatenation is the commonest operation
+    if run.cost > run.cost_mark:
+        run.checkpoint()
     return left + right
 
 

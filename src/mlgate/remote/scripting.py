@@ -14,6 +14,7 @@ import asyncio
 import importlib
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
 from mlgate.domain.errors import InvalidRequestError
@@ -60,9 +61,9 @@ def _compile(text: str) -> CompiledScript:
 class ScriptRunner:
     """Compiles each distinct script text once and runs it with ML Commons' error shape.
 
-    A run on the loop may take ``inline_steps`` steps and ``inline_cost`` cost units (about a
-    millisecond); ``workers`` threads run the rest and every compilation (more threads would only
-    compete with the event loop for the GIL).
+    A run on the loop may take ``inline_steps`` steps and ``inline_cost`` cost units (a millisecond or
+    two); ``workers`` threads run the rest and every compilation (more threads would only compete with
+    the event loop for the GIL).
     """
 
     def __init__(
@@ -71,13 +72,15 @@ class ScriptRunner:
         max_entries: int = 1024,
         workers: int = 2,
         inline_steps: int = 2_000,
-        inline_cost: int = 1_000_000,
+        inline_cost: int = 2_000_000,
     ) -> None:
         self._compiled: dict[str, _Entry] = {}
         self._max = max_entries
         self._threads = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mlgate-script")
         self._inline = (inline_steps, inline_cost)
-        self._slice: Slice | None = None  # made once the interpreter is imported
+        # Set once the first script is compiled (the interpreter is imported then).
+        self._painless: ModuleType | None = None
+        self._slice: Slice | None = None
 
     @staticmethod
     def is_builtin(text: str) -> bool:
@@ -99,6 +102,9 @@ class ScriptRunner:
                     f"exceeded max allowed inline script size in bytes [{MAX_SOURCE_BYTES}] with size [{size}]"
                 )
             script = await asyncio.get_running_loop().run_in_executor(self._threads, _compile, text)
+            if self._painless is None:
+                self._painless = importlib.import_module("mlgate.painless")
+                self._slice = self._painless.Slice(*self._inline)
             if len(self._compiled) >= self._max:
                 self._compiled.pop(next(iter(self._compiled)))
             entry = self._compiled.setdefault(text, _Entry(script))
@@ -110,10 +116,9 @@ class ScriptRunner:
         ``fresh`` builds ``params`` again for a second run: the first may have modified them. Failures
         become ScriptFailedError (``script_exception``) with the script's message.
         """
-        entry = await self._entry(text)
-        painless = importlib.import_module("mlgate.painless")
-        if self._slice is None:
-            self._slice = painless.Slice(*self._inline)
+        entry = self._compiled.get(text) or await self._entry(text)
+        painless = self._painless
+        assert painless is not None
         try:
             if not entry.heavy:
                 try:
