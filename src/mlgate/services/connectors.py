@@ -156,6 +156,7 @@ class ConnectorService:
         extra = self._access.connector_filter(principal)
         return await search_collection(
             self._store,
+            self._env.cpu,
             INDEX,
             body,
             url_params=url_params,

@@ -92,6 +92,7 @@ class ModelGroupService:
         """``GET|POST /model_groups/_search``."""
         return await search_collection(
             self._store,
+            self._env.cpu,
             INDEX,
             body,
             url_params=url_params,
@@ -101,11 +102,10 @@ class ModelGroupService:
     async def update(
         self, principal: Principal | None, group_id: str, body: Mapping[str, Any] | None
     ) -> dict[str, Any]:
-        """``PUT /model_groups/{id}`` (§3.5)."""
-        if not body:
-            raise InvalidRequestError(
-                "Update model group request has empty body", error_type="parse_exception"
-            )
+        """``PUT /model_groups/{id}``: ml-commons TransportUpdateModelGroupAction (§3.5)."""
+        if body is None:
+            # ML Commons throws an IOException here (500 i_o_exception); mlgate answers 400.
+            raise InvalidRequestError("Model group request has empty body", error_type="i_o_exception")
         inp = group_domain.parse_model_group_input(body, for_update=True)
         stored = await self._store.load(INDEX, group_id)
         if stored is None:

@@ -223,7 +223,13 @@ class ModelService:
             return visible_groups is None or not group or group in visible_groups
 
         return await search_collection(
-            self._store, INDEX, body, url_params=url_params, source_excludes=MODEL_EXCLUDES, visible=visible
+            self._store,
+            self._env.cpu,
+            INDEX,
+            body,
+            url_params=url_params,
+            source_excludes=MODEL_EXCLUDES,
+            visible=visible,
         )
 
     async def update(
