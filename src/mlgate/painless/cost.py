@@ -20,10 +20,11 @@ memory a run allocates to about a quarter of its budget in characters."""
 ELEMENT: Final = 16
 """Per element that C code copies into a new collection or shifts: copies, addAll, insert, remove."""
 
-FORMAT: Final = 500
-"""Per number that C code formats as text (a list of doubles converted in one go)."""
+FORMAT: Final = 700
+"""Per double of a collection converted to text with a magnitude in [1e-3, 1e7), where Python's repr is
+Java's form (others cost ``4 * VISIT``, floats ``9 * VISIT``: Python-level formatting)."""
 
-HASH: Final = 250
+HASH: Final = 500
 """Per character that ``String.hashCode`` hashes (a Python loop over UTF-16 units); HashMap keys too."""
 
 VISIT: Final = 1000

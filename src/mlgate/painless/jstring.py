@@ -75,10 +75,6 @@ def builder_text(builder: StringBuilder, run: Run) -> str:
 # always fits, so the fast path never builds an oversized string.
 _DOUBLE_WIDTH: Final = 26
 
-# What converting one element costs beyond a visit: format_double needs up to ~4 µs outside the range
-# where repr is Java's form, format_float ~9 µs.
-_TEXT_COST: Final[dict[type, int]] = {float: 4 * VISIT, JavaFloat: 9 * VISIT}
-
 
 def _collection_string(items: list[Any] | tuple[Any, ...], run: Run) -> str:
     # The embedding case: thousands of doubles. When every value lies in [1e-3, 1e7) (checked with
@@ -89,20 +85,18 @@ def _collection_string(items: list[Any] | tuple[Any, ...], run: Run) -> str:
         and type(items[0]) is float
         and len(items) <= run.max_chars // _DOUBLE_WIDTH
         and all(type(item) is float for item in items)
+        and math.isfinite(sum(items))
+        and min(map(abs, items)) >= 1e-3
+        and max(map(abs, items)) < 1e7
     ):
-        if math.isfinite(sum(items)) and min(map(abs, items)) >= 1e-3 and max(map(abs, items)) < 1e7:
-            run.charge(len(items) * FORMAT)
-            text = "[" + ", ".join(map(repr, items)) + "]"
-        else:
-            run.charge(len(items) * _TEXT_COST[float])
-            text = "[" + ", ".join(map(format_double, items)) + "]"
+        run.charge(len(items) * FORMAT)
+        text = "[" + ", ".join(map(repr, items)) + "]"
         run.charge_string(len(text))
         return text
     run.charge(VISIT)
     parts = _Parts(run)
     for item in items:
-        run.charge(_TEXT_COST.get(type(item), VISIT))
-        parts.add("(this Collection)" if item is items else to_java_string(item, run))
+        parts.add("(this Collection)" if item is items else _element_text(item, run))
     return parts.join("[", "]")
 
 
@@ -111,10 +105,25 @@ def _map_string(mapping: dict[Any, Any], run: Run) -> str:
     run.charge(VISIT)
     parts = _Parts(run)
     for key, item in entries:
-        run.charge(_TEXT_COST.get(type(key), VISIT) + _TEXT_COST.get(type(item), VISIT))
-        key_text = "(this Map)" if key is mapping else to_java_string(key, run)
-        parts.add(key_text + "=" + ("(this Map)" if item is mapping else to_java_string(item, run)))
+        key_text = "(this Map)" if key is mapping else _element_text(key, run)
+        parts.add(key_text + "=" + ("(this Map)" if item is mapping else _element_text(item, run)))
     return parts.join("{", "}")
+
+
+def _element_text(item: Any, run: Run) -> str:
+    """An element of a collection as text, paid for by what converting it costs."""
+    cls = type(item)
+    if cls is float:
+        if 1e-3 <= abs(item) < 1e7:  # repr is Java's form
+            run.charge(FORMAT)
+            return repr(item)
+        run.charge(4 * VISIT)  # format_double takes up to ~4 µs outside that range
+        return format_double(item)
+    if cls is JavaFloat:
+        run.charge(9 * VISIT)  # format_float takes ~9 µs
+        return format_float(item.value)
+    run.charge(VISIT)
+    return to_java_string(item, run)
 
 
 class _Parts:
