@@ -242,3 +242,15 @@ def test_parse_int_of_a_very_long_number_is_a_number_format_exception() -> None:
     with pytest.raises(ScriptRuntimeError) as caught:
         compile_script("return Integer.parseInt(params.s)").execute({"s": "9" * 5000})
     assert caught.value.exception == "NumberFormatException"
+
+
+def test_an_embedding_post_process_stays_within_the_slice_the_event_loop_gives() -> None:
+    # The Titan/Aleph Alpha script on a 1,536-float OpenAI-like embedding (some values below 1e-3) runs
+    # to its end within the slice ScriptRunner gives a run on the event loop (2,000 steps, 2M units).
+    script = compile_script(
+        'def shape = [params.embedding.length]; return "{\\"shape\\":" + shape + ",\\"data\\":" + params.embedding + "}"'
+    )
+    embedding = [((i * 7919) % 2000 - 1000) / 30_000 for i in range(1536)]
+    assert min(map(abs, filter(None, embedding))) < 1e-3
+    text = script.execute_text({"embedding": embedding}, slice_=Slice(steps=2_000, cost=2_000_000))
+    assert text is not None and text.startswith('{"shape":[1536],"data":[')
