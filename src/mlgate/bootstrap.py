@@ -65,6 +65,7 @@ class Node:
     services: Services
     store: Store
     pool: ClientPool
+    scripts: ScriptRunner
     admin_password_file: Path | None = None
     follower: ChangeFollower | None = None
     forwarder: NodeForwarder | None = None
@@ -103,6 +104,7 @@ class Node:
             await self.forwarder.close()
         await self.store.remove_node(self.services.nodes.me.node_id)
         await self.pool.close_all()
+        self.scripts.close()
         await self.store.close()
 
 
@@ -333,6 +335,7 @@ async def build_node(
         services=services,
         store=store,
         pool=pool,
+        scripts=scripts,
         admin_password_file=config.data_dir / ADMIN_PASSWORD_FILE,
         follower=_follower(store, hub, config),
         forwarder=forwarder,

@@ -131,7 +131,7 @@ class ConnectorExecutor:
         own_lease = lease is None
         held = self._budget.lease() if lease is None else lease
         try:
-            action, calls = self.plan(rc, inp)
+            action, calls = await self.plan(rc, inp)
             limiters = (limiter, user_limiter)
             if len(calls) == 1:
                 results = [await self._call(rc, action, calls[0], limiters, guardrails, splice, held)]
@@ -157,7 +157,7 @@ class ConnectorExecutor:
             if own_lease:
                 held.release()
 
-    def plan(
+    async def plan(
         self, rc: RuntimeConnector, inp: PredictInput
     ) -> tuple[ConnectorAction, list[dict[str, str | None]]]:
         """The action and the parameter map of every remote call ``inp`` makes (pre-processing done).
@@ -168,8 +168,8 @@ class ConnectorExecutor:
         if action is None:
             raise InvalidRequestError(f"no {inp.action_type} action found")
         if inp.kind == "remote":
-            return action, [self._remote_parameters(rc, action, inp)]
-        return action, self._documents_parameters(rc, action, inp)
+            return action, [await self._remote_parameters(rc, action, inp)]
+        return action, await self._documents_parameters(rc, action, inp)
 
     def render(
         self, rc: RuntimeConnector, action: ConnectorAction, params: Mapping[str, str | None]
@@ -227,7 +227,7 @@ class ConnectorExecutor:
             return replace(first, allowed=False, reason=reason)
         return explain(url, addresses, policy)
 
-    def _remote_parameters(
+    async def _remote_parameters(
         self, rc: RuntimeConnector, action: ConnectorAction, inp: PredictInput
     ) -> dict[str, str | None]:
         request = prepare_request_parameters(inp.parameters)
@@ -239,14 +239,18 @@ class ConnectorExecutor:
             and not is_builtin_pre_process(script)
             and params.get("pre_process_function.process_remote_inference_input") == "true"
         ):
-            raw = {k: stringify_parameter(v) for k, v in inp.parameters.items()}
-            if params.get("pre_process_function.convert_remote_inference_param_to_object") == "true":
-                raw = {k: _maybe_json(v) for k, v in raw.items()}
-            params.update(self._script_parameters(substitute_json_encoded(script, params), raw))
+            as_objects = params.get("pre_process_function.convert_remote_inference_param_to_object") == "true"
+
+            def script_input() -> dict[str, Any]:
+                raw = {k: stringify_parameter(v) for k, v in inp.parameters.items()}
+                return {k: _maybe_json(v) for k, v in raw.items()} if as_objects else raw
+
+            script = substitute_json_encoded(script, params)
+            params.update(await self._script_parameters(script, script_input))
             params.update(request)
         return params
 
-    def _documents_parameters(
+    async def _documents_parameters(
         self, rc: RuntimeConnector, action: ConnectorAction, inp: PredictInput
     ) -> list[dict[str, str | None]]:
         pre = action.pre_process_function
@@ -267,11 +271,11 @@ class ConnectorExecutor:
                 action_type=inp.action_type,
             )
             params = dict(base)
-            params.update(self._pre_process(pre, part, params))
+            params.update(await self._pre_process(pre, part, params))
             calls.append(params)
         return calls
 
-    def _pre_process(
+    async def _pre_process(
         self, pre: str | None, inp: PredictInput, params: Mapping[str, str | None]
     ) -> dict[str, str | None]:
         if pre is None:
@@ -281,18 +285,14 @@ class ConnectorExecutor:
         if is_builtin_pre_process(pre):
             produced = run_builtin_pre_process(pre, inp)
             return escape_parameters({k: stringify_parameter(v) for k, v in produced.items()})
-        script_params: dict[str, Any] = {"algorithm": inp.algorithm}
-        if inp.kind == "text_docs":
-            script_params["text_docs"] = [None if d is None else gson_escape(d) for d in inp.text_docs or ()]
-        else:
-            script_params["query_text"] = inp.query_text
-            script_params["text_docs"] = list(inp.text_docs or ())
-        if inp.parameters:
-            script_params["parameters"] = dict(inp.parameters)
-        return self._script_parameters(substitute_json_encoded(pre, params), script_params)
+        return await self._script_parameters(
+            substitute_json_encoded(pre, params), lambda: _pre_process_input(inp)
+        )
 
-    def _script_parameters(self, script: str, script_params: Mapping[str, Any]) -> dict[str, str | None]:
-        out = self._scripts.run(script, script_params)
+    async def _script_parameters(
+        self, script: str, script_input: Callable[[], dict[str, Any]]
+    ) -> dict[str, str | None]:
+        out = await self._scripts.run(script, script_input(), script_input)
         if out is None:
             raise InvalidRequestError("Preprocess function output is null")
         parsed = orjson.loads(out) if isinstance(out, str) else out
@@ -330,7 +330,8 @@ class ConnectorExecutor:
             await guardrails.check_output(response.body)
         if splice and action.post_process_function is None and not params.get("response_filter"):
             return {"output": self.splice_output(response.body), "status_code": response.status}
-        return {"output": self.post_process(action, params, response.body), "status_code": response.status}
+        output = await self.post_process(action, params, response.body)
+        return {"output": output, "status_code": response.status}
 
     async def _send(self, rc: RuntimeConnector, request: RenderedRequest, lease: Lease) -> RemoteResponse:
         client = self._pool.get(rc.key, rc.client_config, rc.credential, rc.tls_identity)
@@ -377,7 +378,7 @@ class ConnectorExecutor:
             raise InvalidRequestError("Unsupported response type")
         return build_response_tensors(body, from_script=False)
 
-    def post_process(
+    async def post_process(
         self, action: ConnectorAction, params: Mapping[str, str | None], raw: bytes
     ) -> list[dict[str, Any]]:
         """ML Commons' ``processOutput``: built-in function, or script → filter → tensors."""
@@ -400,7 +401,9 @@ class ConnectorExecutor:
         from_script = False
         if post is not None:
             try:
-                out = self._scripts.run(post, body if isinstance(body, dict) else {"result": body})
+                out = await self._scripts.run(
+                    post, _post_process_input(body), lambda: _post_process_input(orjson.loads(raw))
+                )
             except ScriptFailedError as exc:
                 # As ML Commons' response handler: any non-argument failure becomes this MLException.
                 raise ExecutionError(
@@ -415,6 +418,24 @@ class ConnectorExecutor:
             if filtered is not target:
                 value = filtered
         return build_response_tensors(value, from_script=from_script)
+
+
+def _pre_process_input(inp: PredictInput) -> dict[str, Any]:
+    """The ``params`` of a pre-process script, as ML Commons builds them from the ML input."""
+    script_params: dict[str, Any] = {"algorithm": inp.algorithm}
+    if inp.kind == "text_docs":
+        script_params["text_docs"] = [None if d is None else gson_escape(d) for d in inp.text_docs or ()]
+    else:
+        script_params["query_text"] = inp.query_text
+        script_params["text_docs"] = list(inp.text_docs or ())
+    if inp.parameters:
+        script_params["parameters"] = dict(inp.parameters)
+    return script_params
+
+
+def _post_process_input(body: Any) -> dict[str, Any]:
+    """The ``params`` of a post-process script: the reply's object, or a top-level array as ``result``."""
+    return body if isinstance(body, dict) else {"result": body}
 
 
 def _maybe_json(value: str | None) -> Any:

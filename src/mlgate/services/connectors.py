@@ -70,7 +70,7 @@ class ConnectorService:
         if not self._settings.current.flag("remote_inference.enabled"):
             raise InvalidRequestError(REMOTE_INFERENCE_DISABLED, error_type="status_exception")
 
-    def check_connector(
+    async def check_connector(
         self,
         protocol: str | None,
         parameters: Mapping[str, str] | None,
@@ -85,7 +85,7 @@ class ConnectorService:
         for action in actions or ():
             for script in (action.pre_process_function, action.post_process_function):
                 if script:
-                    self._scripts.check(script)
+                    await self._scripts.check(script)
 
     def check_trusted_urls(
         self, actions: list[cdomain.ConnectorAction] | None, parameters: Mapping[str, str] | None
@@ -115,7 +115,7 @@ class ConnectorService:
         if inp.dry_run:
             return {"connector_id": "dryRunConnector"}
         if inp.protocol not in cdomain.MCP_PROTOCOLS:
-            self.check_connector(inp.protocol, inp.parameters, inp.credential, inp.actions)
+            await self.check_connector(inp.protocol, inp.parameters, inp.credential, inp.actions)
         doc = cdomain.document_fields(inp)
         if inp.client_config is not None:
             doc["client_config"] = self.client_config_json(inp.client_config)
@@ -213,7 +213,7 @@ class ConnectorService:
             doc["credential"] = self._cipher.encrypt(inp.credential)
         if doc.get("protocol") not in cdomain.MCP_PROTOCOLS:
             credential = self._cipher.decrypt(doc.get("credential") or {})
-            self.check_connector(
+            await self.check_connector(
                 doc.get("protocol"), doc.get("parameters"), credential, cdomain.actions_of(doc)
             )
         doc["last_updated_time"] = self._env.now_ms()

@@ -116,7 +116,7 @@ class DryRunService:
         if algorithm is not None and not isinstance(algorithm, str):
             raise InvalidRequestError("algorithm must be a string")
         inp = _predict_input(algorithm, body)
-        action, calls = self._executor.plan(rc, inp)
+        action, calls = await self._executor.plan(rc, inp)
         sample = _sample_bytes(body)
         requests = []
         for params in calls:
@@ -124,13 +124,15 @@ class DryRunService:
             shown = _request_json(request, rc.mask)
             shown["egress"] = verdict_json(await self._executor.explain_egress(request.url))
             if sample is not None:
-                shown["post_process"] = self._post_process(rc, request, sample)
+                shown["post_process"] = await self._post_process(rc, request, sample)
             requests.append(shown)
         return {"action_type": action.action_type, "protocol": rc.protocol, "requests": requests}
 
-    def _post_process(self, rc: RuntimeConnector, request: RenderedRequest, sample: bytes) -> dict[str, Any]:
+    async def _post_process(
+        self, rc: RuntimeConnector, request: RenderedRequest, sample: bytes
+    ) -> dict[str, Any]:
         try:
-            output = self._executor.post_process(request.action, request.parameters, sample)
+            output = await self._executor.post_process(request.action, request.parameters, sample)
         except MlgateError as exc:
             return {"error": _error_json(exc, rc.mask)}
         return {"output": output, "status_code": 200}

@@ -171,9 +171,9 @@ class ModelService:
             raise InvalidRequestError(
                 "You must provide connector content when creating a remote model without connector id!"
             )
-        return "connector", self.inline_connector(inp.connector)
+        return "connector", await self.inline_connector(inp.connector)
 
-    def inline_connector(
+    async def inline_connector(
         self, raw: Mapping[str, Any], stored: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
         """Validate an inline connector (new, or merged into a stored one) and encrypt its credential."""
@@ -189,7 +189,7 @@ class ModelService:
             doc = cdomain.merge_update(stored, cin)
             credential = cin.credential or self._cipher.decrypt(stored.get("credential") or {})
         cdomain.validate_protocol(doc.get("protocol"))
-        self._connectors.check_connector(
+        await self._connectors.check_connector(
             doc.get("protocol"), doc.get("parameters"), credential, cdomain.actions_of(doc)
         )
         if cin.client_config is not None:
@@ -289,7 +289,7 @@ class ModelService:
                     "Cannot update connector settings for this model. The model was created with a connector_id "
                     "and does not have an inline connector."
                 )
-            doc["connector"] = self.inline_connector(body["connector"], doc["connector"])
+            doc["connector"] = await self.inline_connector(body["connector"], doc["connector"])
         if body.get("connector_id") is not None:
             if "connector" in doc:
                 raise InvalidRequestError(
