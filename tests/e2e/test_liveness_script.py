@@ -16,11 +16,11 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import assert_error
-from tests.engine.support import MESSAGES, chat_connector, chat_path, deploy_model, predict
 
 from mlgate.bootstrap import Node
 from mlgate.mockprovider import MockProvider
+from tests.conftest import assert_error
+from tests.engine.support import MESSAGES, chat_connector, chat_path, deploy_model, predict
 
 BOUND_S = 60.0  # generous: only a hang would reach it
 HOSTILE = {
