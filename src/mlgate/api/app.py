@@ -5,13 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl
 
 import orjson
 
 from mlgate.api.auth import authenticate
+from mlgate.api.conventions import (
+    allow_header,
+    check_content_type_syntax,
+    decode_path_params,
+    is_json_content_type,
+)
 from mlgate.api.errors import error_headers, internal_error, render_error
-from mlgate.api.http import JSON_TYPE, RawHeaders, Request, Response
+from mlgate.api.http import JSON_TYPE, TEXT_TYPE, RawHeaders, Request, Response
 from mlgate.api.routes import INTERNAL, ROUTES, Router
 from mlgate.domain.errors import ForbiddenError, MlgateError, PayloadTooLargeError
 from mlgate.domain.node import NODE_TOKEN_HEADER
@@ -83,16 +89,24 @@ class MlgateApp:
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else response.body})
 
     async def _handle(self, scope: Scope, receive: Receive, method: str, path: str) -> Response:
+        headers = RawHeaders(scope["headers"])
+        content_type = headers.get("content-type")
+        if content_type is not None:
+            check_content_type_syntax(content_type)
         route, params, allowed = self._router.match(method, path)
         if route is None:
+            if method == "OPTIONS":  # answered before authentication, as OpenSearch's Security plugin does
+                return Response(200, b"", TEXT_TYPE, allow_header(allowed))
             if allowed:
                 return _plain_error(
                     405,
                     f"Incorrect HTTP method for uri [{path}] and method [{method}], allowed: [{', '.join(allowed)}]",
+                    allow_header(allowed),
                 )
             return _plain_error(400, f"no handler found for uri [{path}] and method [{method}]")
-        headers = RawHeaders(scope["headers"])
         body = await self._read_body(receive, headers)
+        if body and not is_json_content_type(content_type):
+            return _plain_error(406, f"Content-Type header [{content_type or ''}] is not supported")
         raw_query = scope.get("query_string")
         query = dict(parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)) if raw_query else {}
         client = scope.get("client")
@@ -103,7 +117,7 @@ class MlgateApp:
             headers=headers,
             body=body,
             client=client[0] if client else "",
-            path_params={k: unquote(v) for k, v in params.items()} if params else {},
+            path_params=decode_path_params(params) if params else {},
         )
         if route.action == INTERNAL:
             # Node-to-node: the caller proves it holds the cluster's master key; users never do.
@@ -142,6 +156,6 @@ class MlgateApp:
         return b"".join(chunks)
 
 
-def _plain_error(status: int, message: str) -> Response:
+def _plain_error(status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None) -> Response:
     # OpenSearch's REST layer answers routing errors with a bare string `error`.
-    return Response(status, orjson.dumps({"error": message, "status": status}), JSON_TYPE)
+    return Response(status, orjson.dumps({"error": message, "status": status}), JSON_TYPE, headers or [])

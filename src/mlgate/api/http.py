@@ -12,6 +12,7 @@ from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.principal import Principal
 
 JSON_TYPE = b"application/json; charset=UTF-8"
+TEXT_TYPE = b"text/plain; charset=UTF-8"
 
 
 class RawHeaders(Mapping[str, str]):
