@@ -6,8 +6,9 @@ import asyncio
 import faulthandler
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import orjson
@@ -24,6 +25,7 @@ REQUEST_TIMEOUT_S = 30.0
 # every thread's stack and exits, so a hang fails the run instead of stalling it.
 BLOCKED_LOOP_S = 120.0
 MAX_PROBLEMS_KEPT = 50
+BATCH = 2000
 
 
 @dataclass
@@ -52,24 +54,29 @@ class FuzzReport:
         )
 
 
-def generate(strategy: st.SearchStrategy[FuzzRequest], count: int, seed: int | None) -> list[FuzzRequest]:
-    """``count`` requests from ``strategy``: the same ones on every run unless a ``seed`` is given."""
-    drawn: list[FuzzRequest] = []
+def batches(strategy: st.SearchStrategy[FuzzRequest], count: int, seed: int) -> Iterator[list[FuzzRequest]]:
+    """``count`` requests from ``strategy`` in batches (Hypothesis keeps what it drew in memory), the
+    same ones for the same ``seed`` on every run."""
+    for index, start in enumerate(range(0, count, BATCH)):
+        yield generate(strategy, min(BATCH, count - start), seed * 1_000_003 + index)
 
+
+def generate(strategy: st.SearchStrategy[Any], count: int, seed: int) -> list[Any]:
+    """``count`` examples of ``strategy``; a given ``seed`` draws the same ones on every run."""
+    drawn: list[Any] = []
+
+    @hypothesis_seed(seed)
     @settings(
         max_examples=count,
-        derandomize=seed is None,
         database=None,
         deadline=None,
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
     @given(strategy)
-    def collect(request: FuzzRequest) -> None:
-        drawn.append(request)
+    def collect(example: Any) -> None:
+        drawn.append(example)
 
-    if seed is not None:
-        collect = hypothesis_seed(seed)(collect)
     collect()
     return drawn
 
