@@ -18,10 +18,16 @@ _TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+\-.^_`|~]+")
 _PARAMETERS = re.compile(r"[ \t]*;")
 # The JSON media types OpenSearch accepts; its SMILE, YAML and CBOR are not parsed here (docs/api.md).
 _JSON_TYPES = frozenset({"application/json", "application/x-ndjson", "application/vnd.opensearch+json"})
+# What clients send almost always: valid JSON types, answered without parsing (the hot path).
+_COMMON_JSON = frozenset(
+    {"application/json", "application/json; charset=UTF-8", "application/json; charset=utf-8"}
+)
 
 
 def check_content_type_syntax(raw: str) -> None:
     """A Content-Type that is not ``type/subtype[;params]`` is a 400 ``content_type_header_exception``."""
+    if raw in _COMMON_JSON:
+        return
     parts = _PARAMETERS.split(raw, maxsplit=1)[0].split("/")
     while parts and not parts[-1]:  # as Java's String.split, which drops trailing empty strings
         parts.pop()
@@ -38,6 +44,8 @@ def is_json_content_type(raw: str | None) -> bool:
     """True when a body declared with this (syntactically valid) Content-Type is JSON."""
     if raw is None:
         return False
+    if raw in _COMMON_JSON:
+        return True
     return _PARAMETERS.split(raw, maxsplit=1)[0].strip().lower() in _JSON_TYPES
 
 
