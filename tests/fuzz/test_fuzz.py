@@ -59,6 +59,8 @@ GARBAGE_AUTH = st.one_of(
             b"Basic " + base64.b64encode(b"\xff\xfe:\x00"),
         ]
     ),
+    # Printable ASCII only for now: a non-ASCII Basic token is still a 500 (issue 11, item 6, fixed on
+    # its own branch); widen this to any bytes once that fix is merged.
     st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), max_size=40).map(
         lambda token: b"Basic " + token.encode()
     ),
