@@ -37,7 +37,7 @@ test: $(STAMP) lint
 	scripts/pg-test-cluster exec -- $(BIN)/pytest -p no:cacheprovider
 
 # The fuzz layer of `make test` with a long budget and a fresh seed (printed; FUZZ_SEED=N replays a run),
-# on SQLite, then on a throwaway PostgreSQL when its binaries are installed.
+# on SQLite, then on a throwaway PostgreSQL when its binaries are installed (both run; either fails it).
 FUZZ_REQUESTS ?= 50000
 ifeq ($(origin FUZZ_SEED), undefined)
 FUZZ_SEED := $(shell od -An -N2 -tu2 /dev/urandom | tr -d ' ')
@@ -46,10 +46,12 @@ FUZZ_ENV = FUZZ_REQUESTS=$(FUZZ_REQUESTS) FUZZ_SEED=$(FUZZ_SEED)
 FUZZ_PYTEST = $(BIN)/pytest -p no:cacheprovider -s tests/fuzz
 fuzz: $(STAMP)
 	@echo "fuzz: seed $(FUZZ_SEED), $(FUZZ_REQUESTS) requests per store"
-	env FUZZ_STORE=sqlite $(FUZZ_ENV) $(FUZZ_PYTEST)
-	@if scripts/pg-test-cluster find >/dev/null 2>&1; then \
-		scripts/pg-test-cluster exec -- env FUZZ_STORE=postgresql $(FUZZ_ENV) $(FUZZ_PYTEST); \
-	else echo "fuzz: no PostgreSQL binaries, PostgreSQL skipped"; fi
+	@status=0; \
+	env FUZZ_STORE=sqlite $(FUZZ_ENV) $(FUZZ_PYTEST) || status=1; \
+	if scripts/pg-test-cluster find >/dev/null 2>&1; then \
+		scripts/pg-test-cluster exec -- env FUZZ_STORE=postgresql $(FUZZ_ENV) $(FUZZ_PYTEST) || status=1; \
+	else echo "fuzz: no PostgreSQL binaries, PostgreSQL skipped"; fi; \
+	exit $$status
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
