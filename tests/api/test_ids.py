@@ -123,3 +123,8 @@ async def test_the_limit_counts_utf8_bytes(admin_on: httpx.AsyncClient) -> None:
     response = await admin_on.get(f"/_plugins/_ml/models/{over}")
     assert_error(response, 400, "action_request_validation_exception")
     assert response.json()["error"]["reason"].endswith("but was: 514;")
+
+
+async def test_credentials_are_checked_before_the_id(anonymous: httpx.AsyncClient) -> None:
+    # As in OpenSearch, validation runs after authentication: no credentials, no validation message.
+    assert (await anonymous.get(f"/_plugins/_ml/models/{'a' * 600}")).status_code == 401

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
 import orjson
 
@@ -13,7 +13,7 @@ from mlgate.api.auth import authenticate
 from mlgate.api.conventions import (
     allow_header,
     check_content_type_syntax,
-    decode_path_params,
+    check_id_lengths,
     is_json_content_type,
 )
 from mlgate.api.errors import error_headers, internal_error, render_error
@@ -117,7 +117,7 @@ class MlgateApp:
             headers=headers,
             body=body,
             client=client[0] if client else "",
-            path_params=decode_path_params(params) if params else {},
+            path_params={k: unquote(v) for k, v in params.items()} if params else {},
         )
         if route.action == INTERNAL:
             # Node-to-node: the caller proves it holds the cluster's master key; users never do.
@@ -126,6 +126,8 @@ class MlgateApp:
         else:
             request.principal = await authenticate(headers, request.client, self.services.security)
             self.services.security.authorize(request.principal, route.action)
+        if params:
+            check_id_lengths(request.path_params)
         return await route.handler(request, self.services)
 
     async def _read_body(self, receive: Receive, headers: RawHeaders) -> bytes:

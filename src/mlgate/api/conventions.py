@@ -8,7 +8,6 @@ OPTIONS answers), ``RestRequest.parseContentType`` (the header's syntax) and
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 
 from mlgate.domain.errors import InvalidRequestError
 
@@ -54,10 +53,10 @@ def allow_header(methods: list[str]) -> list[tuple[bytes, bytes]]:
     return [(b"allow", ",".join(methods).encode())] if methods else []
 
 
-def decode_path_params(params: dict[str, str]) -> dict[str, str]:
-    """Percent-decoded path parameters; each is an id, so longer than 512 UTF-8 bytes is a 400."""
-    decoded = {name: unquote(value) for name, value in params.items()}
-    for value in decoded.values():
+def check_id_lengths(params: dict[str, str]) -> None:
+    """Every path parameter is an id: longer than 512 UTF-8 bytes is a 400, as OpenSearch validates a
+    request (after authentication and authorization)."""
+    for value in params.values():
         size = len(value.encode("utf-8", "surrogatepass"))
         if size > MAX_ID_BYTES:
             raise InvalidRequestError(
@@ -65,4 +64,3 @@ def decode_path_params(params: dict[str, str]) -> dict[str, str]:
                 f"{MAX_ID_BYTES} bytes but was: {size};",
                 error_type="action_request_validation_exception",
             )
-    return decoded
