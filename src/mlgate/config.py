@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlgate.domain.client_address import Network, parse_trusted_proxies
 from mlgate.domain.node import parse_roles
 
 
@@ -33,6 +34,8 @@ class Config:
     # The URL other nodes reach this one at (forwarded predicts); default http(s)://host:port.
     advertise_url: str | None = None
     workers: int = 1
+    # Proxies whose X-Forwarded-For names the client (login throttling, authinfo); none: the socket peer.
+    trusted_proxies: tuple[Network, ...] = ()
     heartbeat_interval_s: float = 1.0
     heartbeat_expiry_ms: int = 5_000
 
@@ -87,6 +90,7 @@ def config_from(env: Mapping[str, str], **flags: object) -> Config:
         roles=parse_roles(str(pick("roles", "MLGATE_ROLES", "data,ml"))),
         advertise_url=_text(pick("advertise_url", "MLGATE_ADVERTISE_URL", None)),
         workers=int(str(pick("workers", "MLGATE_WORKERS", 1))),
+        trusted_proxies=parse_trusted_proxies(str(pick("trusted_proxies", "MLGATE_TRUSTED_PROXIES", ""))),
         heartbeat_interval_s=float(env.get("MLGATE_HEARTBEAT_INTERVAL_S", 1.0)),
         heartbeat_expiry_ms=int(env.get("MLGATE_HEARTBEAT_EXPIRY_MS", 5_000)),
     )

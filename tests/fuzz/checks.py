@@ -6,7 +6,8 @@ from typing import Any
 
 import orjson
 
-SECURITY_API = "/_plugins/_security/api/"
+# The Security REST API, on its current and its legacy prefix.
+SECURITY_API = ("/_plugins/_security/api/", "/_opendistro/_security/api/")
 # OpenSearch's RestController answers these with a bare string `error` (unknown path, wrong method,
 # Content-Type not accepted).
 SIMPLE_ERROR_STATUSES = frozenset({400, 405, 406})

@@ -1,4 +1,4 @@
-"""client_config parsing and rendering (§4.3)."""
+"""client_config parsing and rendering (ml-commons: ConnectorClientConfig)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
-"""Mutual TLS (client_config.mutual_tls_enabled, §4.3): the connector presents the client certificate of its
+"""Mutual TLS (client_config.mutual_tls_enabled): the connector presents the client certificate of its
 credential to a server that requires one, trusting the CA of ``ca_cert_pem``; ML Commons' checks and
-messages for missing or unusable material."""
+messages for missing or unusable material.
+
+ml-commons: CertificateProcessor, MLTlsClientConfigurer.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""§7.12 retries with injected sleep, randomness and clock (no real waiting)."""
+"""client_config retries with injected sleep, randomness and clock (no real waiting).
+
+ml-commons: RemoteConnectorExecutor (invokeRemoteServiceWithRetry), RetryBackoffPolicy.
+"""
 
 from __future__ import annotations
 

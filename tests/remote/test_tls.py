@@ -1,4 +1,7 @@
-"""TLS: certificates are verified unless client_config.skip_ssl_verification (§4.3)."""
+"""TLS: certificates are verified unless client_config.skip_ssl_verification.
+
+ml-commons: ConnectorClientConfig.
+"""
 
 from __future__ import annotations
 

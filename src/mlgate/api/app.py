@@ -19,6 +19,7 @@ from mlgate.api.conventions import (
 from mlgate.api.errors import error_headers, internal_error, render_error
 from mlgate.api.http import JSON_TYPE, TEXT_TYPE, RawHeaders, Request, Response
 from mlgate.api.routes import INTERNAL, ROUTES, Router
+from mlgate.domain.client_address import Network, client_address
 from mlgate.domain.errors import ForbiddenError, MlgateError, PayloadTooLargeError
 from mlgate.domain.node import NODE_TOKEN_HEADER
 from mlgate.services.container import Services
@@ -39,12 +40,14 @@ class MlgateApp:
         services: Services,
         *,
         max_body_bytes: int = 100 * 1024 * 1024,
+        trusted_proxies: tuple[Network, ...] = (),
         on_startup: Hook | None = None,
         on_shutdown: Hook | None = None,
     ) -> None:
         self.services = services
         self._router = Router(ROUTES)
         self._max_body = max_body_bytes
+        self._trusted_proxies = trusted_proxies
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
 
@@ -109,14 +112,13 @@ class MlgateApp:
             return _plain_error(406, f"Content-Type header [{content_type or ''}] is not supported")
         raw_query = scope.get("query_string")
         query = dict(parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)) if raw_query else {}
-        client = scope.get("client")
         request = Request(
             method=method,
             path=path,
             query=query,
             headers=headers,
             body=body,
-            client=client[0] if client else "",
+            client=self._client(scope),
             path_params={k: unquote(v) for k, v in params.items()} if params else {},
         )
         if route.action == INTERNAL:
@@ -129,6 +131,14 @@ class MlgateApp:
         if params:
             check_id_lengths(request.path_params)
         return await route.handler(request, self.services)
+
+    def _client(self, scope: Scope) -> str:
+        peer = scope.get("client")
+        address = str(peer[0]) if peer else ""
+        if not self._trusted_proxies:
+            return address
+        forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"x-forwarded-for"]
+        return client_address(address, forwarded, self._trusted_proxies)
 
     async def _read_body(self, receive: Receive, headers: RawHeaders) -> bytes:
         declared = headers.get("content-length")

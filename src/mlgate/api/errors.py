@@ -9,6 +9,7 @@ from mlgate.domain.errors import (
     ExecutionError,
     ForbiddenError,
     InvalidRequestError,
+    LimitExceededError,
     MlgateError,
     NotFoundError,
     PayloadTooLargeError,
@@ -26,6 +27,7 @@ _STATUS: tuple[tuple[type[MlgateError], int], ...] = (
     (UnauthorizedError, 401),
     (RateLimitedError, 429),
     (ExecutionError, 500),
+    (LimitExceededError, 503),
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from mlgate.api.request_schemas import REQUEST_BODIES, STRING, Schema
+from mlgate.api.request_schemas import STRING, Schema, body_schema
 
 # OpenSearch's error envelope; routing errors (400 no handler, 405, 406) carry a bare string `error`,
 # as OpenSearch's RestController answers them.
@@ -64,7 +64,7 @@ def openapi_document(routes: Iterable[Any], version: str) -> dict[str, Any]:
         }
         if parameters:
             operation["parameters"] = parameters
-        body = REQUEST_BODIES.get(route.handler)
+        body = body_schema(route.handler)
         if body is not None:
             operation["requestBody"] = {"required": False, "content": _json(body)}
         paths.setdefault(route.path, {})[route.method.lower()] = operation

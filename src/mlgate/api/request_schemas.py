@@ -102,6 +102,20 @@ ROLES_MAPPING = obj(
     users=STRINGS, backend_roles=STRINGS, and_backend_roles=STRINGS, hosts=STRINGS, description=STRING
 )
 
+# RFC 6902, as the Security REST API's PATCH takes it.
+JSON_PATCH: Schema = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {
+            "op": {"type": "string", "enum": ["add", "remove", "replace", "move", "copy", "test"]},
+            "path": STRING,
+            "from": STRING,
+            "value": {},
+        },
+    },
+}
+
 # Handlers that read a body; every other route takes none.
 REQUEST_BODIES: dict[object, Schema] = {
     cluster.put_settings: SETTINGS,
@@ -134,4 +148,20 @@ REQUEST_BODIES: dict[object, Schema] = {
     security.put_user: USER,
     security.put_role: ROLE,
     security.put_mapping: ROLES_MAPPING,
+    security.patch_users: JSON_PATCH,
+    security.patch_user: JSON_PATCH,
+    security.patch_roles: JSON_PATCH,
+    security.patch_role: JSON_PATCH,
+    security.patch_mappings: JSON_PATCH,
+    security.patch_mapping: JSON_PATCH,
 }
+
+
+def body_schema(handler: object) -> Schema | None:
+    """The body schema of ``handler`` or of the handler it wraps (e.g. a legacy-path alias)."""
+    while handler is not None:
+        schema = REQUEST_BODIES.get(handler)
+        if schema is not None:
+            return schema
+        handler = getattr(handler, "__wrapped__", None)
+    return None

@@ -1,4 +1,6 @@
-"""Offline batch predict (§7.16): the BATCH_PREDICTION task's ``remote_job`` and its status rules.
+"""Offline batch predict: the BATCH_PREDICTION task's ``remote_job`` and its status rules.
+
+ml-commons: plugin/.../task/MLPredictTaskRunner.java, plugin/.../action/tasks/GetTaskTransportAction.java.
 
 A batch predict runs the connector's ``BATCH_PREDICT`` action once and keeps the provider's job
 description (first tensor's ``dataAsMap``) as ``remote_job``. Refreshing the task runs

@@ -1,7 +1,11 @@
 """Where a connector may send requests: trusted-endpoint regexes and private-address rules.
 
+ml-commons: common/.../connector/Connector.java (validateConnectorURL),
+ml-algorithms/.../algorithms/remote/ConnectorUtils.java (buildSdkRequest),
+common/.../httpclient/MLValidatableAsyncHttpClient.java (validate).
+
 Pure rules over strings and already-resolved IP addresses; DNS happens in ``mlgate.remote.resolver``.
-The order of checks follows ML Commons (§7.10): the URL must fully match a trusted-endpoint regex, then
+The order of checks follows ML Commons: the URL must fully match a trusted-endpoint regex, then
 parse as an http(s) URI, then every resolved address is checked against the restricted-IP patterns, the
 private-IP switch and the trusted-private-endpoint regexes.
 
@@ -174,7 +178,7 @@ def _check_host(host: str, bracketed: bool) -> str:
 def parse_destination(url: str) -> Destination:
     """Parse a connector URL into its destination, with ML Commons' error texts.
 
-    Raises InvalidRequestError: the URI error of §7.10.2 when the URL is not a valid absolute URI with
+    Raises InvalidRequestError: ML Commons' URI error when the URL is not a valid absolute URI with
     a host, ``"Protocol is not http or https: <p>"``, ``"Port out of range: <n>"``, and the
     mlgate-specific refusals of obfuscated IPv4 hosts and of user information (module docstring).
     """
@@ -341,7 +345,7 @@ def check_addresses(
     *,
     trusted_pattern: str | None = None,
 ) -> EgressVerdict:
-    """Judge the resolved ``addresses`` of ``dest`` (§7.10.8 plus mlgate's stricter rules).
+    """Judge the resolved ``addresses`` of ``dest`` (ML Commons' address rules plus mlgate's stricter ones).
 
     Only the address rules are applied here; ``trusted_pattern`` is copied into the verdict as given.
     """

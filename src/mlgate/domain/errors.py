@@ -75,6 +75,12 @@ class RateLimitedError(MlgateError):
         self.retry_after = retry_after
 
 
+class LimitExceededError(MlgateError):
+    """A request needs more than a server-side limit allows, e.g. ``search.max_buckets`` (503)."""
+
+    default_type = "too_many_buckets_exception"
+
+
 class ExecutionError(MlgateError):
     """Server-side failure with a known reason, e.g. a post-process path not found (500)."""
 

@@ -1,4 +1,7 @@
-"""Model guardrails (§5.1, §7.3 step 8, §7.14 step 1): what a model's ``guardrails`` field means.
+"""Model guardrails: what a model's ``guardrails`` field means.
+
+ml-commons: common/.../model/{Guardrails,LocalRegexGuardrail,ModelGuardrail}.java, checked by
+ml-algorithms/.../algorithms/remote/{RemoteConnectorExecutor,ConnectorUtils}.java (input, output).
 
 Two kinds, as in ML Commons:
 

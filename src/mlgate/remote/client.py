@@ -4,7 +4,8 @@ One :class:`ConnectorClient` (an aiohttp ClientSession over a bounded keep-alive
 connector ``client_config``; :class:`ClientPool` owns them. Every send passes the egress check (its
 verdict cached by the resolver until the policy or the host's addresses change), and the shared
 :class:`~mlgate.remote.resolver.GuardedResolver` makes the socket go to the address that was checked.
-:func:`raise_for_remote_status` applies the §7.14 outcome table to a received response.
+:func:`raise_for_remote_status` applies ML Commons' outcome table to a received response
+(ml-commons: ml-algorithms/.../algorithms/remote/MLSdkAsyncHttpResponseHandler.java).
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ def _bool_field(name: str, value: Any) -> bool:
 
 @dataclass(frozen=True)
 class ClientConfig:
-    """A connector's ``client_config`` (§4.3) with HEAD defaults; timeouts in seconds (0 = none).
+    """A connector's ``client_config`` with HEAD defaults; timeouts in seconds (0 = none).
+
+    ml-commons: common/.../connector/ConnectorClientConfig.java; docs/compatibility.md, "Version followed".
 
     ``connection_timeout`` bounds both the TCP/TLS connect and the wait for a free pooled connection;
     ``read_timeout`` bounds each wait for data from the provider. ``mutual_tls_enabled`` presents the
@@ -166,10 +169,10 @@ def _is_aws_throttling(headers: Mapping[str, str]) -> bool:
 
 
 def remote_failure(resp: RemoteResponse) -> RemoteError | None:
-    """The error §7.14 makes of ``resp``, or None when it is a usable success.
+    """The error ML Commons makes of ``resp``, or None when it is a usable success.
 
     Success is 200–300 inclusive with a non-blank body. ``retryable`` marks AWS throttling, 429 and ≥ 500
-    (including the 502 for an empty success body), the failures §7.12 retries.
+    (including the 502 for an empty success body), the failures :mod:`mlgate.remote.retry` retries.
     """
     blank = not resp.body.strip()
     if 200 <= resp.status <= 300:
@@ -187,7 +190,7 @@ def remote_failure(resp: RemoteResponse) -> RemoteError | None:
 
 
 def raise_for_remote_status(resp: RemoteResponse) -> None:
-    """Raise the §7.14 RemoteError for a failed or empty response; return for a usable success."""
+    """Raise :func:`remote_failure`'s error for a failed or empty response; return for a usable success."""
     failure = remote_failure(resp)
     if failure is not None:
         raise failure
@@ -202,9 +205,10 @@ def _transport_error(cause: str, status: int | None, *, timeout: bool = False) -
 class ConnectorClient:
     """One pooled aiohttp ClientSession per connector client_config (TCPConnector(limit=max_connection),
     keep-alive, no redirects, timeouts from the config in seconds, GuardedResolver). Pool exhaustion
-    (waiting for a connection longer than the connect timeout) ⇒ 429 with the spec text;
+    (waiting for a connection longer than the connect timeout) ⇒ 429 with ML Commons' text;
     transport errors mapped ONCE to RemoteError/RemoteTimeoutError with 'Error communicating with remote
-    model: <cause>' (status per §7.14). Bodies above ``max_response_bytes`` are refused.
+    model: <cause>' (status as in MLSdkAsyncHttpResponseHandler). Bodies above ``max_response_bytes``
+    are refused.
 
     The pool bound is aiohttp's own (``limit``; its ``connect`` timeout covers the wait for a free
     connection plus the connect); this class only counts requests in flight, to tell a pool wait from a

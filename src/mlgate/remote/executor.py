@@ -138,7 +138,8 @@ def build_runtime_connector(
     parameters = dict(source.get("parameters") or {})
     batch = by_type.get(BATCH_PREDICT)
     if batch is not None:
-        # Batch status and cancel may be left out for the providers ML Commons knows (§7.16).
+        # Batch status and cancel may be left out for the providers ML Commons knows
+        # (ml-commons: ml-algorithms/.../algorithms/remote/ConnectorUtils.java, createConnectorAction).
         for action_type in (BATCH_PREDICT_STATUS, CANCEL_BATCH_PREDICT):
             derived = None if action_type in by_type else derive_action(batch, parameters, action_type)
             if derived is not None:

@@ -1,4 +1,7 @@
-"""Retrying a remote call per the connector ``client_config`` (§7.12)."""
+"""Retrying a remote call per the connector ``client_config``.
+
+ml-commons: ml-algorithms/.../algorithms/remote/RemoteConnectorExecutor.java (invokeRemoteServiceWithRetry).
+"""
 
 from __future__ import annotations
 

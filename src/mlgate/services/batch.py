@@ -1,4 +1,8 @@
-"""Offline batch predict (§7.16, §6.2): start a provider job, refresh its task, cancel it."""
+"""Offline batch predict: start a provider job, refresh its task, cancel it.
+
+ml-commons: plugin/.../task/MLPredictTaskRunner.java (start),
+plugin/.../action/tasks/{GetTask,CancelBatchJob}TransportAction.java (refresh, cancel).
+"""
 
 from __future__ import annotations
 

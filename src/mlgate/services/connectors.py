@@ -63,7 +63,10 @@ class ConnectorService:
         self._hub = hub
 
     def require_remote_inference(self) -> None:
-        """The remote-inference kill switch (§2.2)."""
+        """The remote-inference kill switch.
+
+        ml-commons: common/.../settings/MLFeatureEnabledSetting.java (isRemoteInferenceEnabled).
+        """
         if not self._settings.current.flag("remote_inference.enabled"):
             raise InvalidRequestError(REMOTE_INFERENCE_DISABLED, error_type="status_exception")
 
@@ -87,7 +90,10 @@ class ConnectorService:
     def check_trusted_urls(
         self, actions: list[cdomain.ConnectorAction] | None, parameters: Mapping[str, str] | None
     ) -> None:
-        """Every action URL, resolved with the connector's own parameters, must be trusted (§4.7)."""
+        """Every action URL, resolved with the connector's own parameters, must be trusted.
+
+        ml-commons: common/.../connector/Connector.java (validateConnectorURL).
+        """
         if not actions:
             raise InvalidRequestError("No actions configured for this connector")
         patterns = self._settings.current.strings("trusted_connector_endpoints_regex")
@@ -96,7 +102,10 @@ class ConnectorService:
             check_trusted_endpoint(url, patterns)
 
     async def create(self, principal: Principal | None, body: Mapping[str, Any] | None) -> dict[str, Any]:
-        """``POST /connectors/_create`` (§4.4)."""
+        """``POST /connectors/_create``.
+
+        ml-commons: plugin/.../action/connector/TransportCreateConnectorAction.java.
+        """
         if not body:
             # ML Commons answers 500 here; an empty body is the caller's error.
             raise InvalidRequestError("Create Connector request has empty body", error_type="i_o_exception")
@@ -156,6 +165,7 @@ class ConnectorService:
         extra = self._access.connector_filter(principal)
         return await search_collection(
             self._store,
+            self._env.cpu,
             INDEX,
             body,
             url_params=url_params,
@@ -166,7 +176,10 @@ class ConnectorService:
     async def update(
         self, principal: Principal | None, connector_id: str, body: Mapping[str, Any] | None
     ) -> dict[str, Any]:
-        """``PUT /connectors/{id}`` (§4.8), plus credential rotation on deployed models."""
+        """``PUT /connectors/{id}``, plus credential rotation on deployed models (docs/api.md).
+
+        ml-commons: plugin/.../action/connector/UpdateConnectorTransportAction.java.
+        """
         if not body:
             raise InvalidRequestError(
                 "Failed to update connector: Request body is empty", error_type="parse_exception"
@@ -212,7 +225,10 @@ class ConnectorService:
         return write_response(INDEX, connector_id, "updated", saved)
 
     async def delete(self, principal: Principal | None, connector_id: str) -> dict[str, Any]:
-        """``DELETE /connectors/{id}`` (§4.9)."""
+        """``DELETE /connectors/{id}``.
+
+        ml-commons: plugin/.../action/connector/DeleteConnectorTransportAction.java.
+        """
         stored = await self._store.load(INDEX, connector_id)
         if stored is not None and not self._access.can_access_connector(principal, stored.source):
             raise ForbiddenError(

@@ -67,7 +67,10 @@ class ModelService:
     async def register(
         self, principal: Principal | None, body: Mapping[str, Any] | None, *, deploy: bool
     ) -> dict[str, Any]:
-        """``POST /models/_register[?deploy=true]`` (§5.2)."""
+        """``POST /models/_register[?deploy=true]``.
+
+        ml-commons: plugin/.../action/register/TransportRegisterModelAction.java.
+        """
         if not body:
             raise InvalidRequestError("Model register request has empty body", error_type="parse_exception")
         inp = mdomain.parse_register_input(body)
@@ -86,7 +89,8 @@ class ModelService:
             connector_field=connector_field,
         )
         if "interface" not in doc:
-            # ML Commons fills a preset interface for known AWS connectors at register (§7.13).
+            # ML Commons fills a preset interface for known AWS connectors at register
+            # (ml-commons: common/.../utils/ModelInterfaceUtils.java).
             preset = preset_interface(await self._connector_source(connector_field))
             if preset is not None:
                 doc["interface"] = preset
@@ -108,7 +112,7 @@ class ModelService:
             if group is None:
                 # ML Commons answers 500 m_l_resource_not_found_exception; the id is the caller's error.
                 # Its access check runs first and, for a non-admin under model access control, words it
-                # "Fail to find model group" (§5.2.1).
+                # "Fail to find model group" (ml-commons: plugin/.../helper/ModelAccessControlHelper.java).
                 checked = principal is not None and not principal.is_admin
                 checked = checked and self._access.model_control_on(principal)
                 raise NotFoundError(
@@ -223,13 +227,22 @@ class ModelService:
             return visible_groups is None or not group or group in visible_groups
 
         return await search_collection(
-            self._store, INDEX, body, url_params=url_params, source_excludes=MODEL_EXCLUDES, visible=visible
+            self._store,
+            self._env.cpu,
+            INDEX,
+            body,
+            url_params=url_params,
+            source_excludes=MODEL_EXCLUDES,
+            visible=visible,
         )
 
     async def update(
         self, principal: Principal | None, model_id: str, body: Mapping[str, Any] | None
     ) -> dict[str, Any]:
-        """``PUT /models/{id}`` (§5.5)."""
+        """``PUT /models/{id}``.
+
+        ml-commons: plugin/.../action/models/UpdateModelTransportAction.java.
+        """
         if not body:
             raise InvalidRequestError("Update model request has empty body", error_type="parse_exception")
         stored = await self._store.load(INDEX, model_id)
@@ -310,7 +323,10 @@ class ModelService:
             doc["model_version"] = await self._groups.next_version(str(group_id))
 
     async def delete(self, principal: Principal | None, model_id: str) -> dict[str, Any]:
-        """``DELETE /models/{id}`` (§5.6)."""
+        """``DELETE /models/{id}``.
+
+        ml-commons: plugin/.../action/models/DeleteModelTransportAction.java.
+        """
         stored = await self._store.load(INDEX, model_id)
         if stored is None:
             raise NotFoundError("Failed to find model")

@@ -1,4 +1,8 @@
-"""Predict: gate checks, auto-deploy, then the connector executor (§7, §10.2)."""
+"""Predict: gate checks, auto-deploy, then the connector executor.
+
+ml-commons: plugin/.../action/prediction/TransportPredictionTaskAction.java,
+plugin/.../task/MLPredictTaskRunner.java; in a cluster: docs/compatibility.md, "Predict routing in a cluster".
+"""
 
 from __future__ import annotations
 
@@ -90,10 +94,11 @@ class PredictService:
     ) -> dict[str, Any] | Forwarded:
         """``POST /models/{id}/_predict`` and ``/_predict/{algorithm}/{id}``.
 
-        A node that does not serve the model forwards the call to one that does (§10.2); a forwarded
-        call was authorized by the node that received it and is never forwarded again, carrying the
-        caller's ``user`` name for the model controller's limits. ``splice``: the caller only encodes the
-        result with orjson, so it may carry provider bytes as orjson Fragments.
+        A node that does not serve the model forwards the call to one that does; a forwarded call was
+        authorized by the node that received it and is never forwarded again, carrying the caller's
+        ``user`` name for the model controller's limits (docs/compatibility.md, "Predict routing in a
+        cluster"). ``splice``: the caller only encodes the result with orjson, so it may carry provider
+        bytes as orjson Fragments.
         """
         self._connectors.require_remote_inference()
         if principal is not None:
@@ -195,7 +200,10 @@ class PredictService:
         return [n for n in self._nodes.live() if n.node_id in planned and n.node_id != me]
 
     async def _deploy_on_demand(self, model_id: str, model: Mapping[str, Any]) -> DeployedModel | None:
-        """Auto-deploy (§10.2): the deploy plans the eligible nodes, which may not include this one."""
+        """Auto-deploy: the deploy plans the eligible nodes, which may not include this one.
+
+        ml-commons: plugin/.../task/MLPredictTaskRunner.java.
+        """
         deploy_setting = model.get("deploy_setting") or {}
         if deploy_setting.get("is_auto_deploy_enabled") is False:
             raise InvalidRequestError(
