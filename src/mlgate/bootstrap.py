@@ -17,6 +17,7 @@ from mlgate.config import Config
 from mlgate.domain import model as model_domain
 from mlgate.domain import model_group as group_domain
 from mlgate.domain.egress import EgressPolicy
+from mlgate.domain.memory_budget import InFlightBudget
 from mlgate.domain.node import NodeInfo
 from mlgate.domain.settings import ClusterSettings
 from mlgate.remote.client import ClientPool
@@ -228,8 +229,14 @@ async def build_node(
 
     resolver = GuardedResolver(egress_policy)
     pool = ClientPool(resolver)
+    budget = InFlightBudget(config.max_in_flight_bytes)
     executor = ConnectorExecutor(
-        pool, scripts, lambda: int(settings.current.number("max_json_size")), resolver
+        pool,
+        scripts,
+        lambda: int(settings.current.number("max_json_size")),
+        resolver,
+        budget=budget,
+        max_reply_bytes=config.max_reply_bytes,
     )
     tasks = TaskService(store, environment)
     me = NodeInfo(
@@ -267,7 +274,16 @@ async def build_node(
     predict_stats = PredictStats()
     forwarder = NodeForwarder(master_key)
     predict = PredictService(
-        models_cache, settings, connectors, deployment, runtime, executor, predict_stats, registry, forwarder
+        models_cache,
+        settings,
+        connectors,
+        deployment,
+        runtime,
+        executor,
+        predict_stats,
+        registry,
+        forwarder,
+        environment.cpu,
     )
 
     async def reload_settings(kind: str, key: str) -> None:
@@ -308,7 +324,12 @@ async def build_node(
         node_auth=NodeAuth(master_key),
     )
     return Node(
-        app=MlgateApp(services, max_body_bytes=config.max_body_bytes, trusted_proxies=config.trusted_proxies),
+        app=MlgateApp(
+            services,
+            max_body_bytes=config.max_body_bytes,
+            trusted_proxies=config.trusted_proxies,
+            budget=budget,
+        ),
         services=services,
         store=store,
         pool=pool,

@@ -97,3 +97,9 @@ async def test_options_lists_the_methods_without_credentials(anonymous: httpx.As
 
 async def test_other_methods_still_need_credentials(anonymous: httpx.AsyncClient) -> None:
     assert (await anonymous.get("/_plugins/_security/api/internalusers/admin")).status_code == 401
+
+
+async def test_credentials_are_checked_before_the_content_type(anonymous: httpx.AsyncClient) -> None:
+    # The body is read only for a caller who may make the request (the in-flight byte budget).
+    response = await anonymous.post(SEARCH, content=b"{}", headers={"content-type": "text/plain"})
+    assert response.status_code == 401

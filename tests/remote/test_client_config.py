@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from mlgate.domain.errors import InvalidRequestError
-from mlgate.remote.client import ClientConfig
+from mlgate.remote.client_config import ClientConfig
 
 HEAD_DEFAULTS = {
     "max_connection": 30,

@@ -18,13 +18,13 @@ from mlgate.domain.errors import InvalidRequestError, RemoteError, RemoteTimeout
 from mlgate.remote.client import (
     POOL_EXHAUSTED,
     THROTTLED,
-    ClientConfig,
     ClientPool,
     ConnectorClient,
     RemoteResponse,
     raise_for_remote_status,
     remote_failure,
 )
+from mlgate.remote.client_config import ClientConfig
 from mlgate.remote.resolver import GuardedResolver
 
 JSON = {"Content-Type": "application/json"}

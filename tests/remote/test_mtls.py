@@ -25,7 +25,8 @@ from tests.remote.conftest import OPEN_POLICY, Serve
 from tests.tls_support import Issued, issue
 
 from mlgate.domain.errors import InvalidRequestError, RemoteError
-from mlgate.remote.client import ClientConfig, ClientPool, ConnectorClient
+from mlgate.remote.client import ClientPool, ConnectorClient
+from mlgate.remote.client_config import ClientConfig
 from mlgate.remote.mtls import tls_identity
 from mlgate.remote.resolver import GuardedResolver
 

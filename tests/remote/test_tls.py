@@ -15,7 +15,8 @@ from tests.remote.conftest import Serve
 from tests.tls_support import write_self_signed
 
 from mlgate.domain.errors import RemoteError
-from mlgate.remote.client import ClientConfig, ConnectorClient
+from mlgate.remote.client import ConnectorClient
+from mlgate.remote.client_config import ClientConfig
 
 
 @pytest.fixture

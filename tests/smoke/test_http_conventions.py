@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import socket
 
 import orjson
 import pytest
 
-from tests.smoke.conftest import Process
+from tests.smoke.conftest import ADMIN_PASSWORD, Process
 
 UNPARSEABLE = [
     b"GET / HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n",
@@ -57,7 +58,14 @@ def test_options_and_406_over_the_wire(server: Process) -> None:
         assert options.status == 200
         assert options.getheader("allow") == "GET,PUT"
         assert options.read() == b""
-        connection.request("PUT", "/_cluster/settings", body=b"{}", headers={"Content-Type": "text/plain"})
+        # As on OpenSearch 2.x with the Security plugin, the caller is authenticated first.
+        auth = "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+        connection.request(
+            "PUT",
+            "/_cluster/settings",
+            body=b"{}",
+            headers={"Content-Type": "text/plain", "Authorization": auth},
+        )
         refused = connection.getresponse()
         assert refused.status == 406
         assert orjson.loads(refused.read()) == {

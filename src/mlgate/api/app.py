@@ -21,6 +21,7 @@ from mlgate.api.http import JSON_TYPE, TEXT_TYPE, RawHeaders, Request, Response
 from mlgate.api.routes import INTERNAL, ROUTES, Router
 from mlgate.domain.client_address import Network, client_address
 from mlgate.domain.errors import ForbiddenError, MlgateError, PayloadTooLargeError
+from mlgate.domain.memory_budget import DEFAULT_MAX_IN_FLIGHT_BYTES, InFlightBudget, Lease
 from mlgate.domain.node import NODE_TOKEN_HEADER
 from mlgate.services.container import Services
 
@@ -41,6 +42,7 @@ class MlgateApp:
         *,
         max_body_bytes: int = 100 * 1024 * 1024,
         trusted_proxies: tuple[Network, ...] = (),
+        budget: InFlightBudget | None = None,
         on_startup: Hook | None = None,
         on_shutdown: Hook | None = None,
     ) -> None:
@@ -48,6 +50,7 @@ class MlgateApp:
         self._router = Router(ROUTES)
         self._max_body = max_body_bytes
         self._trusted_proxies = trusted_proxies
+        self._budget = budget if budget is not None else InFlightBudget(DEFAULT_MAX_IN_FLIGHT_BYTES)
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
 
@@ -78,20 +81,25 @@ class MlgateApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
         raw_path = scope["path"]
+        # The bytes this request reads (its body, provider replies) count until its answer is sent.
+        lease = self._budget.lease()
         try:
-            response = await self._handle(scope, receive, method, raw_path)
-        except MlgateError as exc:
-            status, body = render_error(exc)
-            response = Response(status, orjson.dumps(body), headers=error_headers(exc))
-        except Exception:
-            log.exception("unhandled error on %s %s", method, raw_path)
-            status, body = internal_error()
-            response = Response(status, orjson.dumps(body))
-        headers = [(b"content-type", response.content_type), *response.headers]
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else response.body})
+            try:
+                response = await self._handle(scope, receive, method, raw_path, lease)
+            except MlgateError as exc:
+                status, body = render_error(exc)
+                response = Response(status, orjson.dumps(body), headers=error_headers(exc))
+            except Exception:
+                log.exception("unhandled error on %s %s", method, raw_path)
+                status, body = internal_error()
+                response = Response(status, orjson.dumps(body))
+            headers = [(b"content-type", response.content_type), *response.headers]
+            await send({"type": "http.response.start", "status": response.status, "headers": headers})
+            await send({"type": "http.response.body", "body": b"" if method == "HEAD" else response.body})
+        finally:
+            lease.release()
 
-    async def _handle(self, scope: Scope, receive: Receive, method: str, path: str) -> Response:
+    async def _handle(self, scope: Scope, receive: Receive, method: str, path: str, lease: Lease) -> Response:
         headers = RawHeaders(scope["headers"])
         content_type = headers.get("content-type")
         if content_type is not None:
@@ -107,9 +115,7 @@ class MlgateApp:
                     allow_header(allowed),
                 )
             return _plain_error(400, f"no handler found for uri [{path}] and method [{method}]")
-        body = await self._read_body(receive, headers)
-        if body and not is_json_content_type(content_type):
-            return _plain_error(406, f"Content-Type header [{content_type or ''}] is not supported")
+        declared = self._declared_length(headers)
         raw_query = scope.get("query_string")
         query = dict(parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)) if raw_query else {}
         request = Request(
@@ -117,9 +123,10 @@ class MlgateApp:
             path=path,
             query=query,
             headers=headers,
-            body=body,
+            body=b"",
             client=self._client(scope),
             path_params={k: unquote(v) for k, v in params.items()} if params else {},
+            lease=lease,
         )
         if route.action == INTERNAL:
             # Node-to-node: the caller proves it holds the cluster's master key; users never do.
@@ -130,6 +137,10 @@ class MlgateApp:
             self.services.security.authorize(request.principal, route.action)
         if params:
             check_id_lengths(request.path_params)
+        # Read only for a caller who may make the request: others cannot take the in-flight budget.
+        request.body = await self._read_body(receive, declared, lease)
+        if request.body and not is_json_content_type(content_type):
+            return _plain_error(406, f"Content-Type header [{content_type or ''}] is not supported")
         return await route.handler(request, self.services)
 
     def _client(self, scope: Scope) -> str:
@@ -140,32 +151,49 @@ class MlgateApp:
         forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"x-forwarded-for"]
         return client_address(address, forwarded, self._trusted_proxies)
 
-    async def _read_body(self, receive: Receive, headers: RawHeaders) -> bytes:
+    def _declared_length(self, headers: RawHeaders) -> int | None:
+        """The body's ``Content-Length``; PayloadTooLargeError (413) over the limit, before any read."""
         declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
-            raise PayloadTooLargeError(f"Request body is larger than the limit of [{self._max_body}] bytes")
+        if declared is None or not declared.isdigit():
+            return None
+        length = int(declared)
+        if length > self._max_body:
+            raise self._too_large()
+        return length
+
+    async def _read_body(self, receive: Receive, declared: int | None, lease: Lease) -> bytes:
+        """The whole body, charged to ``lease``: at once before reading when its length is declared (a
+        request the budget cannot take is refused before its bytes arrive, and of several large ones
+        some complete rather than all failing halfway), else as it arrives."""
+        charged = declared or 0
+        if charged:
+            lease.charge(charged)
         message = await receive()
         if not message.get("more_body"):  # the whole body in one message: the usual case
             first: bytes = message.get("body", b"")
-            if len(first) > self._max_body:
-                raise PayloadTooLargeError(
-                    f"Request body is larger than the limit of [{self._max_body}] bytes"
-                )
+            if len(first) > charged:
+                if len(first) > self._max_body:
+                    raise self._too_large()
+                lease.charge(len(first) - charged)
             return first
         chunks: list[bytes] = []
         size = 0
         while True:
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self._max_body:
-                raise PayloadTooLargeError(
-                    f"Request body is larger than the limit of [{self._max_body}] bytes"
-                )
+            if size > charged:
+                if size > self._max_body:
+                    raise self._too_large()
+                lease.charge(size - charged)
+                charged = size
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
             message = await receive()
         return b"".join(chunks)
+
+    def _too_large(self) -> PayloadTooLargeError:
+        return PayloadTooLargeError(f"Request body is larger than the limit of [{self._max_body}] bytes")
 
 
 def _plain_error(status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None) -> Response:

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.memory_budget import Lease
 from mlgate.domain.principal import Principal
 
 JSON_TYPE = b"application/json; charset=UTF-8"
@@ -90,6 +91,8 @@ class Request:
     client: str = ""
     path_params: dict[str, str] = field(default_factory=dict)
     principal: Principal | None = None
+    # This request's share of the in-flight byte budget (domain/memory_budget.py).
+    lease: Lease | None = None
 
     def json(self) -> Any:
         """The body as JSON (None when empty); malformed JSON is a 400 ``json_parse_exception``."""

@@ -12,7 +12,7 @@ from mlgate.domain.egress import check_trusted_endpoint
 from mlgate.domain.errors import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
 from mlgate.domain.principal import Principal
 from mlgate.domain.template import substitute, validate_header_templates
-from mlgate.remote.client import ClientConfig
+from mlgate.remote.client_config import ClientConfig
 from mlgate.remote.scripting import ScriptRunner
 from mlgate.remote.secrets import CredentialCipher
 from mlgate.services.access import AccessPolicy

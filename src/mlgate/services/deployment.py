@@ -21,7 +21,7 @@ from mlgate.domain.interface_presets import preset_interface
 from mlgate.domain.principal import Principal
 from mlgate.domain.rate_limit import build_rate_limiter, build_user_limiters
 from mlgate.remote.client import ClientPool
-from mlgate.remote.executor import build_runtime_connector
+from mlgate.remote.runtime_connector import build_runtime_connector
 from mlgate.services.access import AccessPolicy
 from mlgate.services.changes import CONNECTOR, DEPLOY, DEPLOY_REPORT, MODEL, MODEL_GROUP, UNDEPLOY, ChangeHub
 from mlgate.services.cluster import NodeRegistry
