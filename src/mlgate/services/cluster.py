@@ -131,6 +131,7 @@ class ChangeFollower:
     async def start(self) -> None:
         """Begin after everything already in the feed (the view was just loaded from the store)."""
         self._last = await self._store.latest_change_id()
+        self._hub.start_after(self._last)
         if await self._store.listen(self._wake.set):
             # Pushed wake-ups (PostgreSQL NOTIFY) carry the load; polling only covers a lost connection.
             self._poll = max(self._poll, 1.0)
@@ -148,7 +149,7 @@ class ChangeFollower:
                     return
                 for change_id, kind, key in batch:
                     self._last = change_id
-                    await self._hub.receive(kind, key)
+                    await self._hub.receive(change_id, kind, key)
 
     async def run(self) -> None:
         """Follow the feed until cancelled; a failing read (database restart) is retried next round."""

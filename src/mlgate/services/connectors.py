@@ -225,6 +225,9 @@ class ConnectorService:
                 f"[{', '.join(users)}]"
             )
         deleted = await self._store.delete(INDEX, connector_id)
+        if deleted is not None:
+            # Every node closes the connector's connection pool.
+            await self._hub.publish(CONNECTOR, connector_id)
         return write_response(INDEX, connector_id, "deleted" if deleted else "not_found", deleted)
 
     def decrypt(self, encrypted: Mapping[str, str]) -> dict[str, str]:

@@ -78,6 +78,9 @@ class DeploymentService:
         self._nodes = nodes
         self._report_timeout_s = report_timeout_s
         self._waiting: dict[str, _Reports] = {}
+        # Serialises reading a model and (re)installing or dropping its predictor: a rebuild that read
+        # the document before a later change must not finish after the later one and win.
+        self._runtime_lock = asyncio.Lock()
 
     async def check_model_access(
         self,
@@ -220,8 +223,8 @@ class DeploymentService:
                 waiting.add(report["node_id"], report.get("error"))
         elif kind == UNDEPLOY:
             self._models.forget(key)
-            if self._runtime.drop(key):
-                await self._pool.drop(f"model:{key}")
+            async with self._runtime_lock:
+                await self._unload(key)
         elif kind == MODEL:
             self._models.forget(key)
             await self.sync_model(key)
@@ -234,11 +237,12 @@ class DeploymentService:
         if self._env.node_id not in order["nodes"]:
             return
         error: str | None = None
-        stored = await self._store.load(INDEX, order["model_id"])
         try:
-            if stored is None:
-                raise NotFoundError("Failed to find model")
-            await self.load_runtime(order["model_id"], stored.source)
+            async with self._runtime_lock:
+                stored = await self._store.load(INDEX, order["model_id"])
+                if stored is None:
+                    raise NotFoundError("Failed to find model")
+                await self.load_runtime(order["model_id"], stored.source)
         except MlgateError as exc:
             error = exc.message
         report = {"task_id": order["task_id"], "node_id": self._env.node_id, "error": error}
@@ -287,22 +291,34 @@ class DeploymentService:
 
     async def sync_model(self, model_id: str) -> None:
         """A model document changed: rebuild this node's predictor from it, or drop it."""
-        stored = await self._store.load(INDEX, model_id)
-        state = stored.source.get("model_state") if stored is not None else None
-        if stored is None or state in (mdomain.UNDEPLOYED, mdomain.DEPLOY_FAILED, mdomain.REGISTERED):
-            if self._runtime.drop(model_id):
-                await self._pool.drop(f"model:{model_id}")
+        async with self._runtime_lock:
+            stored = await self._store.load(INDEX, model_id)
+            state = stored.source.get("model_state") if stored is not None else None
+            if stored is None or state in (mdomain.UNDEPLOYED, mdomain.DEPLOY_FAILED, mdomain.REGISTERED):
+                await self._unload(model_id)
+            elif self._runtime.get(model_id) is not None and state in SERVING_STATES:
+                await self.load_runtime(model_id, stored.source)
+
+    async def _unload(self, model_id: str) -> None:
+        """Drop the model's predictor and the connection pool nothing deployed here uses any more."""
+        deployed = self._runtime.get(model_id)
+        if deployed is None or not self._runtime.drop(model_id):
             return
-        if self._runtime.get(model_id) is not None and state in SERVING_STATES:
-            await self.load_runtime(model_id, stored.source)
+        connector_id = deployed.connector_id
+        if connector_id is None:
+            await self._pool.drop(f"model:{model_id}")
+        elif not self._runtime.using_connector(connector_id):
+            await self._pool.drop(f"connector:{connector_id}")
 
     async def refresh_connector(self, connector_id: str) -> None:
-        """A connector changed (credential rotation): rebuild the models that use it, in place."""
-        for model_id in self._runtime.using_connector(connector_id):
-            deployed = self._runtime.get(model_id)
-            if deployed is not None:
-                await self.load_runtime(model_id, deployed.source)
-        await self._pool.drop(f"connector:{connector_id}")
+        """A connector changed (credential rotation) or was deleted: rebuild the models that use it, in
+        place, and close its pool (the rebuilt models open a new one on their next call)."""
+        async with self._runtime_lock:
+            for model_id in self._runtime.using_connector(connector_id):
+                deployed = self._runtime.get(model_id)
+                if deployed is not None:
+                    await self.load_runtime(model_id, deployed.source)
+            await self._pool.drop(f"connector:{connector_id}")
 
     def may_serve(self, model: Mapping[str, Any]) -> bool:
         """Whether this node should serve a deployed model (it is one of its targets, or may join)."""
@@ -312,9 +328,20 @@ class DeploymentService:
         eligible = {n.node_id for n in self._nodes.eligible(self._settings)}
         return bool(model.get("deploy_to_all_nodes")) and me in eligible
 
-    async def join(self, model_id: str, model: Mapping[str, Any]) -> DeployedModel:
-        """Load a model deployed to all nodes on this node, and add this node to its plan."""
-        deployed = await self.load_runtime(model_id, model)
+    async def join(self, model_id: str) -> DeployedModel:
+        """Load a model deployed to all nodes on this node, and add this node to its plan.
+
+        The document is read again under the runtime lock: the caller's copy may predate a change
+        whose rebuild found nothing to rebuild here yet.
+        """
+        async with self._runtime_lock:
+            stored = await self._store.load(INDEX, model_id)
+            if stored is None:
+                raise NotFoundError("Failed to find model")
+            model = stored.source
+            if model.get("model_state") not in SERVING_STATES:
+                raise InvalidRequestError("Model not ready yet. Please deploy the model first.")
+            deployed = await self.load_runtime(model_id, model)
         me = self._env.node_id
         if me not in (model.get("planning_worker_nodes") or ()):
             await self.update_model(model_id, _add_worker(me))
@@ -339,7 +366,7 @@ class DeploymentService:
                     await self.update_model(doc.id, _remove_worker(me))
                     continue
                 try:
-                    await self.join(doc.id, doc.source)
+                    await self.join(doc.id)
                 except MlgateError:
                     log.exception("redeploying model %s failed", doc.id)
                     await self.update_model(doc.id, _remove_worker(me))

@@ -169,7 +169,7 @@ class PredictService:
         await self._deployment.check_model_access(principal, model)
         if model.get("model_state") in SERVING_STATES:
             if self._deployment.may_serve(model):
-                return await self._deployment.join(model_id, model)
+                return await self._deployment.join(model_id)
             workers = self._other_workers(model_id, model)
             if workers and not forwarded:
                 self._turn = (self._turn + 1) % len(workers)

@@ -233,7 +233,7 @@ class PostgresStore:
             value,
         )
 
-    async def publish(self, kind: str, key: str) -> None:
+    async def publish(self, kind: str, key: str) -> int:
         """Append a change, prune old ones, and NOTIFY listeners, all in one transaction."""
         check_change(kind, key)
         async with self._db.acquire() as conn, conn.transaction():
@@ -246,6 +246,7 @@ class PostgresStore:
             await conn.execute(_PRUNE, change_id - self._keep_changes, self._keep_changes_ms)
             payload = {"schema": self._schema, "id": change_id}
             await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, orjson.dumps(payload).decode())
+        return int(change_id)
 
     async def changes_since(self, after_id: int, limit: int = 1000) -> list[Change]:
         """Changes newer than ``after_id``, oldest first."""

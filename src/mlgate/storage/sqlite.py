@@ -225,11 +225,11 @@ class SqliteStore:
 
         await self._run(fn)
 
-    async def publish(self, kind: str, key: str) -> None:
+    async def publish(self, kind: str, key: str) -> int:
         """Append a change and prune old ones in one transaction (nobody to wake: readers poll)."""
         check_change(kind, key)
 
-        def fn(conn: sqlite3.Connection) -> None:
+        def fn(conn: sqlite3.Connection) -> int:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 row = conn.execute(
@@ -241,8 +241,9 @@ class SqliteStore:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            return int(row[0])
 
-        await self._run(fn)
+        return await self._run(fn)
 
     async def changes_since(self, after_id: int, limit: int = 1000) -> list[Change]:
         """Changes newer than ``after_id``, oldest first."""

@@ -86,8 +86,8 @@ class Store(Protocol):
     async def save_meta(self, key: str, value: str) -> None:
         """Store a small metadata value durably."""
 
-    async def publish(self, kind: str, key: str) -> None:
-        """Append a change to the feed (durably) and wake listening nodes.
+    async def publish(self, kind: str, key: str) -> int:
+        """Append a change to the feed (durably), wake listening nodes and return the change's id.
 
         ``kind`` names what changed (e.g. ``"settings"``, ``"connector"``), ``key`` which one. Raises
         ValueError when either is longer than MAX_CHANGE_FIELD characters or contains U+0000.
