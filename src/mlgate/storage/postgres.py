@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
@@ -228,10 +228,41 @@ class PostgresStore:
         """Store a metadata value durably."""
         await self._db.execute(
             "INSERT INTO meta (key, value) VALUES ($1, $2) "
-            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = meta.version + 1",
             key,
             value,
         )
+
+    async def load_meta_entries(self, keys: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """Values and versions of the keys that exist, read by one statement."""
+        rows = await self._db.fetch(
+            "SELECT key, value, version FROM meta WHERE key = ANY($1::text[])", list(keys)
+        )
+        return {r["key"]: (r["value"], int(r["version"])) for r in rows}
+
+    async def save_meta_if(self, writes: Mapping[str, tuple[str, int]]) -> None:
+        """Write every value in one transaction if each key is still at its expected version.
+
+        Each write is itself conditional (an insert that must not find the key, an update that must
+        find the expected version), so a concurrent writer makes it touch no row: nothing is committed.
+        """
+        async with self._db.acquire() as conn, conn.transaction():
+            for key, (value, expected) in writes.items():
+                if expected == 0:
+                    status = await conn.execute(
+                        "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                        key,
+                        value,
+                    )
+                else:
+                    status = await conn.execute(
+                        "UPDATE meta SET value = $2, version = version + 1 WHERE key = $1 AND version = $3",
+                        key,
+                        value,
+                        expected,
+                    )
+                if status.endswith(" 0"):
+                    raise VersionConflict(key)
 
     async def publish(self, kind: str, key: str) -> int:
         """Append a change, prune old ones, and NOTIFY listeners, all in one transaction."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +38,12 @@ _NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)"
 _PRUNE = (
     "DELETE FROM changes WHERE id <= min(?, coalesce((SELECT id FROM changes "
     f"WHERE created_ms <= {_NOW_MS} - ? ORDER BY created_ms DESC, id DESC LIMIT 1), 0))"
+)
+
+
+_SAVE_META = (
+    "INSERT INTO meta (key, value) VALUES (?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = meta.version + 1"
 )
 
 
@@ -217,11 +223,38 @@ class SqliteStore:
         """Store a metadata value durably."""
 
         def fn(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+            conn.execute(_SAVE_META, (key, value))
+
+        await self._run(fn)
+
+    async def load_meta_entries(self, keys: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """Values and versions of the keys that exist, read by one statement."""
+
+        def fn(conn: sqlite3.Connection) -> dict[str, tuple[str, int]]:
+            marks = ", ".join("?" * len(keys))
+            rows = conn.execute(
+                f"SELECT key, value, version FROM meta WHERE key IN ({marks})", tuple(keys)
+            ).fetchall()
+            return {r[0]: (r[1], int(r[2])) for r in rows}
+
+        return await self._run(fn)
+
+    async def save_meta_if(self, writes: Mapping[str, tuple[str, int]]) -> None:
+        """Write every value in one transaction if each key is still at its expected version."""
+
+        def fn(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for key, (_, expected) in writes.items():
+                    row = conn.execute("SELECT version FROM meta WHERE key = ?", (key,)).fetchone()
+                    if (int(row[0]) if row else 0) != expected:
+                        raise VersionConflict(key)
+                for key, (value, _) in writes.items():
+                    conn.execute(_SAVE_META, (key, value))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
         await self._run(fn)
 

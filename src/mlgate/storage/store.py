@@ -17,7 +17,7 @@ Several nodes (or ``--workers`` processes) may share one store. Two small primit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from mlgate.domain.search import StoredDoc
@@ -84,7 +84,20 @@ class Store(Protocol):
         """A small metadata value (settings, node identity), or None."""
 
     async def save_meta(self, key: str, value: str) -> None:
-        """Store a small metadata value durably."""
+        """Store a small metadata value durably (its version grows by one)."""
+
+    async def load_meta_entries(self, keys: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """``key: (value, version)`` for those of ``keys`` that exist, all read at one instant.
+
+        A value's version starts at 1 and grows by one per write.
+        """
+
+    async def save_meta_if(self, writes: Mapping[str, tuple[str, int]]) -> None:
+        """Write ``key: (value, expected version)`` pairs in one transaction, provided every key is
+        still at its expected version (0: absent); otherwise write nothing and raise VersionConflict.
+
+        This is the compare-and-set that serialises read-modify-writes across processes and nodes.
+        """
 
     async def publish(self, kind: str, key: str) -> int:
         """Append a change to the feed (durably), wake listening nodes and return the change's id.
