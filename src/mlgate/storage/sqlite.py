@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import orjson
 
 from mlgate.domain.search import StoredDoc
+from mlgate.storage.integrity import UNIQUE_KEYS, KeyTaken, MissingDocument, StillReferenced, UniqueKey
 from mlgate.storage.migration import migration_scripts
 from mlgate.storage.store import Change, ChangeListener, VersionConflict, check_change
 
@@ -50,10 +51,18 @@ _SAVE_META = (
 class SqliteStore:
     """The default single-node store, a file in the data directory."""
 
-    def __init__(self, path: Path, *, keep_changes: int = 10_000, keep_changes_seconds: float = 3600) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        keep_changes: int = 10_000,
+        keep_changes_seconds: float = 3600,
+        unique_keys: Mapping[str, UniqueKey] = UNIQUE_KEYS,
+    ) -> None:
         if keep_changes < 1:
             raise ValueError("keep_changes must be at least 1")
         self._path = path
+        self._unique_keys = unique_keys
         self._keep_changes = keep_changes
         self._keep_changes_ms = int(keep_changes_seconds * 1000)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlgate-sqlite")
@@ -137,16 +146,7 @@ class SqliteStore:
 
     async def load_where(self, collection: str, field: str, value: str) -> list[StoredDoc]:
         """Documents whose top-level ``field`` equals ``value``."""
-
-        def fn(conn: sqlite3.Connection) -> list[StoredDoc]:
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM documents WHERE collection = ? "
-                "AND json_extract(source, ?) = ? ORDER BY rowid",
-                (collection, f'$."{field}"', value),
-            ).fetchall()
-            return [_row_to_doc(r) for r in rows]
-
-        return await self._run(fn)
+        return await self._run(lambda conn: _where(conn, collection, field, value))
 
     async def save(
         self,
@@ -156,9 +156,13 @@ class SqliteStore:
         *,
         if_version: int | None = None,
         create_only: bool = False,
+        requires: Sequence[tuple[str, str]] = (),
     ) -> StoredDoc:
-        """Create or replace a document in one transaction."""
+        """Create or replace a document in one transaction (BEGIN IMMEDIATE: every check below sees
+        every earlier write of any process, and no other write happens until the commit)."""
         encoded = orjson.dumps(source).decode()
+        key_of = self._unique_keys.get(collection)
+        unique_key = key_of(source) if key_of is not None else None
 
         def fn(conn: sqlite3.Connection) -> StoredDoc:
             conn.execute("BEGIN IMMEDIATE")
@@ -171,13 +175,26 @@ class SqliteStore:
                     raise VersionConflict(doc_id)
                 if if_version is not None and current != if_version:
                     raise VersionConflict(doc_id)
+                for required in requires:
+                    if not conn.execute(
+                        "SELECT 1 FROM documents WHERE collection = ? AND id = ?", required
+                    ).fetchone():
+                        raise MissingDocument(*required)
+                if unique_key is not None:
+                    holder = conn.execute(
+                        "SELECT id FROM documents WHERE collection = ? AND unique_key = ? AND id <> ?",
+                        (collection, unique_key, doc_id),
+                    ).fetchone()
+                    if holder:
+                        raise KeyTaken(holder[0])
                 seq_no = _next_seq_no(conn, collection)
                 version = (current or 0) + 1
                 conn.execute(
-                    "INSERT INTO documents (collection, id, source, version, seq_no) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (collection, id) DO UPDATE SET source = excluded.source, "
-                    "version = excluded.version, seq_no = excluded.seq_no",
-                    (collection, doc_id, encoded, version, seq_no),
+                    "INSERT INTO documents (collection, id, source, version, seq_no, unique_key) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (collection, id) DO UPDATE SET "
+                    "source = excluded.source, version = excluded.version, seq_no = excluded.seq_no, "
+                    "unique_key = excluded.unique_key",
+                    (collection, doc_id, encoded, version, seq_no, unique_key),
                 )
                 conn.execute("COMMIT")
             except BaseException:
@@ -187,18 +204,34 @@ class SqliteStore:
 
         return await self._run(fn)
 
-    async def delete(self, collection: str, doc_id: str) -> StoredDoc | None:
+    async def delete(
+        self,
+        collection: str,
+        doc_id: str,
+        *,
+        if_version: int | None = None,
+        unless_referenced_by: Sequence[tuple[str, str]] = (),
+    ) -> StoredDoc | None:
         """Delete a document; returns it with the tombstone version, or None."""
 
         def fn(conn: sqlite3.Connection) -> StoredDoc | None:
             conn.execute("BEGIN IMMEDIATE")
             try:
+                referencing = [
+                    doc.id
+                    for other, field in unless_referenced_by
+                    for doc in _where(conn, other, field, doc_id)
+                ]
+                if referencing:
+                    raise StillReferenced(referencing)
                 row = conn.execute(
                     f"SELECT {_COLUMNS} FROM documents WHERE collection = ? AND id = ?", (collection, doc_id)
                 ).fetchone()
                 if row is None:
                     conn.execute("COMMIT")
                     return None
+                if if_version is not None and row[2] != if_version:
+                    raise VersionConflict(doc_id)
                 seq_no = _next_seq_no(conn, collection)
                 conn.execute("DELETE FROM documents WHERE collection = ? AND id = ?", (collection, doc_id))
                 conn.execute("COMMIT")
@@ -333,6 +366,15 @@ class SqliteStore:
             conn.execute("DELETE FROM nodes WHERE id = ?", (node_id,))
 
         await self._run(fn)
+
+
+def _where(conn: sqlite3.Connection, collection: str, field: str, value: str) -> list[StoredDoc]:
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM documents WHERE collection = ? "
+        "AND json_extract(source, ?) = ? ORDER BY rowid",
+        (collection, f'$."{field}"', value),
+    ).fetchall()
+    return [_row_to_doc(r) for r in rows]
 
 
 def _next_seq_no(conn: sqlite3.Connection, collection: str) -> int:

@@ -70,15 +70,32 @@ class Store(Protocol):
         *,
         if_version: int | None = None,
         create_only: bool = False,
+        requires: Sequence[tuple[str, str]] = (),
     ) -> StoredDoc:
         """Create or replace a document atomically.
 
         ``if_version`` makes the write conditional on the current version (None: unconditional);
-        ``create_only`` refuses to overwrite. Either failing raises VersionConflict.
+        ``create_only`` refuses to overwrite. Either failing raises VersionConflict. ``requires`` names
+        ``(collection, id)`` documents that must exist when the write commits (MissingDocument); a
+        delete of one of them waits for this write or makes it fail. A document whose unique key
+        (storage/integrity.py) another document of its collection holds is refused with KeyTaken.
         """
 
-    async def delete(self, collection: str, doc_id: str) -> StoredDoc | None:
-        """Delete a document; returns it with its tombstone version, or None if it did not exist."""
+    async def delete(
+        self,
+        collection: str,
+        doc_id: str,
+        *,
+        if_version: int | None = None,
+        unless_referenced_by: Sequence[tuple[str, str]] = (),
+    ) -> StoredDoc | None:
+        """Delete a document; returns it with its tombstone version, or None if it did not exist.
+
+        ``if_version`` deletes only that version (else VersionConflict). ``unless_referenced_by`` names
+        ``(collection, field)`` pairs: when a document of that collection has ``field`` equal to
+        ``doc_id`` (existing or not), nothing is deleted and StillReferenced lists them, including
+        documents a concurrent save ``requires`` this one for.
+        """
 
     async def load_meta(self, key: str) -> str | None:
         """A small metadata value (settings, node identity), or None."""
