@@ -89,6 +89,24 @@ async def test_a_unique_key_is_held_by_one_document(make_store: StoreFactory) ->
     await store.save("groups", "g5", {"name": "a"})
 
 
+async def test_duplicates_written_before_keys_were_enforced_can_still_be_written(
+    make_store: StoreFactory,
+) -> None:
+    before = make_store(unique_keys={})  # as before migration 004: no keys
+    await before.open()
+    await before.save("groups", "g1", {"name": "a"})
+    await before.save("groups", "g2", {"name": "a"})
+    now = make_store(unique_keys={"groups": _by_name})
+    await now.open()
+    await now.save("groups", "g1", {"name": "a", "latest_version": 1})  # claims the key
+    await now.save("groups", "g2", {"name": "a", "latest_version": 1})  # kept, without the key
+    with pytest.raises(KeyTaken):
+        await now.save("groups", "g3", {"name": "a"})
+    await now.save("groups", "g2", {"name": "b"})
+    with pytest.raises(KeyTaken):
+        await now.save("groups", "g2", {"name": "a"})  # renamed away, it cannot come back
+
+
 async def test_model_group_names_are_unique_as_ml_commons_compares_them(store: Store) -> None:
     await store.save(model_group.INDEX, "g1", {"name": "Team"})
     await store.save(model_group.INDEX, "g2", {"name": "team"})  # exact, case-sensitive

@@ -20,6 +20,15 @@ UniqueKey = Callable[[Mapping[str, Any]], str | None]
 UNIQUE_KEYS: Mapping[str, UniqueKey] = MappingProxyType({model_group.INDEX: model_group.name_key})
 
 
+def is_legacy_duplicate(
+    key_of: UniqueKey, key: str, current_key: str | None, current_source: Mapping[str, Any]
+) -> bool:
+    """Whether a document that wants ``key`` (held by another) already shared it before keys were
+    enforced (written before migration 004, so it holds no key): it keeps its name, unkeyed, until it
+    is renamed, so duplicates an old race left behind can still be written (e.g. get a new version)."""
+    return current_key is None and key_of(current_source) == key
+
+
 class KeyTaken(Exception):
     """A save would give a document the unique key another document holds."""
 

@@ -21,7 +21,14 @@ import asyncpg
 import orjson
 
 from mlgate.domain.search import StoredDoc
-from mlgate.storage.integrity import UNIQUE_KEYS, KeyTaken, MissingDocument, StillReferenced, UniqueKey
+from mlgate.storage.integrity import (
+    UNIQUE_KEYS,
+    KeyTaken,
+    MissingDocument,
+    StillReferenced,
+    UniqueKey,
+    is_legacy_duplicate,
+)
 from mlgate.storage.migration import migration_scripts
 from mlgate.storage.store import Change, ChangeListener, VersionConflict, check_change
 
@@ -205,15 +212,25 @@ class PostgresStore:
                     "SELECT 1 FROM documents WHERE collection = $1 AND id = $2 FOR SHARE", *required
                 ):
                     raise MissingDocument(*required)
-            if unique_key is not None:
+            key = unique_key
+            if key is not None and key_of is not None:
                 holder = await conn.fetchval(
                     "SELECT id FROM documents WHERE collection = $1 AND unique_key = $2 AND id <> $3",
                     collection,
-                    unique_key,
+                    key,
                     doc_id,
                 )
                 if holder is not None:
-                    raise KeyTaken(holder)
+                    mine = await conn.fetchrow(
+                        "SELECT unique_key, source FROM documents WHERE collection = $1 AND id = $2",
+                        collection,
+                        doc_id,
+                    )
+                    if mine is None or not is_legacy_duplicate(
+                        key_of, key, mine["unique_key"], orjson.loads(mine["source"])
+                    ):
+                        raise KeyTaken(holder)
+                    key = None
             version = (current or 0) + 1
             await conn.execute(
                 "INSERT INTO documents (collection, id, source, version, seq_no, unique_key) "
@@ -225,7 +242,7 @@ class PostgresStore:
                 encoded,
                 version,
                 seq_no,
-                unique_key,
+                key,
             )
         return StoredDoc(id=doc_id, source=dict(source), version=version, seq_no=seq_no)
 

@@ -17,7 +17,14 @@ from typing import Any, TypeVar
 import orjson
 
 from mlgate.domain.search import StoredDoc
-from mlgate.storage.integrity import UNIQUE_KEYS, KeyTaken, MissingDocument, StillReferenced, UniqueKey
+from mlgate.storage.integrity import (
+    UNIQUE_KEYS,
+    KeyTaken,
+    MissingDocument,
+    StillReferenced,
+    UniqueKey,
+    is_legacy_duplicate,
+)
 from mlgate.storage.migration import migration_scripts
 from mlgate.storage.store import Change, ChangeListener, VersionConflict, check_change
 
@@ -180,13 +187,22 @@ class SqliteStore:
                         "SELECT 1 FROM documents WHERE collection = ? AND id = ?", required
                     ).fetchone():
                         raise MissingDocument(*required)
-                if unique_key is not None:
+                key = unique_key
+                if key is not None and key_of is not None:
                     holder = conn.execute(
                         "SELECT id FROM documents WHERE collection = ? AND unique_key = ? AND id <> ?",
-                        (collection, unique_key, doc_id),
+                        (collection, key, doc_id),
                     ).fetchone()
                     if holder:
-                        raise KeyTaken(holder[0])
+                        mine = conn.execute(
+                            "SELECT unique_key, source FROM documents WHERE collection = ? AND id = ?",
+                            (collection, doc_id),
+                        ).fetchone()
+                        if mine is None or not is_legacy_duplicate(
+                            key_of, key, mine[0], orjson.loads(mine[1])
+                        ):
+                            raise KeyTaken(holder[0])
+                        key = None
                 seq_no = _next_seq_no(conn, collection)
                 version = (current or 0) + 1
                 conn.execute(
@@ -194,7 +210,7 @@ class SqliteStore:
                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (collection, id) DO UPDATE SET "
                     "source = excluded.source, version = excluded.version, seq_no = excluded.seq_no, "
                     "unique_key = excluded.unique_key",
-                    (collection, doc_id, encoded, version, seq_no, unique_key),
+                    (collection, doc_id, encoded, version, seq_no, key),
                 )
                 conn.execute("COMMIT")
             except BaseException:
