@@ -302,13 +302,14 @@ class DeploymentService:
     async def _unload(self, model_id: str) -> None:
         """Drop the model's predictor and the connection pool nothing deployed here uses any more."""
         deployed = self._runtime.get(model_id)
-        if deployed is None or not self._runtime.drop(model_id):
-            return
-        connector_id = deployed.connector_id
-        if connector_id is None:
-            await self._pool.drop(f"model:{model_id}")
-        elif not self._runtime.using_connector(connector_id):
-            await self._pool.drop(f"connector:{connector_id}")
+        if deployed is not None and self._runtime.drop(model_id):
+            await self.release_pool(deployed.connector.key)
+
+    async def release_pool(self, key: str) -> None:
+        """Close the connection pool of ``key`` unless a deployed model sends through it (a later send
+        opens a new one: closing is never wrong, keeping one for nothing is a leak)."""
+        if not self._runtime.uses_pool(key):
+            await self._pool.drop(key)
 
     async def refresh_connector(self, connector_id: str) -> None:
         """A connector changed (credential rotation) or was deleted: rebuild the models that use it, in

@@ -57,6 +57,10 @@ class ModelRuntime:
         """Ids of every deployed model."""
         return frozenset(self._models)
 
+    def uses_pool(self, key: str) -> bool:
+        """Whether a deployed model sends through the connection pool of ``key`` (RuntimeConnector.key)."""
+        return any(m.connector.key == key for m in self._models.values())
+
     def using_connector(self, connector_id: str) -> list[str]:
         """Deployed models that reference a standalone connector."""
         return [m.model_id for m in self._models.values() if m.connector_id == connector_id]
