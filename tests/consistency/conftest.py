@@ -3,15 +3,16 @@ operations concurrently through both and check that the store's invariants hold.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from mlgate.bootstrap import Node, build_node
 from mlgate.config import Config
-from mlgate.services.environment import Environment
+from mlgate.services.environment import Environment, now_millis
 from tests.conftest import LOOPBACK_TRUSTED, TEST_MASTER_KEY
 from tests.storage.conftest import backend, pg_cluster_url, pg_url
 
@@ -27,26 +28,38 @@ def store_url(backend: str, request: pytest.FixtureRequest) -> str | None:
     return str(request.getfixturevalue("pg_url")) if backend == "postgresql" else None
 
 
-@pytest.fixture
-async def pair(store_url: str | None, tmp_path: Path) -> AsyncIterator[tuple[Node, Node]]:
-    """Nodes ``node-a`` and ``node-b`` on one store, security off; ``workers=2`` makes SQLite nodes
-    follow the feed as closely as PostgreSQL ones (several writers share the file)."""
+async def start_nodes(
+    store_url: str | None,
+    tmp_path: Path,
+    names: tuple[str, ...] = ("node-a", "node-b"),
+    now_ms: Callable[[], int] = now_millis,
+    **config: Any,
+) -> list[Node]:
+    """Started nodes on one store, security off; ``workers=2`` makes SQLite nodes follow the feed as
+    closely as PostgreSQL ones (several writers share the file)."""
     nodes: list[Node] = []
-    for name in ("node-a", "node-b"):
-        config = Config(
-            data_dir=tmp_path / name,
+    for name in names:
+        data_dir = tmp_path / (name if store_url else "shared")
+        settings = Config(
+            data_dir=data_dir,
             master_key=TEST_MASTER_KEY,
             security=False,
             store_url=store_url,
             workers=2,
+            **config,
         )
-        if store_url is None:
-            config = Config(
-                data_dir=tmp_path / "shared", master_key=TEST_MASTER_KEY, security=False, workers=2
-            )
-        node = await build_node(config, environment=Environment(node_id=name, node_name=name))
+        node = await build_node(
+            settings, environment=Environment(node_id=name, node_name=name, now_ms=now_ms)
+        )
         await node.start()
         nodes.append(node)
+    return nodes
+
+
+@pytest.fixture
+async def pair(store_url: str | None, tmp_path: Path) -> AsyncIterator[tuple[Node, Node]]:
+    """Nodes ``node-a`` and ``node-b`` on one store."""
+    nodes = await start_nodes(store_url, tmp_path)
     yield nodes[0], nodes[1]
     for node in nodes:
         await node.stop()

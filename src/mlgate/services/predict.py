@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from mlgate.domain.deploy_plan import SERVING_STATES
 from mlgate.domain.errors import ForbiddenError, InvalidRequestError, NotFoundError, RemoteError
 from mlgate.domain.guardrails import ActiveGuardrails
 from mlgate.domain.node import NodeInfo
@@ -19,7 +20,7 @@ from mlgate.remote.executor import ConnectorExecutor
 from mlgate.remote.forward import NodeForwarder
 from mlgate.services.cluster import NodeRegistry
 from mlgate.services.connectors import ConnectorService
-from mlgate.services.deployment import SERVING_STATES, DeploymentService
+from mlgate.services.deployment import DeploymentService
 from mlgate.services.doc_cache import DocumentCache
 from mlgate.services.runtime import DeployedModel, ModelRuntime
 from mlgate.services.settings import SettingsService
@@ -136,6 +137,8 @@ class PredictService:
         except Exception as exc:
             timer.finished(exc)
             raise
+        finally:
+            self._runtime.touch(model_id)
         timer.finished(None)
         return output
 
