@@ -245,6 +245,8 @@ async def build_node(
     hub.on_change(security.apply_change)
     batch = BatchService(store, environment, settings, connectors, deployment, runtime, executor, predict)
     tasks.refreshers["BATCH_PREDICTION"] = batch.refresh
+    stats = StatsService(store, environment, runtime, predict_stats, registry, forwarder)
+    hub.on_change(stats.apply_change)
     services = Services(
         env=environment,
         settings=settings,
@@ -258,7 +260,7 @@ async def build_node(
         predict=predict,
         security=security,
         dryrun=DryRunService(store, connectors, deployment, runtime, executor),
-        stats=StatsService(store, environment, runtime, predict_stats, registry, forwarder),
+        stats=stats,
         batch=batch,
         nodes=registry,
         node_auth=NodeAuth(master_key),

@@ -1,8 +1,9 @@
 """Connection pools are closed once no deployed model sends through them (issue 12, item 4).
 
 A standalone connector's pool used to stay for the life of the process after its last model was
-undeployed and the connector deleted (+13.7 KB RSS per cycle). The test counts the live pool objects
-(ConnectorClient and aiohttp sessions) on both nodes of a pair, not RSS.
+undeployed and the connector deleted (+13.7 KB RSS per cycle), and a deleted model's predict counters
+stayed too. The test counts those live objects (ConnectorClient, aiohttp sessions, ModelCounters) on
+both nodes of a pair, not RSS.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import httpx
 from mlgate.bootstrap import Node
 from mlgate.mockprovider import MockProvider
 from mlgate.remote.client import ConnectorClient
+from mlgate.services.stats import ModelCounters
 from tests.api.fixtures import chat_connector
 from tests.consistency.conftest import caught_up
 
@@ -28,6 +30,11 @@ def live_pools() -> int:
     """Pool objects still alive in this process (both nodes of the pair live here)."""
     gc.collect()
     return sum(isinstance(o, ConnectorClient | aiohttp.ClientSession) for o in gc.get_objects())
+
+
+def live_model_counters() -> int:
+    gc.collect()
+    return sum(isinstance(o, ModelCounters) for o in gc.get_objects())
 
 
 async def _ok(response: httpx.Response) -> dict[str, Any]:
@@ -49,7 +56,7 @@ async def test_create_deploy_predict_undeploy_delete_cycles_keep_no_pool(
     pair: tuple[Node, Node], clients: tuple[httpx.AsyncClient, httpx.AsyncClient], provider: MockProvider
 ) -> None:
     a, b = clients
-    before = live_pools()
+    before, counters_before = live_pools(), live_model_counters()
     for cycle in range(CYCLES):
         connector_id = (
             await _ok(await a.post(f"{ML}/connectors/_create", json=chat_connector(provider.url)))
@@ -69,6 +76,7 @@ async def test_create_deploy_predict_undeploy_delete_cycles_keep_no_pool(
         await _ok(await b.delete(f"{ML}/connectors/{connector_id}"))
         await caught_up(pair)
         assert live_pools() == before, f"cycle {cycle}: a pool outlived its last model"
+        assert live_model_counters() == counters_before, f"cycle {cycle}: a deleted model's counters stayed"
 
 
 async def test_a_pool_stays_while_another_deployed_model_uses_the_connector(
