@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from mlgate.config import Config
 from mlgate.domain import model as model_domain
 from mlgate.domain import model_group as group_domain
 from mlgate.domain.egress import EgressPolicy
+from mlgate.domain.memory_budget import InFlightBudget
 from mlgate.domain.node import NodeInfo
 from mlgate.domain.settings import ClusterSettings
 from mlgate.remote.client import ClientPool
@@ -24,6 +26,7 @@ from mlgate.remote.forward import NodeForwarder
 from mlgate.remote.resolver import GuardedResolver
 from mlgate.remote.scripting import ScriptRunner
 from mlgate.remote.secrets import CredentialCipher, load_master_key
+from mlgate.services import security_setup
 from mlgate.services.access import AccessPolicy
 from mlgate.services.batch import BatchService
 from mlgate.services.changes import SETTINGS, ChangeHub
@@ -40,7 +43,9 @@ from mlgate.services.model_groups import ModelGroupService
 from mlgate.services.models import ModelService
 from mlgate.services.predict import PredictService
 from mlgate.services.runtime import ModelRuntime
-from mlgate.services.security import PasswordHasher, SecurityService
+from mlgate.services.security import SecurityService
+from mlgate.services.security_patch import SecurityPatchService
+from mlgate.services.security_setup import PasswordHasher
 from mlgate.services.settings import SettingsService
 from mlgate.services.stats import PredictStats, StatsService
 from mlgate.services.tasks import TaskService
@@ -50,6 +55,7 @@ from mlgate.storage.store import Store
 
 NODE_FILE = "node.json"
 ADMIN_PASSWORD_FILE = "initial-admin-password"
+SQLITE_FILE = "mlgate.sqlite3"
 
 
 @dataclass
@@ -60,6 +66,7 @@ class Node:
     services: Services
     store: Store
     pool: ClientPool
+    scripts: ScriptRunner
     admin_password_file: Path | None = None
     follower: ChangeFollower | None = None
     forwarder: NodeForwarder | None = None
@@ -98,6 +105,7 @@ class Node:
             await self.forwarder.close()
         await self.store.remove_node(self.services.nodes.me.node_id)
         await self.pool.close_all()
+        self.scripts.close()
         await self.store.close()
 
 
@@ -131,7 +139,46 @@ def _store_for(config: Config) -> Store:
     """PostgreSQL when a store URL is configured (several nodes), else SQLite in the data directory."""
     if config.store_url:
         return PostgresStore(config.store_url)
-    return SqliteStore(config.data_dir / "mlgate.sqlite3")
+    return SqliteStore(config.data_dir / SQLITE_FILE)
+
+
+@contextlib.asynccontextmanager
+async def _offline_store(config: Config) -> AsyncIterator[Store]:
+    # For `mlgate security ...`, running server or not: writes go through the store and are announced
+    # on its change feed, which every node follows.
+    if config.store_url is None and not (config.data_dir / SQLITE_FILE).exists():
+        raise FileNotFoundError(f"no mlgate data in {config.data_dir} (give --data-dir, or --store)")
+    store = _store_for(config)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def reset_admin_password(config: Config, password: str) -> bool:
+    """``mlgate security reset-admin-password``; True when ``admin`` had to be created."""
+    async with _offline_store(config) as store:
+        return await security_setup.reset_admin_password(store, PasswordHasher(), ChangeHub(store), password)
+
+
+async def reset_role_mappings(config: Config) -> tuple[str, ...]:
+    """``mlgate security reset-role-mappings``; the roles whose mappings were reset."""
+    async with _offline_store(config) as store:
+        return await security_setup.reset_role_mappings(store, ChangeHub(store))
+
+
+def write_admin_password_file(config: Config, password: str | None) -> Path | None:
+    """Keep ``initial-admin-password`` true after a reset: rewrite it with a generated password, delete
+    it when the password was chosen by hand. Returns the file when it was touched."""
+    path = config.data_dir / ADMIN_PASSWORD_FILE
+    if not path.exists():
+        return None
+    if password is None:
+        path.unlink()
+    else:
+        _write_private(path, password + "\n")
+    return path
 
 
 def _follower(store: Store, hub: ChangeHub, config: Config) -> ChangeFollower:
@@ -185,8 +232,14 @@ async def build_node(
 
     resolver = GuardedResolver(egress_policy)
     pool = ClientPool(resolver)
+    budget = InFlightBudget(config.max_in_flight_bytes)
     executor = ConnectorExecutor(
-        pool, scripts, lambda: int(settings.current.number("max_json_size")), resolver
+        pool,
+        scripts,
+        lambda: int(settings.current.number("max_json_size")),
+        resolver,
+        budget=budget,
+        max_reply_bytes=config.max_reply_bytes,
     )
     tasks = TaskService(store, environment)
     me = NodeInfo(
@@ -225,7 +278,16 @@ async def build_node(
     predict_stats = PredictStats()
     forwarder = NodeForwarder(master_key)
     predict = PredictService(
-        models_cache, settings, connectors, deployment, runtime, executor, predict_stats, registry, forwarder
+        models_cache,
+        settings,
+        connectors,
+        deployment,
+        runtime,
+        executor,
+        predict_stats,
+        registry,
+        forwarder,
+        environment.cpu,
     )
 
     async def reload_settings(kind: str, key: str) -> None:
@@ -234,11 +296,12 @@ async def build_node(
 
     hub.on_change(reload_settings)
     hub.on_change(deployment.apply_change)
+    hasher = PasswordHasher(bcrypt_rounds)
     security = SecurityService(
         store,
         enabled=config.security,
         clock=security_clock,
-        hasher=PasswordHasher(bcrypt_rounds),
+        hasher=hasher,
         initial_admin_password=config.initial_admin_password,
         hub=hub,
     )
@@ -259,6 +322,7 @@ async def build_node(
         tasks=tasks,
         predict=predict,
         security=security,
+        security_patch=SecurityPatchService(store, hasher, hub),
         dryrun=DryRunService(store, connectors, deployment, runtime, executor),
         stats=stats,
         batch=batch,
@@ -267,10 +331,16 @@ async def build_node(
         housekeeping=Housekeeping(store, environment, settings, registry, tasks, deployment, hub),
     )
     return Node(
-        app=MlgateApp(services, max_body_bytes=config.max_body_bytes),
+        app=MlgateApp(
+            services,
+            max_body_bytes=config.max_body_bytes,
+            trusted_proxies=config.trusted_proxies,
+            budget=budget,
+        ),
         services=services,
         store=store,
         pool=pool,
+        scripts=scripts,
         admin_password_file=config.data_dir / ADMIN_PASSWORD_FILE,
         follower=_follower(store, hub, config),
         forwarder=forwarder,

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlgate.domain.client_address import Network, parse_trusted_proxies
+from mlgate.domain.memory_budget import DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MAX_REPLY_BYTES
 from mlgate.domain.node import parse_roles
 
 
@@ -19,7 +22,12 @@ class Config:
     data_dir: Path = Path("./data")
     master_key: str | None = None
     node_name: str | None = None
+    # OpenSearch's http.max_content_length (100mb): a larger request body is refused with 413.
     max_body_bytes: int = 100 * 1024 * 1024
+    # Request bodies and provider replies held at once by one process; past it, 429.
+    max_in_flight_bytes: int = DEFAULT_MAX_IN_FLIGHT_BYTES
+    # One provider reply at most (the max_json_size cluster setting may lower it).
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
     log_level: str = "info"
     # Secure by default: turning security off is an explicit, loudly reported choice.
     security: bool = True
@@ -33,6 +41,8 @@ class Config:
     # The URL other nodes reach this one at (forwarded predicts); default http(s)://host:port.
     advertise_url: str | None = None
     workers: int = 1
+    # Proxies whose X-Forwarded-For names the client (login throttling, authinfo); none: the socket peer.
+    trusted_proxies: tuple[Network, ...] = ()
     heartbeat_interval_s: float = 1.0
     heartbeat_expiry_ms: int = 5_000
 
@@ -77,7 +87,14 @@ def config_from(env: Mapping[str, str], **flags: object) -> Config:
         data_dir=Path(str(pick("data_dir", "MLGATE_DATA_DIR", "./data"))),
         master_key=env.get("MLGATE_MASTER_KEY") or None,
         node_name=env.get("MLGATE_NODE_NAME") or None,
-        max_body_bytes=int(env.get("MLGATE_MAX_BODY_BYTES", 100 * 1024 * 1024)),
+        max_body_bytes=byte_size("max body bytes", pick("max_body_bytes", "MLGATE_MAX_BODY_BYTES", "100mb")),
+        max_in_flight_bytes=byte_size(
+            "max in-flight bytes",
+            pick("max_in_flight_bytes", "MLGATE_MAX_IN_FLIGHT_BYTES", DEFAULT_MAX_IN_FLIGHT_BYTES),
+        ),
+        max_reply_bytes=byte_size(
+            "max reply bytes", pick("max_reply_bytes", "MLGATE_MAX_REPLY_BYTES", DEFAULT_MAX_REPLY_BYTES)
+        ),
         log_level=str(pick("log_level", "MLGATE_LOG_LEVEL", "info")),
         security=security_from(env, bool(flags.get("no_security"))),
         initial_admin_password=env.get("MLGATE_INITIAL_ADMIN_PASSWORD") or None,
@@ -87,9 +104,24 @@ def config_from(env: Mapping[str, str], **flags: object) -> Config:
         roles=parse_roles(str(pick("roles", "MLGATE_ROLES", "data,ml"))),
         advertise_url=_text(pick("advertise_url", "MLGATE_ADVERTISE_URL", None)),
         workers=int(str(pick("workers", "MLGATE_WORKERS", 1))),
+        trusted_proxies=parse_trusted_proxies(str(pick("trusted_proxies", "MLGATE_TRUSTED_PROXIES", ""))),
         heartbeat_interval_s=float(env.get("MLGATE_HEARTBEAT_INTERVAL_S", 1.0)),
         heartbeat_expiry_ms=int(env.get("MLGATE_HEARTBEAT_EXPIRY_MS", 5_000)),
     )
+
+
+_BYTE_UNITS = {"": 1, "b": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40}
+_BYTE_SIZE = re.compile(r"\s*([0-9]+)\s*([a-z]*)\s*")
+
+
+def byte_size(name: str, value: object) -> int:
+    """A positive byte count: a number, or a number with OpenSearch's units (``512kb``, ``100mb``)."""
+    match = _BYTE_SIZE.fullmatch(str(value).lower())
+    if match is None or match.group(2) not in _BYTE_UNITS or int(match.group(1)) <= 0:
+        raise ValueError(
+            f"{name} must be a positive number of bytes (e.g. 104857600 or 100mb), not {value!r}"
+        )
+    return int(match.group(1)) * _BYTE_UNITS[match.group(2)]
 
 
 def _text(value: object) -> str | None:

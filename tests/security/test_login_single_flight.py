@@ -6,7 +6,8 @@ import asyncio
 from pathlib import Path
 
 from mlgate.domain.security import BasicCredentials
-from mlgate.services.security import PasswordHasher, SecurityService
+from mlgate.services.security import SecurityService
+from mlgate.services.security_setup import PasswordHasher
 from mlgate.storage.sqlite import SqliteStore
 from tests.conftest import ADMIN_PASSWORD, ManualClock
 

@@ -131,7 +131,7 @@ async def test_full_flow_leaks_nothing(
 
 
 async def test_stored_passwords_are_salted_bcrypt(secure_node: Node, admin: httpx.AsyncClient) -> None:
-    from mlgate.services.security import USERS
+    from mlgate.services.security_setup import USERS
 
     for name in ("u1", "u2"):
         response = await admin.put(

@@ -7,7 +7,6 @@ import pytest
 from mlgate.domain.principal import Principal
 from mlgate.domain.security import (
     BUILTIN_ROLES,
-    LoginThrottle,
     Role,
     RoleMapping,
     SecurityConfig,
@@ -16,7 +15,8 @@ from mlgate.domain.security import (
     matches,
     password_problem,
 )
-from mlgate.services.security import check_password, generate_password
+from mlgate.domain.security_throttle import LoginThrottle, address_key
+from mlgate.services.security_setup import check_password, generate_password
 
 ML = "cluster:admin/opensearch/ml"
 
@@ -141,36 +141,87 @@ def test_generated_passwords_pass_the_rule_and_differ() -> None:
     check_password("admin", first)
 
 
-def test_throttle_blocks_user_and_address_after_ten_failures_for_sixty_seconds() -> None:
+def fail(throttle: LoginThrottle, user: str, address: str, now: float, times: int = 1) -> None:
+    """``times`` attempts that begin and fail."""
+    for _ in range(times):
+        throttle.begin(user, address, now)
+        throttle.end(user, address, now, success=False)
+
+
+def test_throttle_blocks_the_user_at_that_address_after_ten_failures_for_sixty_seconds() -> None:
     throttle = LoginThrottle()
     now = 100.0
-    for _ in range(9):
-        throttle.record_failure("alice", "10.0.0.1", now)
+    fail(throttle, "alice", "10.0.0.1", now, 9)
     assert throttle.retry_after("alice", "10.0.0.1", now) is None
-    throttle.record_failure("alice", "10.0.0.1", now)
+    fail(throttle, "alice", "10.0.0.1", now)
     assert throttle.retry_after("alice", "10.0.0.1", now) == 60
-    # The user is blocked from any address and the address for any user.
-    assert throttle.retry_after("alice", "10.9.9.9", now + 1) == 59
-    assert throttle.retry_after("bob", "10.0.0.1", now + 30.5) == 30
-    assert throttle.retry_after("bob", "10.9.9.9", now) is None
+    assert throttle.retry_after("alice", "10.0.0.1", now + 30.5) == 30
+    # Neither the user from another address nor another user from the address is blocked.
+    assert throttle.retry_after("alice", "10.9.9.9", now + 1) is None
+    assert throttle.retry_after("bob", "10.0.0.1", now + 1) is None
     # At most 60 s, then a fresh run starts.
     assert throttle.retry_after("alice", "10.0.0.1", now + 60) is None
-    throttle.record_failure("alice", "10.0.0.1", now + 61)
+    fail(throttle, "alice", "10.0.0.1", now + 61)
     assert throttle.retry_after("alice", "10.0.0.1", now + 61) is None
+
+
+def test_attempts_in_flight_count_against_the_budget() -> None:
+    throttle = LoginThrottle()
+    for _ in range(10):
+        assert throttle.retry_after("alice", "10.0.0.1", 0.0) is None
+        throttle.begin("alice", "10.0.0.1", 0.0)
+    # Ten checks running: the eleventh attempt is refused before it is checked.
+    assert throttle.retry_after("alice", "10.0.0.1", 0.0) == 60
+    throttle.end("alice", "10.0.0.1", 0.5, success=True)  # one of them was right: its slot is free again
+    assert throttle.retry_after("alice", "10.0.0.1", 0.5) is None
+    for _ in range(9):
+        throttle.end("alice", "10.0.0.1", 1.0, success=False)
+    assert throttle.retry_after("alice", "10.0.0.1", 1.0) is None  # the success ended the run
+    fail(throttle, "alice", "10.0.0.1", 1.0)
+    assert throttle.retry_after("alice", "10.0.0.1", 1.0) == 60
+
+
+def test_one_address_spraying_names_is_blocked_after_a_hundred_failures() -> None:
+    throttle = LoginThrottle()
+    for i in range(99):
+        fail(throttle, f"user{i}", "10.0.0.1", 0.0)
+    assert throttle.retry_after("someone", "10.0.0.1", 0.0) is None
+    # The sprayer's own valid account does not reset the address's count.
+    throttle.begin("mallory", "10.0.0.1", 0.0)
+    throttle.end("mallory", "10.0.0.1", 0.0, success=True)
+    throttle.record_success("mallory", "10.0.0.1")
+    fail(throttle, "user99", "10.0.0.1", 0.0)
+    assert throttle.retry_after("admin", "10.0.0.1", 1.0) == 59
+    assert throttle.retry_after("admin", "10.0.0.2", 1.0) is None
+
+
+def test_ipv6_addresses_count_by_their_64() -> None:
+    throttle = LoginThrottle()
+    for i in range(10):
+        fail(throttle, "alice", f"2001:db8:1:2::{i + 1:x}", 0.0)
+    assert throttle.retry_after("alice", "2001:db8:1:2:ffff::1", 0.0) == 60
+    assert throttle.retry_after("alice", "2001:db8:1:3::1", 0.0) is None
+    assert address_key("::ffff:10.0.0.1") == "10.0.0.1"
+    assert address_key("not an address") == "not an address"
 
 
 def test_a_success_resets_the_run() -> None:
     throttle = LoginThrottle()
-    for _ in range(9):
-        throttle.record_failure("alice", "10.0.0.1", 0.0)
+    fail(throttle, "alice", "10.0.0.1", 0.0, 9)
     throttle.record_success("alice", "10.0.0.1")
-    for _ in range(9):
-        throttle.record_failure("alice", "10.0.0.1", 1.0)
+    fail(throttle, "alice", "10.0.0.1", 1.0, 9)
     assert throttle.retry_after("alice", "10.0.0.1", 1.0) is None
+
+
+def test_failures_an_hour_apart_do_not_add_up() -> None:
+    throttle = LoginThrottle()
+    fail(throttle, "alice", "10.0.0.1", 0.0, 9)
+    fail(throttle, "alice", "10.0.0.1", 3600.0)
+    assert throttle.retry_after("alice", "10.0.0.1", 3600.0) is None
 
 
 def test_many_made_up_names_do_not_grow_memory_without_bound() -> None:
     throttle = LoginThrottle(max_entries=100)
     for i in range(1000):
-        throttle.record_failure(f"user{i}", "10.0.0.1", float(i) * 61)
-    assert len(throttle._entries) <= 101
+        fail(throttle, f"user{i}", "10.0.0.1", float(i) * 61)
+    assert len(throttle._runs) <= 102

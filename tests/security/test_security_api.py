@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from mlgate.bootstrap import Node
-from mlgate.services.security import USERS
+from mlgate.services.security_setup import USERS
 from tests.conftest import assert_error
 
 API = "/_plugins/_security/api"

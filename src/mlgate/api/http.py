@@ -9,9 +9,33 @@ from typing import Any
 import orjson
 
 from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.memory_budget import Lease
 from mlgate.domain.principal import Principal
 
 JSON_TYPE = b"application/json; charset=UTF-8"
+# Objects and arrays nest at most this deep in a request body. OpenSearch's parser allows 1000
+# (``opensearch.xcontent.depth.max``); mlgate walks bodies recursively (and orjson writes at most 254
+# levels), so it refuses deep bodies here, once, rather than failing somewhere inside with a 500.
+MAX_JSON_DEPTH = 100
+_CONTAINERS = frozenset({dict, list})
+
+
+def check_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> None:
+    """Refuse ``value`` (decoded JSON) when its objects and arrays nest deeper than ``limit``."""
+    level = [value] if type(value) in _CONTAINERS else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            raise InvalidRequestError(
+                f"Document nesting depth ({depth}) exceeds the maximum allowed ({limit})",
+                error_type="json_parse_exception",
+            )
+        children: list[Any] = []
+        for container in level:
+            items = container.values() if type(container) is dict else container
+            children.extend(item for item in items if type(item) in _CONTAINERS)
+        level = children
 
 
 class RawHeaders(Mapping[str, str]):
@@ -66,17 +90,23 @@ class Request:
     client: str = ""
     path_params: dict[str, str] = field(default_factory=dict)
     principal: Principal | None = None
+    # This request's share of the in-flight byte budget (domain/memory_budget.py).
+    lease: Lease | None = None
 
     def json(self) -> Any:
         """The body as JSON (None when empty); malformed JSON is a 400 ``json_parse_exception``."""
         if not self.body.strip():
             return None
         try:
-            return orjson.loads(self.body)
+            value = orjson.loads(self.body)
         except orjson.JSONDecodeError as exc:
             raise InvalidRequestError(
                 f"Failed to parse request body: {exc}", error_type="json_parse_exception"
             ) from exc
+        # Counting brackets is cheap; only a body with that many containers can nest that deep.
+        if self.body.count(b"{") + self.body.count(b"[") > MAX_JSON_DEPTH:
+            check_depth(value)
+        return value
 
     def json_object(self) -> dict[str, Any] | None:
         """The body as a JSON object (None when empty)."""

@@ -1,4 +1,4 @@
-"""The ``mlgate`` command: ``serve`` and ``mock-provider``."""
+"""The ``mlgate`` command: ``serve``, ``security`` and ``mock-provider``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import sys
 from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
+from mlgate.cli import security as security_cli
 from mlgate.config import Config, config_from, current_environment
 from mlgate.domain.security import SecurityConfigError
 
@@ -61,6 +62,29 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers", type=int, help="processes serving this node, one per core (MLGATE_WORKERS, default 1)"
     )
+    serve.add_argument(
+        "--trusted-proxies",
+        dest="trusted_proxies",
+        help="comma list of CIDRs of proxies whose X-Forwarded-For names the client "
+        "(MLGATE_TRUSTED_PROXIES, default none: the client is the socket peer)",
+    )
+    serve.add_argument(
+        "--max-body-bytes",
+        dest="max_body_bytes",
+        help="largest request body, e.g. 100mb; larger ones get 413 (MLGATE_MAX_BODY_BYTES, default 100mb)",
+    )
+    serve.add_argument(
+        "--max-in-flight-bytes",
+        dest="max_in_flight_bytes",
+        help="request bodies and provider replies held at once per worker process; past it requests get "
+        "429 (MLGATE_MAX_IN_FLIGHT_BYTES, default 256mb)",
+    )
+    serve.add_argument(
+        "--max-reply-bytes",
+        dest="max_reply_bytes",
+        help="largest provider reply (MLGATE_MAX_REPLY_BYTES, default 100mb)",
+    )
+    security_cli.add_parser(commands)
     mock = commands.add_parser("mock-provider", help="serve OpenAI/Cohere/SageMaker/Bedrock-shaped replies")
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=9300)
@@ -74,6 +98,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         from mlgate.mockprovider import main as mock_main
 
         mock_main(["--host", args.host, "--port", str(args.port)])
+        return
+    if args.command == "security":
+        try:
+            offline = config_from(current_environment(), data_dir=args.data_dir, store_url=args.store_url)
+        except ValueError as exc:
+            sys.exit(f"mlgate: {exc}")
+        security_cli.run(offline, args)
         return
     try:
         config = config_from(
@@ -89,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             roles=args.roles,
             advertise_url=args.advertise_url,
             workers=args.workers,
+            trusted_proxies=args.trusted_proxies,
+            max_body_bytes=args.max_body_bytes,
+            max_in_flight_bytes=args.max_in_flight_bytes,
+            max_reply_bytes=args.max_reply_bytes,
         )
         if config.workers < 1:
             raise ValueError("--workers must be at least 1")
@@ -221,8 +256,8 @@ async def serve(config: Config, *, sock: socket.socket | None = None) -> None:
             log_level=config.log_level,
             access_log=False,
             server_header=False,
-            # OpenSearch sends no Date header; and X-Forwarded-For is not trusted: the login throttle
-            # keys on the socket's peer address (no per-request proxy-header middleware either).
+            # OpenSearch sends no Date header; X-Forwarded-For is read by the app, and only from
+            # --trusted-proxies (the login throttle keys on the client address).
             date_header=False,
             proxy_headers=False,
             ssl_certfile=str(config.tls_cert) if config.tls_cert else None,

@@ -1,4 +1,9 @@
-"""Validation of access-control fields on create and update (§9.2, §9.3), when access control is on."""
+"""Validation of access-control fields on create and update, when access control is on.
+
+ml-commons: plugin/.../action/connector/TransportCreateConnectorAction.java,
+plugin/.../model/MLModelGroupManager.java (validateRequestForAccessControl),
+plugin/.../action/model_group/TransportUpdateModelGroupAction.java.
+"""
 
 from __future__ import annotations
 
@@ -82,57 +87,58 @@ def model_group_create_access(principal: Principal, inp: ModelGroupInput) -> tup
 
 
 def model_group_update_access(principal: Principal, doc: Mapping[str, Any], inp: ModelGroupInput) -> None:
-    """Refuse an update the caller may not make (§9.3 "Update group")."""
+    """Refuse an update the caller may not make, check for check as ml-commons:
+    plugin/src/main/java/org/opensearch/ml/action/model_group/TransportUpdateModelGroupAction.java
+    (``validateRequestForAccessControl``). The mode checks look at the ``access_mode`` given, not at the
+    group's: with none given they still apply, except the one that needs ``restricted``."""
     owner = doc.get("owner")
     is_owner = isinstance(owner, dict) and owner.get("name") == principal.name
-    # ML Commons' hasAccessControlChange: add-all counts when given at all (false too), roles when non-empty.
-    changes_access = (
-        inp.access_mode is not None or inp.add_all_backend_roles is not None or bool(inp.backend_roles)
-    )
-    if changes_access and not (is_owner or principal.is_admin):
+    if inp.changes_access and not (is_owner or principal.is_admin):
         raise InvalidRequestError("Only owner or admin can update access control data.")
-    if not principal.is_admin and not is_owner:
-        shared = doc.get("access") == "public" or bool(
-            set(principal.backend_roles) & set(doc.get("backend_roles") or ())
-        )
-        if not shared:
-            raise InvalidRequestError("You don't have permission to update this model group.")
+    if not principal.is_admin and not is_owner and not _shares_group(principal, doc):
+        raise InvalidRequestError("You don't have permission to update this model group.")
     if (
         is_owner
         and not principal.is_admin
         and doc.get("access") == "restricted"
-        and not (set(principal.backend_roles) & set(doc.get("backend_roles") or ()))
+        and not set(principal.backend_roles) & set(doc.get("backend_roles") or ())
     ):
         raise InvalidRequestError(
             "You don't have the specified backend role to update this model group. "
             "For more information, contact your administrator."
         )
-    if not changes_access:
-        return
     roles = inp.backend_roles or []
-    add_all = bool(inp.add_all_backend_roles)
-    mode = inp.access_mode or ("restricted" if roles or add_all else doc.get("access"))
-    if mode in ("public", "private") and (roles or add_all):
-        raise InvalidRequestError(
-            "You can specify backend roles only for a model group with the restricted access mode."
-        )
-    if mode != "restricted":
+    add_all = inp.add_all_backend_roles
+    mode = inp.access_mode
+    if mode in ("public", "private"):
+        if roles or add_all is True:
+            raise InvalidRequestError(
+                "You can specify backend roles only for a model group with the restricted access mode."
+            )
         return
-    if add_all and principal.is_admin:
+    if add_all is True and principal.is_admin:
         raise InvalidRequestError("Admin users cannot add all backend roles to a model group.")
-    if add_all and not principal.backend_roles:
+    if add_all is True and not principal.backend_roles:
         raise InvalidRequestError("You don't have any backend roles.")
-    if inp.add_all_backend_roles is False and not roles:
+    if not roles and add_all is False:
         raise InvalidRequestError(
             "You have to specify backend roles when add all backend roles is set to false."
         )
-    if roles and add_all:
+    if roles and add_all is True:
         raise InvalidRequestError(
             "You cannot specify backend roles and add all backend roles at the same time."
         )
-    if not roles and not add_all and not doc.get("backend_roles"):
+    if mode == "restricted" and not roles and add_all is not True:
         raise InvalidRequestError(
             "You must specify one or more backend roles or add all backend roles to register a restricted model group."
         )
     if roles and not principal.is_admin and not set(roles) <= set(principal.backend_roles):
         raise InvalidRequestError("You don't have the backend roles specified.")
+
+
+def _shares_group(principal: Principal, doc: Mapping[str, Any]) -> bool:
+    # ModelAccessControlHelper.isUserHasBackendRole: public yes, private no, otherwise a shared role.
+    access = doc.get("access")
+    if access in ("public", "private"):
+        return bool(access == "public")
+    return bool(set(principal.backend_roles) & set(doc.get("backend_roles") or ()))

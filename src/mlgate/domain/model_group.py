@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlgate.domain.errors import InvalidRequestError
-from mlgate.domain.fields import opt_bool, opt_str, opt_str_list, validate_safe_fields
+from mlgate.domain.fields import opt_bool, opt_str, opt_str_list, token_name, validate_safe_fields
 from mlgate.domain.search_field import KEYWORD_IGNORE_ABOVE
 
 INDEX = ".plugins-ml-model-group"
+ACCESS_MODES = ("public", "private", "restricted")
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,20 @@ class ModelGroupInput:
 
     @property
     def has_access_params(self) -> bool:
-        """Whether any access-control parameter was given."""
-        return bool(self.access_mode or self.add_all_backend_roles or self.backend_roles)
+        """Whether an access-control parameter was given, as ML Commons counts them where access control
+        is off: an access mode, ``add_all_backend_roles`` (``false`` too), non-empty backend roles."""
+        return (
+            self.access_mode is not None or self.add_all_backend_roles is not None or bool(self.backend_roles)
+        )
+
+    @property
+    def changes_access(self) -> bool:
+        """ML Commons' ``hasAccessControlChange`` on update: any of the three given (an empty list too)."""
+        return (
+            self.access_mode is not None
+            or self.add_all_backend_roles is not None
+            or self.backend_roles is not None
+        )
 
 
 def parse_model_group_input(body: Mapping[str, Any], *, for_update: bool) -> ModelGroupInput:
@@ -35,11 +48,17 @@ def parse_model_group_input(body: Mapping[str, Any], *, for_update: bool) -> Mod
     name = opt_str(body, "name")
     access_mode = opt_str(body, "access_mode")
     if access_mode is not None:
+        # ML Commons' AccessMode.from looks the value up and yields null when unknown: such a value
+        # counts as not given (MLRegisterModelGroupInput / MLUpdateModelGroupInput.parse).
         access_mode = access_mode.lower()
-        if access_mode not in ("public", "private", "restricted"):
-            raise InvalidRequestError(
-                f"No enum constant org.opensearch.ml.common.AccessMode.{access_mode.upper()}"
-            )
+        if access_mode not in ACCESS_MODES:
+            access_mode = None
+    raw_roles = body.get("backend_roles")
+    if raw_roles is not None and not isinstance(raw_roles, list):
+        raise InvalidRequestError(
+            f"Failed to parse object: expecting token of type [START_ARRAY] but found [{token_name(raw_roles)}]",
+            error_type="parsing_exception",
+        )
     inp = ModelGroupInput(
         name=name,
         description=opt_str(body, "description"),

@@ -6,14 +6,15 @@ matching rules for keyword, text, numeric and boolean values (see ``search_field
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from mlgate.domain.search_budget import VALUE_STEPS, SearchBudget
 from mlgate.domain.search_field import (
     FieldValues,
     IndexedDoc,
-    analyze,
     field_values,
     is_text_field,
     nested_documents,
@@ -78,35 +79,57 @@ class Terms:
     keyword_fields: frozenset[str]
     case_insensitive: bool = False
 
+    @functools.cached_property
+    def _texts(self) -> frozenset[str]:
+        return frozenset(self._fold(value.text) for value in self.values)
+
+    @functools.cached_property
+    def _numbers(self) -> frozenset[int | float]:
+        return frozenset(value.number for value in self.values if value.number is not None)
+
+    @functools.cached_property
+    def _booleans(self) -> frozenset[bool]:
+        return frozenset(value.boolean for value in self.values if value.boolean is not None)
+
+    def _fold(self, text: str) -> str:
+        return text.lower() if self.case_insensitive else text
+
     def test(self, doc: IndexedDoc) -> bool:
         found = field_values(doc, self.field, self.keyword_fields)
-        fold = str.lower if self.case_insensitive else str
-        keywords = {fold(k) for k in found.keywords}
-        tokens = {fold(t) for t in found.tokens()}
-        for value in self.values:
-            text = fold(value.text)
-            if text in keywords or text in tokens:
-                return True
-            if value.number is not None and value.number in found.numbers:
-                return True
-            if value.boolean is not None and value.boolean in found.booleans:
-                return True
-        return False
+        # Sets on both sides: the cost is the document's values, not the (up to 65,536) query terms.
+        keywords = {self._fold(k) for k in found.keywords}
+        tokens = {self._fold(t) for t in found.tokens()}
+        doc.budget.charge(VALUE_STEPS * (len(keywords) + len(tokens)))
+        return (
+            not self._texts.isdisjoint(keywords)
+            or not self._texts.isdisjoint(tokens)
+            or any(number in self._numbers for number in found.numbers)
+            or any(boolean in self._booleans for boolean in found.booleans)
+        )
+
+
+class Pattern(Protocol):
+    """A compiled ``prefix``, ``wildcard`` or ``regexp`` value."""
+
+    def matches(self, text: str, budget: SearchBudget) -> bool:
+        """Whether ``text`` matches, charging the work to ``budget``."""
+        ...
 
 
 @dataclass(frozen=True)
 class StringPattern:
-    """``prefix`` / ``wildcard``: a test on keyword strings or on single tokens of text fields."""
+    """``prefix`` / ``wildcard`` / ``regexp``: a test on keyword strings or on single tokens of text fields."""
 
     field: str
-    predicate: Callable[[str], bool]
+    pattern: Pattern
     keyword_fields: frozenset[str]
 
     def test(self, doc: IndexedDoc) -> bool:
         found = field_values(doc, self.field, self.keyword_fields)
-        return any(self.predicate(s) for s in found.keywords) or any(
-            self.predicate(t) for t in found.tokens()
-        )
+        matches, budget = self.pattern.matches, doc.budget
+        if any(matches(s, budget) for s in found.keywords):
+            return True
+        return any(matches(t, budget) for t in found.tokens())
 
 
 @dataclass(frozen=True)
@@ -140,6 +163,7 @@ class Range:
         low_text = lower.text if lower else None
         high_text = upper.text if upper else None
         strings = [*found.keywords, *found.tokens()]
+        doc.budget.charge(VALUE_STEPS * len(strings))
         return any(self._within(s, low_text, high_text) for s in strings)
 
 
@@ -203,9 +227,9 @@ class MatchPhrase:
         if isinstance(found, bool):
             return found
         width = len(self.tokens)
-        for text in found.texts:
-            tokens = analyze(text)
-            if any(tuple(tokens[i : i + width]) == self.tokens for i in range(len(tokens) - width + 1)):
+        for tokens in found.phrases:
+            doc.budget.charge(VALUE_STEPS * len(tokens))
+            if any(tokens[i : i + width] == self.tokens for i in range(len(tokens) - width + 1)):
                 return True
         return False
 

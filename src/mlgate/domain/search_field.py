@@ -9,10 +9,14 @@ This module reproduces that view so queries and sorts can be evaluated in Python
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from mlgate.domain.search_budget import SearchBudget
 
 KEYWORD_SUFFIX = ".keyword"
 # Dynamic ``.keyword`` subfields in OpenSearch skip strings longer than this (``ignore_above``).
@@ -39,6 +43,10 @@ class IndexedDoc:
     # Kept for ``nested`` queries, which look at each object under a path on its own.
     source: Mapping[str, Any]
     unsearchable_prefixes: tuple[str, ...]
+    # The search's budget: every read of a field's values is charged to it (see ``field_values``).
+    budget: SearchBudget = dataclasses.field(default_factory=SearchBudget)
+    # The values (and their analysis) of each field already asked for: clauses on one field share them.
+    values: dict[str, FieldValues] = dataclasses.field(default_factory=dict, compare=False)
 
     def has_path(self, path: str) -> bool:
         """Whether ``path`` holds a value, or is an object with at least one indexed value below it."""
@@ -54,9 +62,15 @@ def is_unsearchable(path: str, unsearchable_prefixes: Sequence[str]) -> bool:
 
 
 def index_document(
-    source: Mapping[str, Any], doc_id: str, unsearchable_prefixes: Sequence[str]
+    source: Mapping[str, Any],
+    doc_id: str,
+    unsearchable_prefixes: Sequence[str],
+    budget: SearchBudget | None = None,
 ) -> IndexedDoc:
-    """Flatten ``source`` into its indexed paths, leaving out everything under ``unsearchable_prefixes``."""
+    """Flatten ``source`` into its indexed paths, leaving out everything under ``unsearchable_prefixes``.
+
+    ``budget`` is the search's (a fresh one when None); the flattening itself is charged to it.
+    """
     fields: dict[str, list[Any]] = {}
 
     def walk(value: Any, path: str) -> None:
@@ -73,8 +87,14 @@ def index_document(
 
     for key, value in source.items():
         walk(value, str(key))
+    budget = budget or SearchBudget()
+    budget.charge(1 + sum(len(values) for values in fields.values()))
     return IndexedDoc(
-        id=doc_id, fields=fields, source=source, unsearchable_prefixes=tuple(unsearchable_prefixes)
+        id=doc_id,
+        fields=fields,
+        source=source,
+        unsearchable_prefixes=tuple(unsearchable_prefixes),
+        budget=budget,
     )
 
 
@@ -92,7 +112,7 @@ def nested_documents(doc: IndexedDoc, path: str) -> list[IndexedDoc]:
             for key in reversed(path.split(".")):
                 obj = {key: obj}
             wrapped.append(obj)
-    return [index_document(source, doc.id, doc.unsearchable_prefixes) for source in wrapped]
+    return [index_document(source, doc.id, doc.unsearchable_prefixes, doc.budget) for source in wrapped]
 
 
 @dataclass(frozen=True)
@@ -104,9 +124,18 @@ class FieldValues:
     numbers: tuple[int | float, ...] = ()
     booleans: tuple[bool, ...] = ()
 
-    def tokens(self) -> set[str]:
+    @functools.cached_property
+    def phrases(self) -> tuple[tuple[str, ...], ...]:
+        """The tokens of each text value, in order (analysed once, however many clauses ask)."""
+        return tuple(tuple(analyze(text)) for text in self.texts)
+
+    @functools.cached_property
+    def _tokens(self) -> frozenset[str]:
+        return frozenset(token for phrase in self.phrases for token in phrase)
+
+    def tokens(self) -> frozenset[str]:
         """Every token of every text value: an array of text is one field with all their tokens."""
-        return {token for text in self.texts for token in analyze(text)}
+        return self._tokens
 
     def is_empty(self) -> bool:
         """Whether the field has no indexed value at all."""
@@ -131,20 +160,33 @@ def is_keyword_field(name: str, keyword_fields: frozenset[str]) -> bool:
 
 
 def field_values(doc: IndexedDoc, field: str, keyword_fields: frozenset[str]) -> FieldValues:
-    """The values of ``field`` (``name``, ``name.keyword``, ``owner.name``, ``_id``) in ``doc``."""
+    """The values of ``field`` (``name``, ``name.keyword``, ``owner.name``, ``_id``) in ``doc``.
+
+    The first read of a field charges the search budget for its characters, before anything scans
+    them; later reads (other clauses on the same field) share the values and their analysis.
+    """
+    doc.budget.charge(1)
+    known = doc.values.get(field)
+    if known is None:
+        known = doc.values[field] = _read_values(doc, field, keyword_fields)
+    return known
+
+
+def _read_values(doc: IndexedDoc, field: str, keyword_fields: frozenset[str]) -> FieldValues:
     if field == "_id":
+        doc.budget.charge(len(doc.id))
         return FieldValues(keywords=(doc.id,))
-    if field.endswith(KEYWORD_SUFFIX) and field not in doc.fields:
-        base = field[: -len(KEYWORD_SUFFIX)]
+    subfield = field.endswith(KEYWORD_SUFFIX) and field not in doc.fields
+    base = field[: -len(KEYWORD_SUFFIX)] if subfield else field
+    raw = doc.fields.get(base, ())
+    doc.budget.charge(sum(len(value) for value in raw if isinstance(value, str)))
+    if subfield:
         # A keyword field has no ``.keyword`` subfield in OpenSearch; accepting it anyway is harmless.
         limit = None if is_keyword_field(base, keyword_fields) else KEYWORD_IGNORE_ABOVE
         keywords = tuple(
-            value
-            for value in doc.fields.get(base, ())
-            if isinstance(value, str) and (limit is None or len(value) <= limit)
+            value for value in raw if isinstance(value, str) and (limit is None or len(value) <= limit)
         )
         return FieldValues(keywords=keywords)
-    raw = doc.fields.get(field, ())
     strings = tuple(value for value in raw if isinstance(value, str))
     numbers = tuple(value for value in raw if is_number(value))
     booleans = tuple(value for value in raw if isinstance(value, bool))

@@ -1,11 +1,13 @@
 """Compile an OpenSearch query DSL object into a predicate over stored JSON documents.
 
 Supported: ``match_all``, ``match_none``, ``term``, ``terms``, ``ids``, ``exists``, ``prefix``,
-``wildcard``, ``range``, ``match``, ``match_phrase``, ``multi_match``, ``bool``, ``constant_score``,
+``wildcard``, ``regexp``, ``range``, ``match``, ``match_phrase``, ``multi_match``, ``bool``, ``constant_score``,
 ``nested``. Fields need no ``nested`` query to be matched (OpenSearch would insist on one for ``owner``,
 which ML Commons maps as nested); a ``nested`` query adds the one-object-at-a-time rule.
 Anything else, and any malformed clause, raises ``InvalidRequestError`` with OpenSearch's wording
 (``parsing_exception``) rather than being ignored, so a client never gets silently wrong hits.
+Patterns are matched in linear time (``search_pattern``, ``search_regexp``), and queries nest at most
+``MAX_QUERY_DEPTH`` deep.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.search_budget import SearchBudget
 from mlgate.domain.search_clause import (
     AnyOf,
     Bool,
@@ -30,14 +34,21 @@ from mlgate.domain.search_clause import (
     Terms,
 )
 from mlgate.domain.search_field import analyze, index_document, is_number
+from mlgate.domain.search_pattern import PrefixPattern, WildcardPattern
+from mlgate.domain.search_regexp import REGEXP_OPTIONS, regexp_pattern
 from mlgate.domain.search_value import (
     minimum_should_match,
     parsing_error,
-    prefix_predicate,
+    query_error,
     to_bound,
     to_value,
-    wildcard_predicate,
 )
+
+# Query objects may nest this deep (the top-level query is depth 1), as Elasticsearch's
+# ``indices.query.bool.max_nested_depth`` has it; OpenSearch parses deeper, but evaluating such a tree
+# here recurses once per level.
+MAX_QUERY_DEPTH = 20
+MAX_TERMS_COUNT = 65_536  # index.max_terms_count
 
 # Real OpenSearch queries mlgate does not implement: refused with a clearer reason than "unknown".
 _UNSUPPORTED_QUERIES = frozenset(
@@ -60,7 +71,6 @@ _UNSUPPORTED_QUERIES = frozenset(
         "percolate",
         "query_string",
         "rank_feature",
-        "regexp",
         "script",
         "script_score",
         "simple_query_string",
@@ -87,14 +97,17 @@ def compile_query(
     *,
     keyword_fields: frozenset[str] = frozenset(),
     unsearchable_prefixes: Sequence[str] = (),
+    budget: SearchBudget | None = None,
 ) -> Query:
     """Compile the query DSL object ``query`` (``None`` means ``match_all``).
 
     ``keyword_fields`` names the fields mapped as ``keyword`` (exact match); other string fields are
     analysed text with a ``.keyword`` subfield. Paths under ``unsearchable_prefixes`` never match.
-    Raises ``InvalidRequestError`` for unknown or malformed clauses.
+    Compiling is charged to ``budget`` (the search's; a fresh one when None). Raises
+    ``InvalidRequestError`` for unknown or malformed clauses.
     """
-    root: Clause = MatchAll() if query is None else _Parser(keyword_fields).parse(query)
+    parser = _Parser(keyword_fields, budget or SearchBudget())
+    root: Clause = MatchAll() if query is None else parser.parse(query)
     return Query(root=root, unsearchable_prefixes=tuple(unsearchable_prefixes))
 
 
@@ -106,8 +119,10 @@ _COMMON = frozenset({"boost", "_name"})
 class _Parser:
     """Turns query DSL objects into clauses for one set of keyword fields."""
 
-    def __init__(self, keyword_fields: frozenset[str]) -> None:
+    def __init__(self, keyword_fields: frozenset[str], budget: SearchBudget) -> None:
         self.keyword_fields = keyword_fields
+        self.budget = budget
+        self.depth = 0
         self.parsers: dict[str, Callable[[Any, str], Clause]] = {
             "match_all": self._match_all,
             "match_none": self._match_none,
@@ -117,6 +132,7 @@ class _Parser:
             "terms": self._terms,
             "prefix": self._prefix,
             "wildcard": self._wildcard,
+            "regexp": self._regexp,
             "range": self._range,
             "match": self._match,
             "match_phrase": self._match_phrase,
@@ -143,7 +159,17 @@ class _Parser:
         body = query[name]
         if not isinstance(body, Mapping):
             raise parsing_error(f"[{name}] query malformed, no start_object after query name")
-        return parser(body, name)
+        self.budget.charge(1)
+        self.depth += 1
+        try:
+            if self.depth > MAX_QUERY_DEPTH:
+                raise InvalidRequestError(
+                    "The nested depth of the query exceeds the maximum nested depth for queries set in "
+                    "[indices.query.bool.max_nested_depth]"
+                )
+            return parser(body, name)
+        finally:
+            self.depth -= 1
 
     # helpers
 
@@ -232,6 +258,13 @@ class _Parser:
             raise parsing_error("[terms] query lookup is not supported by mlgate")
         if not isinstance(raw, list):
             raise parsing_error(f"[{name}] query does not support [{fields[0]}]")
+        if len(raw) > MAX_TERMS_COUNT:
+            raise query_error(
+                f"The number of terms [{len(raw)}] used in the Terms Query request has exceeded the allowed "
+                f"maximum of [{MAX_TERMS_COUNT}]. This maximum can be set by changing the "
+                "[index.max_terms_count] index level setting."
+            )
+        self.budget.charge(len(raw))
         return Terms(fields[0], tuple(to_value(v, name) for v in raw), self.keyword_fields)
 
     def _string_value(self, raw: Any, name: str) -> str:
@@ -243,15 +276,22 @@ class _Parser:
         allowed = frozenset({"case_insensitive", "rewrite"})
         field, raw, options = self._field_options(body, name, "value", allowed)
         prefix = self._string_value(raw, name)
-        predicate = prefix_predicate(prefix, self._flag(options, "case_insensitive", name))
-        return StringPattern(field, predicate, self.keyword_fields)
+        self.budget.charge(len(prefix))
+        pattern = PrefixPattern.compile(prefix, self._flag(options, "case_insensitive", name))
+        return StringPattern(field, pattern, self.keyword_fields)
 
     def _wildcard(self, body: Mapping[str, Any], name: str) -> Clause:
         allowed = frozenset({"case_insensitive", "rewrite"})
         field, raw, options = self._field_options(body, name, "value", allowed)
-        pattern = self._string_value(raw, name)
-        predicate = wildcard_predicate(pattern, self._flag(options, "case_insensitive", name))
-        return StringPattern(field, predicate, self.keyword_fields)
+        text = self._string_value(raw, name)
+        self.budget.charge(len(text))
+        pattern = WildcardPattern.compile(text, self._flag(options, "case_insensitive", name))
+        return StringPattern(field, pattern, self.keyword_fields)
+
+    def _regexp(self, body: Mapping[str, Any], name: str) -> Clause:
+        field, raw, options = self._field_options(body, name, "value", REGEXP_OPTIONS)
+        pattern = regexp_pattern(self._string_value(raw, name), options, self.budget)
+        return StringPattern(field, pattern, self.keyword_fields)
 
     def _range(self, body: Mapping[str, Any], name: str) -> Clause:
         field, spec = self._single_field(body, name)

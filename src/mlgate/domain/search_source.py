@@ -7,10 +7,11 @@ segment, so ``{"includes": ["a.b"]}`` keeps ``b`` in every object of an array ``
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from mlgate.domain.search_pattern import simple_match
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,6 @@ class SourceFilter:
         return _Filter(self.includes, self.excludes).object(source, "", included=not self.includes)
 
 
-def _glob(pattern: str) -> re.Pattern[str]:
-    return re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
-
-
 def _may_hold(pattern: str, path: str) -> bool:
     """Whether ``pattern`` could match some path strictly below ``path``."""
     below = path + "."
@@ -45,18 +42,17 @@ class _Filter:
     _DROP = object()
 
     def __init__(self, includes: Sequence[str], excludes: Sequence[str]) -> None:
-        self.include_patterns = tuple(includes)
-        self.includes = tuple(_glob(p) for p in includes)
-        self.excludes = tuple(_glob(p) for p in excludes)
+        self.includes = tuple(includes)
+        self.excludes = tuple(excludes)
 
     def object(self, obj: Mapping[str, Any], prefix: str, *, included: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in obj.items():
             path = f"{prefix}{key}"
-            if any(p.fullmatch(path) for p in self.excludes):
+            if any(simple_match(p, path) for p in self.excludes):
                 continue
-            now_included = included or any(p.fullmatch(path) for p in self.includes)
-            if not now_included and not any(_may_hold(p, path) for p in self.include_patterns):
+            now_included = included or any(simple_match(p, path) for p in self.includes)
+            if not now_included and not any(_may_hold(p, path) for p in self.includes):
                 continue
             kept = self.value(value, path, included=now_included)
             if kept is not self._DROP:

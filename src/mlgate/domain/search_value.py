@@ -27,6 +27,15 @@ def parsing_error(reason: str) -> InvalidRequestError:
     return InvalidRequestError(reason, error_type=PARSING)
 
 
+def query_error(reason: str) -> InvalidRequestError:
+    """A query that cannot be built, as OpenSearch reports it when turning the DSL into a Lucene query."""
+    return InvalidRequestError(
+        f"failed to create query: {reason}",
+        error_type="query_shard_exception",
+        caused_by=("illegal_argument_exception", reason),
+    )
+
+
 @dataclass(frozen=True)
 class QueryValue:
     """A term or bound from a query, in every form a document value might be compared with."""
@@ -70,34 +79,6 @@ def to_bound(raw: Any, query_name: str) -> QueryValue:
             moment = moment.replace(tzinfo=UTC)
         return QueryValue(text=raw, number=int(moment.timestamp() * 1000), boolean=None)
     return value
-
-
-def wildcard_predicate(pattern: str, case_insensitive: bool) -> Callable[[str], bool]:
-    """A test for ``pattern`` with ``*`` (any run), ``?`` (one character) and ``\\`` escapes."""
-    parts: list[str] = []
-    escaped = False
-    for char in pattern:
-        if escaped:
-            parts.append(re.escape(char))
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "*":
-            parts.append(".*")
-        elif char == "?":
-            parts.append(".")
-        else:
-            parts.append(re.escape(char))
-    compiled = re.compile("".join(parts), re.DOTALL | (re.IGNORECASE if case_insensitive else 0))
-    return lambda text: compiled.fullmatch(text) is not None
-
-
-def prefix_predicate(prefix: str, case_insensitive: bool) -> Callable[[str], bool]:
-    """A test for strings starting with ``prefix``."""
-    if case_insensitive:
-        folded = prefix.lower()
-        return lambda text: text.lower().startswith(folded)
-    return lambda text: text.startswith(prefix)
 
 
 def minimum_should_match(spec: Any, owner: str) -> Callable[[int], int]:

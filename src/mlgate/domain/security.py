@@ -1,20 +1,20 @@
 """Users, roles, role mappings and permissions the way the OpenSearch Security plugin defines them.
 
 Pure rules: which roles a user holds, whether a role grants an action (with OpenSearch's wildcards and
-action groups), the password rule, and the login throttle. Storage, hashing and the strength estimator
-live in ``services.security``; this module only decides.
+action groups), which entries are reserved, and the password rule (the login throttle is in
+``security_throttle``). Storage, hashing and the strength estimator live in ``services.security`` and
+``services.security_setup``; this module only decides.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.linear_regex import LinearRegex, RegexError, compile_regex
 from mlgate.domain.principal import Principal
 
 ADMIN_USER = "admin"
@@ -60,8 +60,7 @@ PASSWORD_RULE = (
     f"at most {MAX_PASSWORD_BYTES} bytes"
 )
 
-MAX_FAILURES = 10
-BLOCK_SECONDS = 60.0
+MAX_NAME_LENGTH = 256  # the Security plugin's RequestContentValidator.MAX_STRING_LENGTH
 
 
 class SecurityConfigError(InvalidRequestError):
@@ -161,7 +160,7 @@ class User:
         """The Security REST API shape: ``hash`` is always empty."""
         return {
             "hash": "",
-            "reserved": False,
+            "reserved": self.name in RESERVED_USERS,
             "hidden": False,
             "backend_roles": list(self.backend_roles),
             "attributes": dict(self.attributes),
@@ -202,16 +201,18 @@ class RoleMapping:
     backend_roles: tuple[str, ...] = ()
     hosts: tuple[str, ...] = ()
     description: str = ""
+    # Held by a user whose backend roles match every one of these patterns.
+    and_backend_roles: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The Security REST API shape."""
         return {
             "hosts": list(self.hosts),
             "users": list(self.users),
-            "reserved": False,
+            "reserved": self.role in RESERVED_MAPPINGS,
             "hidden": False,
             "backend_roles": list(self.backend_roles),
-            "and_backend_roles": [],
+            "and_backend_roles": list(self.and_backend_roles),
             "description": self.description,
         }
 
@@ -222,6 +223,7 @@ class RoleMapping:
             "backend_roles": list(self.backend_roles),
             "hosts": list(self.hosts),
             "description": self.description,
+            "and_backend_roles": list(self.and_backend_roles),
         }
 
     @classmethod
@@ -233,6 +235,7 @@ class RoleMapping:
             backend_roles=tuple(doc.get("backend_roles") or ()),
             hosts=tuple(doc.get("hosts") or ()),
             description=str(doc.get("description") or ""),
+            and_backend_roles=tuple(doc.get("and_backend_roles") or ()),
         )
 
 
@@ -240,20 +243,50 @@ class RoleMapping:
 DEFAULT_MAPPINGS = (
     RoleMapping(ALL_ACCESS, backend_roles=(ADMIN_BACKEND_ROLE,), description="Maps admin to all_access"),
 )
+# `reserved: true` as in OpenSearch's internal_users.yml: the REST API refuses to change or delete these,
+# so no REST call can remove the last way in (`mlgate security ...` resets them offline).
+RESERVED_USERS = frozenset({ADMIN_USER})
+RESERVED_MAPPINGS = frozenset(m.role for m in DEFAULT_MAPPINGS)
+
+
+def reserved_message(name: str) -> str:
+    """The refusal to touch a reserved entry (security: .../dlic/rest/validation/EndpointValidator.java)."""
+    return f"Resource '{name}' is reserved."
 
 
 @lru_cache(maxsize=1024)
-def _pattern(pattern: str) -> re.Pattern[str]:
-    # OpenSearch's WildcardMatcher: `*` any run of characters (slashes included), `?` one character,
-    # and `/regex/` for a regular expression.
+def _pattern(pattern: str) -> LinearRegex | None:
+    # OpenSearch's WildcardMatcher: `*` any run of characters (slashes and newlines included), `?` one
+    # character, and `/regex/` for a regular expression, matched in linear time. None: a stored regex
+    # that no longer compiles (checked when written since), which then matches nothing.
+    try:
+        return compile_regex(_regex_text(pattern))
+    except RegexError:
+        return None
+
+
+def _regex_text(pattern: str) -> str:
     if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
-        return re.compile(pattern[1:-1])
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern))
+        return pattern[1:-1]
+    pieces = (
+        ".*" if c == "*" else "." if c == "?" else c if c.isalnum() else f"\\x{{{ord(c):X}}}" for c in pattern
+    )
+    return "(?s)" + "".join(pieces)
 
 
 def matches(pattern: str, value: str) -> bool:
     """Does an OpenSearch permission/user pattern match ``value`` (whole string)?"""
-    return _pattern(pattern).fullmatch(value) is not None
+    regex = _pattern(pattern)
+    return regex is not None and regex.fullmatch(value)
+
+
+def check_patterns(patterns: Iterable[str]) -> None:
+    """Refuse a ``/regex/`` pattern that does not compile or cannot be matched in linear time."""
+    for pattern in patterns:
+        try:
+            compile_regex(_regex_text(pattern))
+        except RegexError as exc:
+            raise SecurityConfigError(f"Invalid regex pattern: {pattern}; {exc.reason}") from None
 
 
 def expand(permissions: Iterable[str]) -> tuple[str, ...]:
@@ -291,7 +324,10 @@ class SecurityConfig:
         for mapping in self.mappings.values():
             by_name = any(matches(p, user.name) for p in mapping.users)
             by_role = any(matches(p, r) for p in mapping.backend_roles for r in user.backend_roles)
-            if by_name or by_role:
+            by_all = bool(mapping.and_backend_roles) and all(
+                any(matches(p, r) for r in user.backend_roles) for p in mapping.and_backend_roles
+            )
+            if by_name or by_role or by_all:
                 held.add(mapping.role)
         return tuple(sorted(r for r in held if self.role(r) is not None))
 
@@ -344,71 +380,7 @@ def validate_user_name(name: str) -> None:
     """Names travel in Basic credentials, so they cannot contain ``:`` or control characters."""
     if not name or not name.strip():
         raise SecurityConfigError("No username is given")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidRequestError(f"user name exceeds maximum length of {MAX_NAME_LENGTH}.")
     if ":" in name or any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
         raise SecurityConfigError("Username must not contain ':' or control characters")
-
-
-@dataclass
-class _Failures:
-    count: int = 0
-    blocked_until: float = 0.0
-    last: float = 0.0
-
-
-@dataclass
-class LoginThrottle:
-    """Consecutive failed logins per user and per client address; ``now`` is always passed in.
-
-    After ``max_failures`` consecutive failures for a user or from an address, every attempt for that
-    user or from that address — with the right password too — is refused until ``block_seconds`` have
-    passed since the block began. A success resets the counts of its user and its address.
-    """
-
-    max_failures: int = MAX_FAILURES
-    block_seconds: float = BLOCK_SECONDS
-    max_entries: int = 100_000
-    _entries: dict[str, _Failures] = field(default_factory=dict)
-
-    def retry_after(self, user: str, address: str, now: float) -> int | None:
-        """Seconds to wait when either key is blocked, else None."""
-        if not self._entries:
-            return None
-        waits = [self._wait(key, now) for key in self._keys(user, address)]
-        blocked = [w for w in waits if w is not None]
-        return max(blocked) if blocked else None
-
-    def record_failure(self, user: str, address: str, now: float) -> None:
-        """Count one failed attempt against both keys."""
-        if len(self._entries) >= self.max_entries:
-            self._forget_stale(now)
-        for key in self._keys(user, address):
-            entry = self._entries.setdefault(key, _Failures())
-            entry.count += 1
-            entry.last = now
-            if entry.count >= self.max_failures:
-                entry.blocked_until = now + self.block_seconds
-
-    def record_success(self, user: str, address: str) -> None:
-        """A successful login ends the run of failures of its user and its address."""
-        if not self._entries:
-            return
-        for key in self._keys(user, address):
-            self._entries.pop(key, None)
-
-    @staticmethod
-    def _keys(user: str, address: str) -> tuple[str, ...]:
-        return (f"user:{user}", f"addr:{address}")
-
-    def _wait(self, key: str, now: float) -> int | None:
-        entry = self._entries.get(key)
-        if entry is None or entry.blocked_until == 0.0:
-            return None
-        if now >= entry.blocked_until:
-            del self._entries[key]  # the block is over: start a fresh run
-            return None
-        return max(1, math.ceil(entry.blocked_until - now))
-
-    def _forget_stale(self, now: float) -> None:
-        # Bound memory under a spray of made-up user names: drop runs idle for a whole block period.
-        for key in [k for k, e in self._entries.items() if now - e.last >= self.block_seconds]:
-            del self._entries[key]

@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlgate.domain.security import Role, RoleMapping, SecurityConfigError
+from mlgate.domain.security import Role, RoleMapping, SecurityConfigError, check_patterns
 
 _LIST = "Array expected"
 _STRING = "String expected"
 _OBJECT = "Object expected"
+MAPPING_PRINCIPALS = ("and_backend_roles", "backend_roles", "hosts", "users")
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,19 @@ class UserBody:
     description: str
 
 
-def _check(body: Any, types: Mapping[str, str]) -> Mapping[str, Any]:
-    if not isinstance(body, dict) or not body:
+def _check(
+    body: Any, types: Mapping[str, str], *, one_of: tuple[str, ...] = (), allow_empty: bool = False
+) -> Mapping[str, Any]:
+    if not isinstance(body, dict) or not (body or allow_empty):
         raise SecurityConfigError("Request body required for this action.")
     unknown = sorted(k for k in body if k not in types)
+    problems: dict[str, Any] = {}
     if unknown:
-        raise SecurityConfigError("Invalid configuration", {"invalid_keys": {"keys": ",".join(unknown)}})
+        problems["invalid_keys"] = {"keys": ",".join(unknown)}
+    if one_of and not any(k in body for k in one_of):
+        problems["specify_one_of"] = {"keys": ",".join(one_of)}
+    if problems:
+        raise SecurityConfigError("Invalid configuration", problems)
     wrong: dict[str, str] = {}
     for key, expected in types.items():
         value = body.get(key)
@@ -47,8 +55,9 @@ def _check(body: Any, types: Mapping[str, str]) -> Mapping[str, Any]:
     return body
 
 
-def parse_user_body(body: Any) -> UserBody:
-    """Validate ``PUT /_plugins/_security/api/internalusers/{name}``."""
+def parse_user_body(body: Any, *, allow_empty: bool = False) -> UserBody:
+    """Validate ``PUT /_plugins/_security/api/internalusers/{name}`` (``allow_empty``: a patched user
+    whose only field was its hash)."""
     fields = _check(
         body,
         {
@@ -58,7 +67,10 @@ def parse_user_body(body: Any) -> UserBody:
             "opendistro_security_roles": _LIST,
             "description": _STRING,
         },
+        allow_empty=allow_empty,
     )
+    if fields.get("password") == "":
+        raise SecurityConfigError("Password is too short")
     attributes = fields.get("attributes") or {}
     return UserBody(
         password=fields.get("password"),
@@ -69,8 +81,9 @@ def parse_user_body(body: Any) -> UserBody:
     )
 
 
-def parse_role_body(name: str, body: Any) -> Role:
-    """Validate ``PUT /_plugins/_security/api/roles/{name}``."""
+def parse_role_body(name: str, body: Any, *, stored: bool = False) -> Role:
+    """Validate ``PUT /_plugins/_security/api/roles/{name}``; ``stored``: a document read back, whose
+    permission patterns were checked when written (one that no longer compiles matches nothing)."""
     fields = _check(
         body,
         {
@@ -83,6 +96,8 @@ def parse_role_body(name: str, body: Any) -> Role:
     for key in ("index_permissions", "tenant_permissions"):
         if fields.get(key) is not None and not isinstance(fields[key], list):
             raise SecurityConfigError("Wrong datatype", {"wrong_datatypes": {key: _LIST}})
+    if not stored:
+        check_patterns(fields.get("cluster_permissions") or ())
     return Role(
         name=name,
         cluster_permissions=tuple(fields.get("cluster_permissions") or ()),
@@ -93,15 +108,29 @@ def parse_role_body(name: str, body: Any) -> Role:
 
 
 def parse_mapping_body(role: str, body: Any) -> RoleMapping:
-    """Validate ``PUT /_plugins/_security/api/rolesmapping/{role}`` (the mapping is replaced whole)."""
+    """Validate ``PUT /_plugins/_security/api/rolesmapping/{role}`` (the mapping is replaced whole).
+
+    As the plugin's RolesMappingApiAction: one of the four principal lists must be given; ``reserved``
+    and ``hidden`` are refused (only a super-admin certificate may set them, and mlgate has none).
+    """
     fields = _check(
         body,
-        {"users": _LIST, "backend_roles": _LIST, "hosts": _LIST, "description": _STRING},
+        {
+            "users": _LIST,
+            "backend_roles": _LIST,
+            "and_backend_roles": _LIST,
+            "hosts": _LIST,
+            "description": _STRING,
+        },
+        one_of=MAPPING_PRINCIPALS,
     )
+    for key in ("users", "backend_roles", "and_backend_roles"):
+        check_patterns(fields.get(key) or ())
     return RoleMapping(
         role=role,
         users=tuple(fields.get("users") or ()),
         backend_roles=tuple(fields.get("backend_roles") or ()),
+        and_backend_roles=tuple(fields.get("and_backend_roles") or ()),
         hosts=tuple(fields.get("hosts") or ()),
         description=fields.get("description") or "",
     )

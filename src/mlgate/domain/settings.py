@@ -7,6 +7,7 @@ snapshot rebuilt on every change so readers never see a half-applied update.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ import orjson
 
 from mlgate.domain.egress import DEFAULT_TRUSTED_ENDPOINTS, validate_endpoint_regex
 from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.linear_regex import RegexError, compile_regex
 
 PREFIX = "plugins.ml_commons."
 
@@ -32,7 +34,10 @@ class SettingDef:
     dynamic: bool = True
     minimum: float | None = None
     maximum: float | None = None
+    # Run on a string value, or on each item of a list value; raises ValueError.
     item_check: Callable[[str], None] | None = None
+    final: bool = False  # set at node start only ("not updateable"); not dynamic either
+    inert: bool = False  # accepted, validated and echoed as in ML Commons, but nothing in mlgate reads it
 
 
 def _check_regex(pattern: str) -> None:
@@ -40,6 +45,33 @@ def _check_regex(pattern: str) -> None:
         validate_endpoint_regex(pattern)
     except InvalidRequestError as exc:
         raise ValueError(exc.message) from exc
+
+
+def _check_status_regex(pattern: str) -> None:
+    # ML Commons compiles these only when a batch task is refreshed; mlgate checks them when written.
+    try:
+        compile_regex(pattern, ignore_case=True)
+    except RegexError as exc:
+        raise ValueError(f"Invalid regex pattern: {pattern}; {exc.reason}") from exc
+
+
+_STATUS_REGEX_DEFAULTS = (
+    ("completed", "(complete|completed|partiallyCompleted)"),
+    ("cancelled", "(stopped|cancelled)"),
+    ("cancelling", "(stopping|cancelling)"),
+    ("expired", "(expired|timeout)"),
+    ("failed", "(failed)"),
+)
+_BYTE_SIZE = re.compile(r"(?:\d+(?:\.\d+)?\s*(?:b|kb?|mb?|gb?|tb?|pb?)|-1|0)", re.IGNORECASE)
+
+
+def _check_byte_size(text: str) -> None:
+    # OpenSearch's ByteSizeValue: a number and a unit, or -1 / 0.
+    if not _BYTE_SIZE.fullmatch(text.strip()):
+        raise ValueError(
+            f"failed to parse setting [{PREFIX}disk_free_space_threshold] with value [{text}] as a size in "
+            "bytes: unit is missing or unrecognized"
+        )
 
 
 def _defs() -> dict[str, SettingDef]:
@@ -52,47 +84,102 @@ def _defs() -> dict[str, SettingDef]:
         SettingDef("model_access_control_enabled", b, False),
         SettingDef("only_run_on_ml_node", b, True),
         SettingDef("task_dispatcher.eligible_node_role.remote_model", lst, ("data", "ml")),
-        SettingDef("task_dispatcher.eligible_node_role.local_model", lst, ("data", "ml")),
+        SettingDef("task_dispatcher.eligible_node_role.local_model", lst, ("data", "ml"), inert=True),
         SettingDef("connector.private_ip_enabled", b, False),
         SettingDef("trusted_connector_private_endpoints_regex", lst, (), item_check=_check_regex),
-        SettingDef("connector.restricted_ip_patterns", lst, (), dynamic=False, item_check=_check_regex),
+        SettingDef(
+            "connector.restricted_ip_patterns", lst, (), dynamic=False, item_check=_check_regex, final=True
+        ),
         SettingDef("remote_inference.enabled", b, True),
         SettingDef("controller_enabled", b, True),
-        SettingDef("update_connector.enabled", b, False),
+        SettingDef("update_connector.enabled", b, False, inert=True),
         SettingDef("model_auto_deploy.enable", b, True),
         SettingDef("model_auto_redeploy.enable", b, True),
-        SettingDef("model_auto_redeploy.lifetime_retry_times", i, 3, minimum=0),
-        SettingDef("model_auto_redeploy_success_ratio", f, 0.8, minimum=0, maximum=1),
+        SettingDef("model_auto_redeploy.lifetime_retry_times", i, 3, inert=True),
+        SettingDef("model_auto_redeploy_success_ratio", f, 0.8, minimum=0, maximum=1, inert=True),
         SettingDef("allow_custom_deployment_plan", b, False),
         SettingDef("exclude_nodes._name", s, ""),
-        SettingDef("task_dispatch_policy", s, "round_robin"),
-        SettingDef("max_register_model_tasks_per_node", i, 10, minimum=0, maximum=10),
-        SettingDef("max_deploy_model_tasks_per_node", i, 10, minimum=0, maximum=10),
-        SettingDef("max_ml_task_per_node", i, 10, minimum=0),
-        SettingDef("max_model_on_node", i, 10, minimum=0),
-        SettingDef("sync_up_job_interval_in_seconds", i, 10, minimum=0),
-        SettingDef("ml_task_timeout_in_seconds", i, 600, minimum=1),
-        SettingDef("monitoring_request_count", i, 100, minimum=0),
-        SettingDef("safe_delete_model", b, False),
+        SettingDef("task_dispatch_policy", s, "round_robin", inert=True),
+        SettingDef("max_register_model_tasks_per_node", i, 10, minimum=0, maximum=10, inert=True),
+        SettingDef("max_deploy_model_tasks_per_node", i, 10, minimum=0, maximum=10, inert=True),
+        SettingDef("max_ml_task_per_node", i, 10, minimum=0, maximum=10_000, inert=True),
+        SettingDef("max_model_on_node", i, 10, minimum=0, maximum=10_000, inert=True),
+        SettingDef("sync_up_job_interval_in_seconds", i, 10, minimum=0, maximum=86_400),
+        SettingDef("ml_task_timeout_in_seconds", i, 600, minimum=1, maximum=86_400, inert=True),
+        SettingDef("monitoring_request_count", i, 100, minimum=0, maximum=10_000_000),
+        SettingDef("safe_delete_model", b, False, inert=True),
         SettingDef("max_json_size", i, 100_000_000, minimum=-1),
         SettingDef("local_model.enabled", b, True),
         SettingDef("offline_batch_inference_enabled", b, True),
-        SettingDef("max_batch_inference_tasks", i, 100, minimum=0),
+        SettingDef("max_batch_inference_tasks", i, 100, minimum=0, maximum=10_000),
         SettingDef("remote_job.status_field", lst, ("status", "Status", "TransformJobStatus")),
-        SettingDef("remote_job.status_regex.completed", s, "(complete|completed|partiallyCompleted)"),
-        SettingDef("remote_job.status_regex.cancelled", s, "(stopped|cancelled)"),
-        SettingDef("remote_job.status_regex.cancelling", s, "(stopping|cancelling)"),
-        SettingDef("remote_job.status_regex.expired", s, "(expired|timeout)"),
-        SettingDef("remote_job.status_regex.failed", s, "(failed)"),
-        SettingDef("stream_enabled", b, False),
-        SettingDef("mcp_connector_enabled", b, False),
-        SettingDef("master_key_cache_ttl_minutes", i, 5, dynamic=False, minimum=1, maximum=1440),
-        SettingDef("multi_tenancy_enabled", b, False, dynamic=False),
-        SettingDef("native_memory_threshold", i, 90, minimum=0, maximum=100),
-        SettingDef("jvm_heap_memory_threshold", i, 85, minimum=0, maximum=100),
-        SettingDef("disk_free_space_threshold", s, "5gb"),
+        *(
+            SettingDef(f"remote_job.status_regex.{state}", s, default, item_check=_check_status_regex)
+            for state, default in _STATUS_REGEX_DEFAULTS
+        ),
+        SettingDef("stream_enabled", b, False, inert=True),
+        SettingDef("mcp_connector_enabled", b, False, inert=True),
+        SettingDef("master_key_cache_ttl_minutes", i, 5, dynamic=False, minimum=1, maximum=1440, inert=True),
+        SettingDef("multi_tenancy_enabled", b, False, dynamic=False, inert=True),
+        SettingDef("native_memory_threshold", i, 90, minimum=0, maximum=100, inert=True),
+        SettingDef("jvm_heap_memory_threshold", i, 85, minimum=0, maximum=100, inert=True),
+        SettingDef("disk_free_space_threshold", s, "5gb", item_check=_check_byte_size, inert=True),
+        *_local_model_and_agent_defs(),
     ]
     return {PREFIX + d.key: d for d in table}
+
+
+def _local_model_and_agent_defs() -> list[SettingDef]:
+    """The rest of ML Commons' settings at HEAD (MachineLearningPlugin.getSettings()): local models,
+    ingestion, agents, memory, MCP server, metrics, remote metadata — none of them mlgate's business."""
+    b, i, s = bool, int, str
+
+    def inert(key: str, kind: type, default: Value, **bounds: Any) -> SettingDef:
+        return SettingDef(key, kind, default, inert=True, **bounds)
+
+    def final(key: str, kind: type, default: Value) -> SettingDef:
+        return SettingDef(key, kind, default, dynamic=False, final=True, inert=True)
+
+    return [
+        inert(
+            "trusted_url_regex", s, "^(https?|ftp|file)://[-a-zA-Z0-9+&@#/%?=~_|!:,.;]*[-a-zA-Z0-9+&@#/%=~_|]"
+        ),
+        inert("enable_inhouse_python_model", b, False),
+        inert("allow_registering_model_via_url", b, False),
+        inert("allow_registering_model_via_local_file", b, False),
+        inert("memory_feature_enabled", b, True),
+        inert("rag_pipeline_feature_enabled", b, True),
+        inert("agent_framework_enabled", b, True),
+        inert("offline_batch_ingestion_enabled", b, True),
+        inert("max_batch_ingestion_tasks", i, 100, minimum=0, maximum=10_000),
+        inert("batch_ingestion_bulk_size", i, 500, minimum=100, maximum=100_000),
+        inert("mcp_server_enabled", b, False),
+        inert("metrics_static_collection_enabled", b, False),
+        inert("execute_tools_enabled", b, True),
+        inert("agentic_memory_enabled", b, True),
+        inert("remote_agentic_memory_enabled", b, False),
+        inert("memory.retention_enabled", b, False),
+        inert("index_insight_feature_enabled", b, False),
+        inert("unified_agent_api_enabled", b, False),
+        inert("agentic_search_template_enabled", b, False),
+        inert("mcp_header_passthrough_enabled", b, False),
+        inert("ag_ui_enabled", b, False),
+        inert("memory.retention_job_interval_hours", i, 24, minimum=1, maximum=168),
+        inert("memory.retention_job_throttle_seconds", i, 5, minimum=1, maximum=60),
+        inert("memory.orphan_ttl_days", i, 7, minimum=1, maximum=365),
+        inert("memory.working_memory_ttl_days", i, -1, minimum=-1, maximum=365),
+        inert("memory.default_session_retention_days", i, -1, minimum=-1, maximum=3650),
+        inert("memory.default_session_max_count", i, -1, minimum=-1, maximum=1_000_000),
+        inert("memory.default_long_term_max_count", i, -1, minimum=-1, maximum=1_000_000),
+        inert("memory.default_history_max_count", i, -1, minimum=-1, maximum=10_000_000),
+        final("metrics_collection_enabled", b, False),
+        final("remote_metadata_type", s, ""),
+        final("remote_metadata_endpoint", s, ""),
+        final("remote_metadata_region", s, ""),
+        final("remote_metadata_service_name", s, ""),
+        final("global_tenant_id", s, ""),
+        final("remote_metadata_global_resource_cache_ttl", s, ""),
+    ]
 
 
 REGISTRY: Mapping[str, SettingDef] = _defs()
@@ -151,6 +238,11 @@ def _parse(definition: SettingDef, raw: Any, old: Value, scope: str) -> Value:
                 f"Failed to parse value [{text}] for setting [{PREFIX}{key}] must be <= {_num(definition.maximum)}"
             )
         return number
+    if definition.item_check is not None:
+        try:
+            definition.item_check(text)
+        except ValueError as exc:
+            raise fail(str(exc)) from exc
     return text
 
 
@@ -262,7 +354,7 @@ class ClusterSettings:
                 if not definition.dynamic:
                     raise InvalidRequestError(
                         f"final {scope} setting [{key}], not updateable"
-                        if definition.key == "connector.restricted_ip_patterns"
+                        if definition.final
                         else f"{scope} setting [{key}], not dynamically updateable"
                     )
                 if raw is None:

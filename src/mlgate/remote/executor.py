@@ -2,7 +2,8 @@
 
 One executor serves both protocols; ``aws_sigv4`` only adds signing. Everything per-connector that
 can be prepared once (decrypted credential, SigV4 keys, client config, compiled scripts) lives in a
-:class:`RuntimeConnector` built at deploy time, so a predict does no storage read and no decryption.
+:class:`RuntimeConnector` built at deploy time (remote/runtime_connector.py), so a predict does no
+storage read and no decryption.
 
 A dry run (``/_plugins/_mlgate/.../_render``) walks the very same path and stops before the send:
 :meth:`ConnectorExecutor.plan` gives the parameter map of every remote call, :meth:`~ConnectorExecutor.
@@ -15,16 +16,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
 
-from mlgate.domain.batch import BATCH_PREDICT, BATCH_PREDICT_STATUS, CANCEL_BATCH_PREDICT, derive_action
+from mlgate.domain.batch import BATCH_PREDICT, BATCH_PREDICT_STATUS, CANCEL_BATCH_PREDICT
+from mlgate.domain.charset import encode_payload
 from mlgate.domain.connector import ConnectorAction
 from mlgate.domain.egress import EgressVerdict, explain, preflight
 from mlgate.domain.errors import ExecutionError, InvalidRequestError, MlgateError, RemoteError
 from mlgate.domain.guardrails import ActiveGuardrails
+from mlgate.domain.memory_budget import (
+    DEFAULT_MAX_IN_FLIGHT_BYTES,
+    DEFAULT_MAX_REPLY_BYTES,
+    InFlightBudget,
+    Lease,
+)
 from mlgate.domain.predict_input import PredictInput
 from mlgate.domain.processing import (
     apply_response_filter,
@@ -37,11 +45,7 @@ from mlgate.domain.processing import (
 )
 from mlgate.domain.rate_limit import THROTTLED_AT_USER_LEVEL, TokenBucket
 from mlgate.domain.template import (
-    CREDENTIAL_PREFIX,
-    PARAMETERS_PREFIX,
-    Template,
     check_payload,
-    compile_template,
     escape_parameters,
     gson_escape,
     prepare_request_parameters,
@@ -51,122 +55,16 @@ from mlgate.domain.template import (
     substitute,
     substitute_json_encoded,
 )
-from mlgate.remote.client import (
-    COMMUNICATION_ERROR,
-    ClientConfig,
-    ClientPool,
-    RemoteResponse,
-    raise_for_remote_status,
-)
-from mlgate.remote.mtls import tls_identity
+from mlgate.remote.client import COMMUNICATION_ERROR, ClientPool, RemoteResponse, raise_for_remote_status
 from mlgate.remote.resolver import GuardedResolver
 from mlgate.remote.retry import send_with_retry
+from mlgate.remote.runtime_connector import RuntimeConnector, mask_error, masked, with_content_type
 from mlgate.remote.scripting import ScriptFailedError, ScriptRunner
-from mlgate.remote.sigv4 import SigV4Params, sign_request, sigv4_parameters
+from mlgate.remote.sigv4 import sign_request
 
 _METHODS = ("POST", "GET", "PUT", "DELETE")
-_CONTENT_TYPE = "Content-Type"
-_JSON = "application/json"
 _RESPONSE = "response"
-
-
-@dataclass(frozen=True)
-class PreparedAction:
-    """What rendering an action needs that is the same for every request, worked out at deploy.
-
-    ``headers`` holds the rendered, checked headers when no header depends on a request parameter
-    (None otherwise: they are rendered per request, and any error is raised there).
-    """
-
-    action: ConnectorAction
-    template: Template | None
-    headers: Mapping[str, str] | None
-
-
-def prepare_action(action: ConnectorAction, credential: Mapping[str, str]) -> PreparedAction:
-    """Compile ``action``'s request body and, when they are static, render its headers."""
-    template = compile_template(action.request_body) if action.request_body is not None else None
-    raw = action.headers or {}
-    with_credentials = [
-        substitute(value, credential, CREDENTIAL_PREFIX) for value in raw.values() if value is not None
-    ]
-    headers: dict[str, str] | None = None
-    if not any(PARAMETERS_PREFIX in value for value in with_credentials):
-        try:
-            headers = _with_content_type(render_headers(raw, {}, credential))
-        except InvalidRequestError:
-            headers = None
-    return PreparedAction(action, template, headers)
-
-
-def _with_content_type(headers: dict[str, str]) -> dict[str, str]:
-    if not any(k.lower() == "content-type" for k in headers):
-        headers[_CONTENT_TYPE] = _JSON
-    return headers
-
-
-@dataclass(frozen=True)
-class RuntimeConnector:
-    """A connector ready to call: credential decrypted, config parsed, actions prepared."""
-
-    key: str
-    protocol: str
-    parameters: Mapping[str, str]
-    actions: Mapping[str, ConnectorAction]
-    credential: Mapping[str, str]
-    client_config: ClientConfig
-    sigv4: SigV4Params | None = None
-    secrets: tuple[str, ...] = field(default=())
-    prepared: Mapping[str, PreparedAction] = field(default_factory=dict)
-    # Digest of the mutual-TLS certificate material ("" without mTLS): the client pool's key part.
-    tls_identity: str = ""
-
-    def prepared_for(self, action: ConnectorAction) -> PreparedAction | None:
-        """The deploy-time preparation of ``action`` (None for an action that is not this connector's)."""
-        prepared = self.prepared.get(action.action_type)
-        return prepared if prepared is not None and prepared.action is action else None
-
-
-def build_runtime_connector(
-    key: str, source: Mapping[str, Any], credential: Mapping[str, str], actions: list[ConnectorAction]
-) -> RuntimeConnector:
-    """Prepare a connector document for execution (first action of each type wins)."""
-    by_type: dict[str, ConnectorAction] = {}
-    for action in actions:
-        by_type.setdefault(action.action_type, action)
-    protocol = str(source.get("protocol", "http"))
-    parameters = dict(source.get("parameters") or {})
-    batch = by_type.get(BATCH_PREDICT)
-    if batch is not None:
-        # Batch status and cancel may be left out for the providers ML Commons knows (§7.16).
-        for action_type in (BATCH_PREDICT_STATUS, CANCEL_BATCH_PREDICT):
-            derived = None if action_type in by_type else derive_action(batch, parameters, action_type)
-            if derived is not None:
-                by_type[action_type] = derived
-    sigv4 = sigv4_parameters(credential, parameters) if protocol == "aws_sigv4" else None
-    # Values short enough to be common words would mask innocent text; mask real secrets only.
-    secrets = tuple(sorted((v for v in credential.values() if len(v) >= 4), key=len, reverse=True))
-    client_config = ClientConfig.for_connector(source.get("client_config"))
-    return RuntimeConnector(
-        key=key,
-        protocol=protocol,
-        parameters=parameters,
-        actions=by_type,
-        credential=dict(credential),
-        client_config=client_config,
-        sigv4=sigv4,
-        secrets=secrets,
-        prepared={kind: prepare_action(action, credential) for kind, action in by_type.items()},
-        tls_identity=tls_identity(credential) if client_config.mutual_tls_enabled else "",
-    )
-
-
-def mask_secrets(text: str, secrets: tuple[str, ...]) -> str:
-    """Replace every credential value in ``text``."""
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, "*****")
-    return text
+_BATCH_ACTIONS = frozenset({BATCH_PREDICT, BATCH_PREDICT_STATUS, CANCEL_BATCH_PREDICT})
 
 
 @dataclass(frozen=True)
@@ -196,8 +94,16 @@ class ConnectorExecutor:
         scripts: ScriptRunner,
         max_json_size: Callable[[], int],
         resolver: GuardedResolver,
+        *,
+        budget: InFlightBudget | None = None,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
     ) -> None:
+        """``budget``: the process's in-flight bytes, charged for provider replies of callers that pass
+        no lease of their own; ``max_reply_bytes``: this node's cap on one provider reply, whatever the
+        ``max_json_size`` cluster setting allows."""
         self._pool = pool
+        self._budget = budget if budget is not None else InFlightBudget(DEFAULT_MAX_IN_FLIGHT_BYTES)
+        self._max_reply_bytes = max_reply_bytes
         self._scripts = scripts
         self._max_json_size = max_json_size
         self._resolver = resolver
@@ -211,38 +117,47 @@ class ConnectorExecutor:
         *,
         splice: bool = False,
         user_limiter: TokenBucket | None = None,
+        lease: Lease | None = None,
     ) -> list[dict[str, Any]]:
         """All ``inference_results`` elements for one predict input; one token of ``limiter`` (the model's)
         and then of ``user_limiter`` (the caller's, from the model controller) per call, ``guardrails``
-        checked around every call.
+        checked around every call. Provider replies are charged to ``lease`` (the HTTP request's, held
+        until its answer is sent) or, without one, to a lease of this call's own.
 
         ``splice``: the caller only serialises the result with orjson, so a reply that needs no
         post-processing may be carried as an ``orjson.Fragment`` of the provider's bytes (see
         :meth:`splice_output`) instead of being parsed into dicts.
         """
+        own_lease = lease is None
+        held = self._budget.lease() if lease is None else lease
         try:
-            action, calls = self.plan(rc, inp)
+            action, calls = await self.plan(rc, inp)
             limiters = (limiter, user_limiter)
             if len(calls) == 1:
-                return [await self._call(rc, action, calls[0], limiters, guardrails, splice)]
-            return list(
-                await asyncio.gather(
-                    *(self._call(rc, action, p, limiters, guardrails, splice) for p in calls)
+                results = [await self._call(rc, action, calls[0], limiters, guardrails, splice, held)]
+            else:
+                results = list(
+                    await asyncio.gather(
+                        *(self._call(rc, action, p, limiters, guardrails, splice, held) for p in calls)
+                    )
                 )
-            )
+            if action.action_type in _BATCH_ACTIONS:
+                # A batch job's description is kept in its task for anyone who may read tasks.
+                return [masked(result, rc.mask) for result in results]
+            return results
         except MlgateError as exc:
             if isinstance(exc, RemoteError) and exc.status < 400:
                 # A transport failure after a success status (a body that stalls past read_timeout):
                 # ML Commons answers with that 2xx status; an error is never answered as a success here.
                 exc.status = 500
             # Provider bodies and transport errors may echo a key; no reason leaves with a secret in it.
-            masked = mask_secrets(exc.message, rc.secrets)
-            if masked != exc.message:
-                exc.message = masked
-                exc.args = (masked,)
+            mask_error(exc, rc.mask)
             raise
+        finally:
+            if own_lease:
+                held.release()
 
-    def plan(
+    async def plan(
         self, rc: RuntimeConnector, inp: PredictInput
     ) -> tuple[ConnectorAction, list[dict[str, str | None]]]:
         """The action and the parameter map of every remote call ``inp`` makes (pre-processing done).
@@ -253,8 +168,8 @@ class ConnectorExecutor:
         if action is None:
             raise InvalidRequestError(f"no {inp.action_type} action found")
         if inp.kind == "remote":
-            return action, [self._remote_parameters(rc, action, inp)]
-        return action, self._documents_parameters(rc, action, inp)
+            return action, [await self._remote_parameters(rc, action, inp)]
+        return action, await self._documents_parameters(rc, action, inp)
 
     def render(
         self, rc: RuntimeConnector, action: ConnectorAction, params: Mapping[str, str | None]
@@ -272,9 +187,14 @@ class ConnectorExecutor:
         method = action.method.upper()
         if method not in _METHODS:
             problems.append(InvalidRequestError("unsupported http method"))
-        body = payload.encode(params.get("charset") or "utf-8") if payload is not None else None
-        if method == "POST" and not body and action.action_type != CANCEL_BATCH_PREDICT:
-            problems.append(InvalidRequestError("Content length is 0. Aborting request to remote model"))
+        body: bytes | None = None
+        try:
+            body = encode_payload(payload, params.get("charset")) if payload is not None else None
+        except InvalidRequestError as exc:
+            problems.append(exc)
+        else:
+            if method == "POST" and not body and action.action_type != CANCEL_BATCH_PREDICT:
+                problems.append(InvalidRequestError("Content length is 0. Aborting request to remote model"))
         headers: Mapping[str, str]
         if prepared is not None and prepared.headers is not None:
             headers = prepared.headers  # shared and read-only: signing makes a new mapping
@@ -284,7 +204,7 @@ class ConnectorExecutor:
                 rendered = render_headers(action.headers or {}, params, rc.credential)
             except InvalidRequestError as exc:
                 problems.append(exc)
-            headers = _with_content_type(rendered)
+            headers = with_content_type(rendered)
         if rc.sigv4 is not None and not problems:
             headers = sign_request(method, url, headers, body, rc.sigv4)
         return RenderedRequest(
@@ -307,7 +227,7 @@ class ConnectorExecutor:
             return replace(first, allowed=False, reason=reason)
         return explain(url, addresses, policy)
 
-    def _remote_parameters(
+    async def _remote_parameters(
         self, rc: RuntimeConnector, action: ConnectorAction, inp: PredictInput
     ) -> dict[str, str | None]:
         request = prepare_request_parameters(inp.parameters)
@@ -319,14 +239,18 @@ class ConnectorExecutor:
             and not is_builtin_pre_process(script)
             and params.get("pre_process_function.process_remote_inference_input") == "true"
         ):
-            raw = {k: stringify_parameter(v) for k, v in inp.parameters.items()}
-            if params.get("pre_process_function.convert_remote_inference_param_to_object") == "true":
-                raw = {k: _maybe_json(v) for k, v in raw.items()}
-            params.update(self._script_parameters(substitute_json_encoded(script, params), raw))
+            as_objects = params.get("pre_process_function.convert_remote_inference_param_to_object") == "true"
+
+            def script_input() -> dict[str, Any]:
+                raw = {k: stringify_parameter(v) for k, v in inp.parameters.items()}
+                return {k: _maybe_json(v) for k, v in raw.items()} if as_objects else raw
+
+            script = substitute_json_encoded(script, params)
+            params.update(await self._script_parameters(script, script_input))
             params.update(request)
         return params
 
-    def _documents_parameters(
+    async def _documents_parameters(
         self, rc: RuntimeConnector, action: ConnectorAction, inp: PredictInput
     ) -> list[dict[str, str | None]]:
         pre = action.pre_process_function
@@ -347,11 +271,11 @@ class ConnectorExecutor:
                 action_type=inp.action_type,
             )
             params = dict(base)
-            params.update(self._pre_process(pre, part, params))
+            params.update(await self._pre_process(pre, part, params))
             calls.append(params)
         return calls
 
-    def _pre_process(
+    async def _pre_process(
         self, pre: str | None, inp: PredictInput, params: Mapping[str, str | None]
     ) -> dict[str, str | None]:
         if pre is None:
@@ -361,18 +285,14 @@ class ConnectorExecutor:
         if is_builtin_pre_process(pre):
             produced = run_builtin_pre_process(pre, inp)
             return escape_parameters({k: stringify_parameter(v) for k, v in produced.items()})
-        script_params: dict[str, Any] = {"algorithm": inp.algorithm}
-        if inp.kind == "text_docs":
-            script_params["text_docs"] = [None if d is None else gson_escape(d) for d in inp.text_docs or ()]
-        else:
-            script_params["query_text"] = inp.query_text
-            script_params["text_docs"] = list(inp.text_docs or ())
-        if inp.parameters:
-            script_params["parameters"] = dict(inp.parameters)
-        return self._script_parameters(substitute_json_encoded(pre, params), script_params)
+        return await self._script_parameters(
+            substitute_json_encoded(pre, params), lambda: _pre_process_input(inp)
+        )
 
-    def _script_parameters(self, script: str, script_params: Mapping[str, Any]) -> dict[str, str | None]:
-        out = self._scripts.run(script, script_params)
+    async def _script_parameters(
+        self, script: str, script_input: Callable[[], dict[str, Any]]
+    ) -> dict[str, str | None]:
+        out = await self._scripts.run(script, script_input(), script_input)
         if out is None:
             raise InvalidRequestError("Preprocess function output is null")
         parsed = orjson.loads(out) if isinstance(out, str) else out
@@ -386,8 +306,9 @@ class ConnectorExecutor:
         action: ConnectorAction,
         params: Mapping[str, str | None],
         limiters: tuple[TokenBucket | None, TokenBucket | None],
-        guardrails: ActiveGuardrails | None = None,
-        splice: bool = False,
+        guardrails: ActiveGuardrails | None,
+        splice: bool,
+        lease: Lease,
     ) -> dict[str, Any]:
         request = self.render(rc, action, params)
         if request.error is not None:
@@ -401,7 +322,7 @@ class ConnectorExecutor:
             user_limiter.acquire(THROTTLED_AT_USER_LEVEL)
         if guardrails is not None:
             await guardrails.check_input(request.payload, params)
-        response = await self._send(rc, request)
+        response = await self._send(rc, request, lease)
         if action.action_type == CANCEL_BATCH_PREDICT and not response.body.strip():
             # Stopping a job often answers with no body; only the status matters (ML Commons).
             return {"output": [], "status_code": response.status}
@@ -409,17 +330,23 @@ class ConnectorExecutor:
             await guardrails.check_output(response.body)
         if splice and action.post_process_function is None and not params.get("response_filter"):
             return {"output": self.splice_output(response.body), "status_code": response.status}
-        return {"output": self.post_process(action, params, response.body), "status_code": response.status}
+        output = await self.post_process(action, params, response.body)
+        return {"output": output, "status_code": response.status}
 
-    async def _send(self, rc: RuntimeConnector, request: RenderedRequest) -> RemoteResponse:
+    async def _send(self, rc: RuntimeConnector, request: RenderedRequest, lease: Lease) -> RemoteResponse:
         client = self._pool.get(rc.key, rc.client_config, rc.credential, rc.tls_identity)
         limit = self._max_json_size()
-        max_bytes = limit if limit >= 0 else None
+        max_bytes = self._max_reply_bytes if limit < 0 else min(limit, self._max_reply_bytes)
 
         async def send_once() -> RemoteResponse:
             # The client checks egress (trusted regex, addresses) on every send, pinned to what it checked.
             response = await client.send(
-                request.method, request.url, request.headers, request.body, max_response_bytes=max_bytes
+                request.method,
+                request.url,
+                request.headers,
+                request.body,
+                max_response_bytes=max_bytes,
+                lease=lease,
             )
             if not (
                 request.action.action_type == CANCEL_BATCH_PREDICT
@@ -451,7 +378,7 @@ class ConnectorExecutor:
             raise InvalidRequestError("Unsupported response type")
         return build_response_tensors(body, from_script=False)
 
-    def post_process(
+    async def post_process(
         self, action: ConnectorAction, params: Mapping[str, str | None], raw: bytes
     ) -> list[dict[str, Any]]:
         """ML Commons' ``processOutput``: built-in function, or script → filter → tensors."""
@@ -474,7 +401,9 @@ class ConnectorExecutor:
         from_script = False
         if post is not None:
             try:
-                out = self._scripts.run(post, body if isinstance(body, dict) else {"result": body})
+                out = await self._scripts.run(
+                    post, _post_process_input(body), lambda: _post_process_input(orjson.loads(raw))
+                )
             except ScriptFailedError as exc:
                 # As ML Commons' response handler: any non-argument failure becomes this MLException.
                 raise ExecutionError(
@@ -489,6 +418,24 @@ class ConnectorExecutor:
             if filtered is not target:
                 value = filtered
         return build_response_tensors(value, from_script=from_script)
+
+
+def _pre_process_input(inp: PredictInput) -> dict[str, Any]:
+    """The ``params`` of a pre-process script, as ML Commons builds them from the ML input."""
+    script_params: dict[str, Any] = {"algorithm": inp.algorithm}
+    if inp.kind == "text_docs":
+        script_params["text_docs"] = [None if d is None else gson_escape(d) for d in inp.text_docs or ()]
+    else:
+        script_params["query_text"] = inp.query_text
+        script_params["text_docs"] = list(inp.text_docs or ())
+    if inp.parameters:
+        script_params["parameters"] = dict(inp.parameters)
+    return script_params
+
+
+def _post_process_input(body: Any) -> dict[str, Any]:
+    """The ``params`` of a post-process script: the reply's object, or a top-level array as ``result``."""
+    return body if isinstance(body, dict) else {"result": body}
 
 
 def _maybe_json(value: str | None) -> Any:

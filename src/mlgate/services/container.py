@@ -17,6 +17,7 @@ from mlgate.services.model_groups import ModelGroupService
 from mlgate.services.models import ModelService
 from mlgate.services.predict import PredictService
 from mlgate.services.security import SecurityService
+from mlgate.services.security_patch import SecurityPatchService
 from mlgate.services.settings import SettingsService
 from mlgate.services.stats import StatsService
 from mlgate.services.tasks import TaskService
@@ -37,6 +38,7 @@ class Services:
     tasks: TaskService
     predict: PredictService
     security: SecurityService
+    security_patch: SecurityPatchService
     dryrun: DryRunService
     stats: StatsService
     batch: BatchService

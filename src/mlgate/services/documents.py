@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from mlgate.domain.search import StoredDoc, search
+from mlgate.services.cpu import CpuWorkers
 from mlgate.storage.store import Store
 
 SHARDS = {"total": 2, "successful": 1, "failed": 0}
@@ -41,6 +43,18 @@ KEYWORD_FIELDS = frozenset(
         "model_config.additional_config.*",
     }
 )
+# Fields ML Commons maps as date (epoch milliseconds) in its system indices.
+DATE_FIELDS = frozenset(
+    {
+        "created_time",
+        "last_updated_time",
+        "last_registered_time",
+        "last_deployed_time",
+        "last_undeployed_time",
+        "create_time",
+        "last_update_time",
+    }
+)
 
 
 def write_response(index: str, doc_id: str, result: str, doc: StoredDoc | None) -> dict[str, Any]:
@@ -59,6 +73,7 @@ def write_response(index: str, doc_id: str, result: str, doc: StoredDoc | None) 
 
 async def search_collection(
     store: Store,
+    cpu: CpuWorkers,
     collection: str,
     body: Mapping[str, Any] | None,
     *,
@@ -67,16 +82,21 @@ async def search_collection(
     source_excludes: Sequence[str] = (),
     visible: Any = None,
 ) -> dict[str, Any]:
-    """Run an OpenSearch query over one collection."""
+    """Run an OpenSearch query over one collection, in a worker thread of ``cpu`` (within the
+    search's step budget) so that the event loop keeps serving other requests meanwhile."""
     docs = await store.load_all(collection)
     if visible is not None:
         docs = [d for d in docs if visible(d)]
-    return search(
-        docs,
-        body,
-        index=collection,
-        extra_filter=extra_filter,
-        source_excludes=source_excludes,
-        keyword_fields=KEYWORD_FIELDS,
-        url_params=url_params,
+    return await cpu.run(
+        partial(
+            search,
+            docs,
+            body,
+            index=collection,
+            extra_filter=extra_filter,
+            source_excludes=source_excludes,
+            keyword_fields=KEYWORD_FIELDS,
+            date_fields=DATE_FIELDS,
+            url_params=url_params,
+        )
     )

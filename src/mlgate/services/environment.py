@@ -6,7 +6,9 @@ import base64
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from mlgate.services.cpu import CpuWorkers
 
 
 def new_document_id() -> str:
@@ -34,3 +36,5 @@ class Environment:
     cluster_name: str = "mlgate"
     now_ms: Callable[[], int] = now_millis
     new_id: Callable[[], str] = new_document_id
+    # Threads for CPU-bound work (searches), so the event loop keeps answering meanwhile.
+    cpu: CpuWorkers = field(default_factory=CpuWorkers)

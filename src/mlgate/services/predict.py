@@ -1,4 +1,8 @@
-"""Predict: gate checks, auto-deploy, then the connector executor (§7, §10.2)."""
+"""Predict: gate checks, auto-deploy, then the connector executor.
+
+ml-commons: plugin/.../action/prediction/TransportPredictionTaskAction.java,
+plugin/.../task/MLPredictTaskRunner.java; in a cluster: docs/compatibility.md, "Predict routing in a cluster".
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import orjson
 from mlgate.domain.deploy_plan import SERVING_STATES
 from mlgate.domain.errors import ForbiddenError, InvalidRequestError, NotFoundError, RemoteError
 from mlgate.domain.guardrails import ActiveGuardrails
+from mlgate.domain.memory_budget import Lease
 from mlgate.domain.node import NodeInfo
 from mlgate.domain.predict_input import PredictInput, parse_predict_input
 from mlgate.domain.principal import Principal
@@ -20,6 +25,7 @@ from mlgate.remote.executor import ConnectorExecutor
 from mlgate.remote.forward import NodeForwarder
 from mlgate.services.cluster import NodeRegistry
 from mlgate.services.connectors import ConnectorService
+from mlgate.services.cpu import CpuWorkers
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.doc_cache import DocumentCache
 from mlgate.services.runtime import DeployedModel, ModelRuntime
@@ -65,8 +71,10 @@ class PredictService:
         stats: PredictStats,
         nodes: NodeRegistry,
         forwarder: NodeForwarder,
+        cpu: CpuWorkers,
     ) -> None:
         self._nodes = nodes
+        self._cpu = cpu
         self._forwarder = forwarder
         self._turn = 0
         self._models = models
@@ -88,13 +96,16 @@ class PredictService:
         forwarded: bool = False,
         splice: bool = False,
         user: str | None = None,
+        lease: Lease | None = None,
     ) -> dict[str, Any] | Forwarded:
         """``POST /models/{id}/_predict`` and ``/_predict/{algorithm}/{id}``.
 
-        A node that does not serve the model forwards the call to one that does (§10.2); a forwarded
-        call was authorized by the node that received it and is never forwarded again, carrying the
-        caller's ``user`` name for the model controller's limits. ``splice``: the caller only encodes the
-        result with orjson, so it may carry provider bytes as orjson Fragments.
+        A node that does not serve the model forwards the call to one that does; a forwarded call was
+        authorized by the node that received it and is never forwarded again, carrying the caller's
+        ``user`` name for the model controller's limits (docs/compatibility.md, "Predict routing in a
+        cluster"). ``splice``: the caller only encodes the result with orjson, so it may carry provider
+        bytes as orjson Fragments. ``lease``: the HTTP request's share of the in-flight byte budget,
+        charged for the replies read on its behalf.
         """
         self._connectors.require_remote_inference()
         if principal is not None:
@@ -104,7 +115,7 @@ class PredictService:
             located = await self._locate(principal, model_id, forwarded=forwarded)
             if isinstance(located, NodeInfo):
                 payload = {"algorithm": algorithm, "body": body, "user": user}
-                return Forwarded(*await self._forwarder.predict(located.url, model_id, payload))
+                return Forwarded(*await self._forwarder.predict(located.url, model_id, payload, lease))
             deployed = located
         elif principal is not None:
             await self._deployment.check_model_access(principal, deployed.source)
@@ -119,7 +130,7 @@ class PredictService:
             guardrails = None
             if deployed.guardrails is not None:
                 ask = partial(self._ask_guardrail_model, principal)
-                guardrails = ActiveGuardrails(deployed.guardrails, ask)
+                guardrails = ActiveGuardrails(deployed.guardrails, ask, self._cpu.run)
             timer.inference_started()
             results = await self._executor.predict(
                 deployed.connector,
@@ -129,6 +140,7 @@ class PredictService:
                 user_limiter=deployed.user_limiters.get(user) if user is not None else None,
                 # An output schema checks the parsed output: nothing to splice then.
                 splice=splice and (interface is None or interface.output is None),
+                lease=lease,
             )
             timer.inference_finished()
             output = {"inference_results": results}
@@ -198,7 +210,10 @@ class PredictService:
         return [n for n in self._nodes.live() if n.node_id in planned and n.node_id != me]
 
     async def _deploy_on_demand(self, model_id: str, model: Mapping[str, Any]) -> DeployedModel | None:
-        """Auto-deploy (§10.2): the deploy plans the eligible nodes, which may not include this one."""
+        """Auto-deploy: the deploy plans the eligible nodes, which may not include this one.
+
+        ml-commons: plugin/.../task/MLPredictTaskRunner.java.
+        """
         deploy_setting = model.get("deploy_setting") or {}
         if deploy_setting.get("is_auto_deploy_enabled") is False:
             raise InvalidRequestError(

@@ -18,11 +18,8 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
-
-import bcrypt
-import zxcvbn
 
 from mlgate.domain import security as sec
 from mlgate.domain.errors import ForbiddenError, NotFoundError, RateLimitedError, UnauthorizedError
@@ -33,53 +30,26 @@ from mlgate.domain.security_body import (
     parse_role_body,
     parse_user_body,
 )
+from mlgate.domain.security_names import ROLE, ROLESMAPPING, is_storable_name, validate_entity_name
+from mlgate.domain.security_throttle import LoginThrottle
 from mlgate.services.changes import SECURITY, ChangeHub
+from mlgate.services.security_setup import (
+    MAPPINGS,
+    ROLES,
+    USERS,
+    PasswordHasher,
+    check_password,
+    generate_password,
+    restore_reserved,
+)
 from mlgate.storage.store import Store
 
 log = logging.getLogger("mlgate.security")
 
-USERS = ".opendistro_security_users"
-ROLES = ".opendistro_security_roles"
-MAPPINGS = ".opendistro_security_rolesmapping"
-_BOOTSTRAPPED = "security.bootstrapped"
 UNAUTHORIZED = "Unauthorized"
 THROTTLED = "Too many failed login attempts; try again later"
 # Bound on each per-request cache (distinct logins, distinct role sets × actions).
 _MAX_CACHED = 10_000
-
-
-def check_password(username: str, password: str) -> None:
-    """Refuse a password that breaks OpenSearch's default rule (min length + strong zxcvbn score)."""
-    result = zxcvbn.zxcvbn(password[: sec.MAX_PASSWORD_BYTES], user_inputs=[username])
-    similar = any(m.get("dictionary_name") == "user_inputs" for m in result["sequence"])
-    problem = sec.password_problem(password, int(result["score"]), similar_to_name=similar)
-    if problem is not None:
-        raise sec.SecurityConfigError(problem)
-
-
-def generate_password() -> str:
-    """A random password that passes the rule (~144 bits)."""
-    return secrets.token_urlsafe(24)
-
-
-class PasswordHasher:
-    """Salted bcrypt hashes, computed off the event loop (each one takes ~0.25 s at cost 12)."""
-
-    def __init__(self, rounds: int = 12) -> None:
-        self._rounds = rounds
-
-    async def hash(self, password: str) -> str:
-        """A new salted hash of ``password``."""
-        salt = bcrypt.gensalt(self._rounds)
-        hashed = await asyncio.to_thread(bcrypt.hashpw, password.encode(), salt)
-        return hashed.decode()
-
-    async def verify(self, password: str, hashed: str) -> bool:
-        """Constant-time check of ``password`` against a stored hash."""
-        raw = password.encode()
-        if len(raw) > sec.MAX_PASSWORD_BYTES or not hashed:
-            return False
-        return await asyncio.to_thread(bcrypt.checkpw, raw, hashed.encode())
 
 
 class SecurityService:
@@ -93,7 +63,7 @@ class SecurityService:
         clock: Callable[[], float] = time.monotonic,
         hasher: PasswordHasher | None = None,
         initial_admin_password: str | None = None,
-        throttle: sec.LoginThrottle | None = None,
+        throttle: LoginThrottle | None = None,
         cache_seconds: float = 600.0,
         reload_seconds: float = 5.0,
         hub: ChangeHub | None = None,
@@ -105,7 +75,7 @@ class SecurityService:
         self._clock = clock
         self._hasher = hasher or PasswordHasher()
         self._initial_password = initial_admin_password
-        self._throttle = throttle or sec.LoginThrottle()
+        self._throttle = throttle or LoginThrottle()
         self._cache_seconds = cache_seconds
         self._reload_seconds = reload_seconds
         self._config = sec.SecurityConfig()
@@ -125,37 +95,15 @@ class SecurityService:
     # -- start-up ---------------------------------------------------------------------------------
 
     async def start(self) -> str | None:
-        """Load the configuration; on the very first start create ``admin``.
+        """Load the configuration, creating ``admin`` and the built-in mappings when they are missing.
 
         Returns the generated admin password when one was generated now (the caller shows it once),
         None otherwise. A weak ``initial_admin_password`` is refused with the rule stated.
         """
         if not self.enabled:
             return None
-        store = self._require_store()
         self._dummy_hash = await self._hasher.hash(generate_password())
-        generated: str | None = None
-        if await store.load_meta(_BOOTSTRAPPED) is None:
-            password = self._initial_password
-            if password is None:
-                password = generated = generate_password()
-            try:
-                check_password(sec.ADMIN_USER, password)
-            except sec.SecurityConfigError as exc:
-                raise sec.SecurityConfigError(
-                    f"MLGATE_INITIAL_ADMIN_PASSWORD refused: {exc.message}. The rule: {sec.PASSWORD_RULE}"
-                ) from None
-            admin = sec.User(
-                sec.ADMIN_USER,
-                await self._hasher.hash(password),
-                backend_roles=(sec.ADMIN_BACKEND_ROLE,),
-                description="Created at first start",
-            )
-            await store.save(USERS, admin.name, admin.to_document())
-            for mapping in sec.DEFAULT_MAPPINGS:
-                await store.save(MAPPINGS, mapping.role, mapping.to_document())
-            await store.save_meta(_BOOTSTRAPPED, "true")
-            log.info("security: created user 'admin' (first start)")
+        generated = await restore_reserved(self._require_store(), self._hasher, self._initial_password)
         self._initial_password = None
         await self._reload()
         return generated
@@ -168,7 +116,7 @@ class SecurityService:
     async def _reload(self) -> None:
         store = self._require_store()
         users = {d.id: sec.User.from_document(d.id, d.source) for d in await store.load_all(USERS)}
-        roles = {d.id: parse_role_body(d.id, d.source) for d in await store.load_all(ROLES)}
+        roles = {d.id: parse_role_body(d.id, d.source, stored=True) for d in await store.load_all(ROLES)}
         mappings = {
             d.id: sec.RoleMapping.from_document(d.id, d.source) for d in await store.load_all(MAPPINGS)
         }
@@ -202,18 +150,21 @@ class SecurityService:
         """The principal behind a request's credentials (None when security is off).
 
         Raises UnauthorizedError (401) for missing or wrong credentials and RateLimitedError (429) while
-        the user or the client address is throttled.
+        the user at this client address, or the address, is throttled.
         """
         if not self.enabled:
             return None
-        if credentials is None:
+        if credentials is None or len(credentials.username) > sec.MAX_NAME_LENGTH:
+            # No user can have a longer name; such a name never reaches the throttle's memory either.
             raise UnauthorizedError(UNAUTHORIZED)
         name = credentials.username
+        config = await self._fresh_config()
+        # Nothing awaits from the budget check until the password check has taken its slot: however
+        # many attempts arrive at once, no more than the budget get past this point.
         now = self._clock()
         wait = self._throttle.retry_after(name, client, now)
         if wait is not None:
             raise RateLimitedError(THROTTLED, retry_after=wait, error_type="security_exception")
-        config = await self._fresh_config()
         digest = hmac.digest(self._cache_key, credentials.password.encode(), "sha256")
         known = self._principals.get((name, digest))
         if known is not None and now < known[1]:
@@ -221,10 +172,8 @@ class SecurityService:
             return known[0]
         user = config.users.get(name)
         if user is None:
-            # Spend the same bcrypt time as for a real user, so timing does not reveal which names exist.
-            await self._hasher.verify(credentials.password, self._dummy_hash)
-        if user is None or not await self._verify(user, credentials.password, digest, now):
-            self._throttle.record_failure(name, client, self._clock())
+            await self._check_unknown(name, credentials.password, client, now)
+        if user is None or not await self._verify(user, credentials.password, digest, client, now):
             # Neither password nor user name: people type passwords into the name field.
             log.info("security: failed login from %s", client or "unknown address")
             raise UnauthorizedError(UNAUTHORIZED)
@@ -236,29 +185,48 @@ class SecurityService:
             self._principals[(name, digest)] = (principal, now + self._cache_seconds)
         return principal
 
-    async def _verify(self, user: sec.User, password: str, digest: bytes, now: float) -> bool:
-        key = (user.name, digest)
+    async def _check_unknown(self, name: str, password: str, client: str, now: float) -> None:
+        # Spend the same bcrypt time as for a real user, so timing does not reveal which names exist;
+        # and the same throttle slot, so guessing names costs the same budget.
+        self._throttle.begin(name, client, now)
+        try:
+            await self._hasher.verify(password, self._dummy_hash)
+        finally:
+            self._throttle.end(name, client, self._clock(), success=False)
+
+    async def _verify(self, user: sec.User, password: str, digest: bytes, client: str, now: float) -> bool:
+        name = user.name
+        key = (name, digest)
         cached = self._verified.get(key)
         if cached is not None and cached[0] == user.password_hash and now < cached[1]:
             return True
         # One bcrypt check per credential at a time: when a cached login expires under load, the
         # requests that arrive meanwhile wait for that check instead of each burning ~0.3 s of CPU.
-        flight = (user.name, digest, user.password_hash)
+        # Only the check takes a throttle slot (the joiners add no guess of their own).
+        flight = (name, digest, user.password_hash)
         pending = self._checking.get(flight)
         if pending is None:
-            pending = asyncio.ensure_future(self._check(key, user.password_hash, password, now))
+            self._throttle.begin(name, client, now)
+            pending = asyncio.ensure_future(self._check(key, user.password_hash, password, client, now))
             self._checking[flight] = pending
             pending.add_done_callback(lambda _: self._checking.pop(flight, None))
         return await asyncio.shield(pending)
 
-    async def _check(self, key: tuple[str, bytes], password_hash: str, password: str, now: float) -> bool:
-        # The verdict is cached before the flight ends, so no request can fall between the two.
-        if not await self._hasher.verify(password, password_hash):
-            return False
-        if len(self._verified) >= _MAX_CACHED:
-            self._verified.clear()
-        self._verified[key] = (password_hash, now + self._cache_seconds)
-        return True
+    async def _check(
+        self, key: tuple[str, bytes], password_hash: str, password: str, client: str, now: float
+    ) -> bool:
+        # The throttle slot is given back and the verdict cached before the flight ends, so no request
+        # can fall between them.
+        ok = False
+        try:
+            ok = await self._hasher.verify(password, password_hash)
+        finally:
+            self._throttle.end(key[0], client, self._clock(), success=ok)
+        if ok:
+            if len(self._verified) >= _MAX_CACHED:
+                self._verified.clear()
+            self._verified[key] = (password_hash, now + self._cache_seconds)
+        return ok
 
     def authorize(self, principal: Principal | None, action: str) -> None:
         """Raise ForbiddenError when ``principal`` lacks the permission for ``action``."""
@@ -311,6 +279,10 @@ class SecurityService:
         sec.validate_user_name(name)
         parsed = parse_user_body(body)
         await self._reload()
+        _refuse_reserved(name, sec.RESERVED_USERS, self._config.users)
+        # As the Security plugin: a role whose mapping is reserved is not handed out user by user either.
+        for role in parsed.security_roles:
+            _refuse_reserved(role, sec.RESERVED_MAPPINGS, self._config.mappings)
         existing = self._config.users.get(name)
         if parsed.password is None:
             if existing is None:
@@ -335,15 +307,22 @@ class SecurityService:
 
     async def delete_user(self, name: str) -> None:
         """``DELETE /_plugins/_security/api/internalusers/{name}``."""
+        if not is_storable_name(name):
+            raise NotFoundError(f"Resource '{name}' not found.")
+        await self._reload()
+        _refuse_reserved(name, sec.RESERVED_USERS, self._config.users)
         if await self._require_store().delete(USERS, name) is None:
             raise NotFoundError(f"Resource '{name}' not found.")
         await self._changed()
 
     async def change_own_password(self, principal: Principal | None, body: Any) -> None:
-        """``PUT /_plugins/_security/api/account``: any user may change their own password."""
+        """``PUT /_plugins/_security/api/account``: a user changes their own password; like the Security
+        plugin's AccountApiAction, not a reserved user's (``admin`` resets it offline)."""
         current, new = parse_account_body(body)
         await self._reload()
         user = self._config.users.get(principal.name) if principal is not None else None
+        if user is not None:
+            _refuse_reserved(user.name, sec.RESERVED_USERS, self._config.users)
         if user is None or not await self._hasher.verify(current, user.password_hash):
             raise sec.SecurityConfigError("Could not validate your current password.")
         check_password(user.name, new)
@@ -373,6 +352,7 @@ class SecurityService:
     async def put_role(self, name: str, body: Any) -> bool:
         """Create or replace a custom role; built-in roles are read-only. True when created."""
         self._refuse_builtin(name)
+        validate_entity_name(ROLE, name)
         role = parse_role_body(name, body)
         await self._reload()
         created = name not in self._config.roles
@@ -384,14 +364,14 @@ class SecurityService:
     async def delete_role(self, name: str) -> None:
         """``DELETE /_plugins/_security/api/roles/{name}``."""
         self._refuse_builtin(name)
-        if await self._require_store().delete(ROLES, name) is None:
+        if not is_storable_name(name) or await self._require_store().delete(ROLES, name) is None:
             raise NotFoundError(f"Resource '{name}' not found.")
         await self._changed()
 
     @staticmethod
     def _refuse_builtin(name: str) -> None:
         if name in sec.BUILTIN_ROLES:
-            raise ForbiddenError(f"Resource '{name}' is reserved.")
+            raise ForbiddenError(sec.reserved_message(name))
 
     async def mappings(self) -> dict[str, Any]:
         """``GET /_plugins/_security/api/rolesmapping``."""
@@ -407,8 +387,10 @@ class SecurityService:
 
     async def put_mapping(self, role: str, body: Any) -> bool:
         """Replace the mapping of an existing role; True when created."""
+        validate_entity_name(ROLESMAPPING, role)
         mapping = parse_mapping_body(role, body)
         await self._reload()
+        _refuse_reserved(role, sec.RESERVED_MAPPINGS, self._config.mappings)
         if self._config.role(role) is None:
             raise NotFoundError(f"Role '{role}' is not available for role-mapping.")
         created = role not in self._config.mappings
@@ -418,6 +400,16 @@ class SecurityService:
 
     async def delete_mapping(self, role: str) -> None:
         """``DELETE /_plugins/_security/api/rolesmapping/{role}``."""
+        if not is_storable_name(role):
+            raise NotFoundError(f"Resource '{role}' not found.")
+        await self._reload()
+        _refuse_reserved(role, sec.RESERVED_MAPPINGS, self._config.mappings)
         if await self._require_store().delete(MAPPINGS, role) is None:
             raise NotFoundError(f"Resource '{role}' not found.")
         await self._changed()
+
+
+def _refuse_reserved(name: str, reserved: frozenset[str], existing: Mapping[str, Any]) -> None:
+    # As in OpenSearch, an entry is reserved while it exists: a missing one may be created again.
+    if name in reserved and name in existing:
+        raise ForbiddenError(sec.reserved_message(name))

@@ -76,7 +76,7 @@ class TaskService:
         self, principal: Principal | None, body: Mapping[str, Any] | None, url_params: Mapping[str, str]
     ) -> dict[str, Any]:
         """``GET|POST /tasks/_search``."""
-        return await search_collection(self._store, INDEX, body, url_params=url_params)
+        return await search_collection(self._store, self._env.cpu, INDEX, body, url_params=url_params)
 
     async def delete(self, principal: Principal | None, task_id: str) -> dict[str, Any]:
         """``DELETE /tasks/{id}``; running tasks are kept."""

@@ -113,7 +113,12 @@ async def predict(req: Request, s: Services) -> Response:
     """``POST /_plugins/_ml/models/{id}/_predict`` (``?algorithm=`` selects the input shape)."""
     body = req.json_object()
     result = await s.predict.predict(
-        req.principal, req.path_params["model_id"], req.query.get("algorithm"), body, splice=True
+        req.principal,
+        req.path_params["model_id"],
+        req.query.get("algorithm"),
+        body,
+        splice=True,
+        lease=req.lease,
     )
     return predict_response(result)
 
@@ -122,7 +127,12 @@ async def predict_algorithm(req: Request, s: Services) -> Response:
     """``POST /_plugins/_ml/_predict/{algorithm}/{id}``."""
     body = req.json_object()
     result = await s.predict.predict(
-        req.principal, req.path_params["model_id"], req.path_params["algorithm"], body, splice=True
+        req.principal,
+        req.path_params["model_id"],
+        req.path_params["algorithm"],
+        body,
+        splice=True,
+        lease=req.lease,
     )
     return predict_response(result)
 

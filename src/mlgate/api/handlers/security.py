@@ -2,6 +2,7 @@
 
 The Security REST API does not answer with the OpenSearch error envelope: its validator says
 ``{"status": "error", "reason": …}`` and its other refusals ``{"status": "NOT_FOUND", "message": …}``.
+Every route is also served under the legacy prefix ``/_opendistro/_security`` (see :func:`deprecated`).
 """
 
 from __future__ import annotations
@@ -11,15 +12,22 @@ from functools import wraps
 
 from mlgate.api.errors import status_of
 from mlgate.api.http import Request, Response, json_response
-from mlgate.domain.errors import ForbiddenError, InvalidRequestError, NotFoundError
-from mlgate.domain.security import SecurityConfigError
+from mlgate.domain.errors import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
+from mlgate.domain.security import RESERVED_USERS, SecurityConfigError
+from mlgate.domain.security_names import ROLE, ROLESMAPPING, USER
 from mlgate.services.container import Services
 
 Handler = Callable[[Request, Services], Awaitable[Response]]
 _STATUS_NAMES = (
     (NotFoundError, "NOT_FOUND"),
     (ForbiddenError, "FORBIDDEN"),
+    (ConflictError, "CONFLICT"),
     (InvalidRequestError, "BAD_REQUEST"),
+)
+# What OpenSearch's deprecation logger adds to every answer on a legacy route (the build is unknown).
+_LEGACY_WARNING = (
+    b'299 OpenSearch-3.9.0-unknown "[_opendistro/_security] is a deprecated endpoint path. '
+    b'Please use _plugins/_security instead."'
 )
 
 
@@ -34,9 +42,22 @@ def _security_api(handler: Handler) -> Handler:
             return await handler(req, s)
         except SecurityConfigError as exc:
             return json_response({"status": "error", "reason": exc.message, **exc.details}, 400)
-        except (NotFoundError, ForbiddenError, InvalidRequestError) as exc:
+        except (NotFoundError, ForbiddenError, ConflictError, InvalidRequestError) as exc:
             name = next(n for cls, n in _STATUS_NAMES if isinstance(exc, cls))
             return json_response({"status": name, "message": exc.message}, status_of(exc))
+
+    return wrapped
+
+
+def deprecated(handler: Handler) -> Handler:
+    """The same handler on its ``/_opendistro/_security`` path, with OpenSearch's deprecation warning."""
+
+    @wraps(handler)
+    async def wrapped(req: Request, s: Services) -> Response:
+        response = await handler(req, s)
+        if s.security.enabled:  # without security the route does not exist: no warning either
+            response.headers.append((b"warning", _LEGACY_WARNING))
+        return response
 
     return wrapped
 
@@ -64,7 +85,7 @@ async def get_account(req: Request, s: Services) -> Response:
     return json_response(
         {
             "user_name": info["user_name"],
-            "is_reserved": False,
+            "is_reserved": info["user_name"] in RESERVED_USERS,
             "is_hidden": False,
             "is_internal_user": True,
             "user_requested_tenant": None,
@@ -163,3 +184,27 @@ async def delete_mapping(req: Request, s: Services) -> Response:
     role = req.path_params["role"]
     await s.security.delete_mapping(role)
     return _deleted(role)
+
+
+def _patch(kind: str, param: str | None) -> Handler:
+    """``PATCH`` of a whole collection (``param`` None) or of the entry named by path parameter ``param``."""
+
+    @_security_api
+    async def handler(req: Request, s: Services) -> Response:
+        name = req.path_params[param] if param is not None else None
+        if not await s.security_patch.patch(kind, name, req.body):
+            return json_response({"status": "OK", "message": "No updates required"})
+        return json_response(
+            {"status": "OK", "message": "Resource updated." if name is None else f"'{name}' updated."}
+        )
+
+    handler.__doc__ = f"``PATCH`` on {kind} entries (RFC 6902)."
+    return handler
+
+
+patch_users = _patch(USER, None)
+patch_user = _patch(USER, "name")
+patch_roles = _patch(ROLE, None)
+patch_role = _patch(ROLE, "name")
+patch_mappings = _patch(ROLESMAPPING, None)
+patch_mapping = _patch(ROLESMAPPING, "role")
