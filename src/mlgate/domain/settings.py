@@ -104,7 +104,7 @@ def _defs() -> dict[str, SettingDef]:
         SettingDef("max_deploy_model_tasks_per_node", i, 10, minimum=0, maximum=10, inert=True),
         SettingDef("max_ml_task_per_node", i, 10, minimum=0, maximum=10_000, inert=True),
         SettingDef("max_model_on_node", i, 10, minimum=0, maximum=10_000, inert=True),
-        SettingDef("sync_up_job_interval_in_seconds", i, 10, minimum=0, maximum=86_400, inert=True),
+        SettingDef("sync_up_job_interval_in_seconds", i, 10, minimum=0, maximum=86_400),
         SettingDef("ml_task_timeout_in_seconds", i, 600, minimum=1, maximum=86_400, inert=True),
         SettingDef("monitoring_request_count", i, 100, minimum=0, maximum=10_000_000),
         SettingDef("safe_delete_model", b, False, inert=True),

@@ -141,7 +141,11 @@ class BatchService:
         inp = PredictInput(
             algorithm="REMOTE", parameters=bdomain.job_parameters(remote_job), action_type=action_type
         )
-        return {"inference_results": await self._executor.predict(rc, inp)}
+        try:
+            return {"inference_results": await self._executor.predict(rc, inp)}
+        finally:
+            # A model that is not deployed was prepared for this call only: its pool goes with it.
+            await self._deployment.release_pool(rc.key)
 
     def _status_rules(self) -> bdomain.StatusRules:
         current = self._settings.current

@@ -7,7 +7,6 @@ the feed later and is applied again, which every applier tolerates (they reload 
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from mlgate.storage.store import Store
@@ -27,13 +26,19 @@ SECURITY = "security"
 
 
 class ChangeHub:
-    """The appliers of this process, and the way to announce a change to everybody."""
+    """The appliers of this process, and the way to announce a change to everybody.
+
+    The echo of a change this process published is recognised by its id in the feed, never by its
+    kind and key: another node's later change to the same object must still be applied here.
+    """
 
     def __init__(self, store: Store) -> None:
         self._store = store
         self._appliers: list[Applier] = []
-        # Changes this process already applied when it published them: their echo from the feed is skipped.
-        self._echoes: Counter[tuple[str, str]] = Counter()
+        # Ids of changes this process published whose echo from the feed is still to come (and skipped).
+        self._echoes: set[int] = set()
+        # The newest change id the follower handed over: the feed delivers every later one in order.
+        self._received = 0
 
     def on_change(self, applier: Applier) -> None:
         """Register ``applier(kind, key)``; it sees local and remote changes alike."""
@@ -49,16 +54,26 @@ class ChangeHub:
 
     async def publish(self, kind: str, key: str, *, local: bool = True) -> None:
         """Record the change in the feed, then (unless ``local`` is False) apply it here at once."""
-        await self._store.publish(kind, key)
-        self._echoes[(kind, key)] += 1
+        change_id = await self._store.publish(kind, key)
+        # The follower may have read the change before the store answered; it then applied it as a
+        # remote change and there is no echo left to skip.
+        if change_id > self._received:
+            self._echoes.add(change_id)
         if local:
             await self.apply(kind, key)
 
-    async def receive(self, kind: str, key: str) -> None:
-        """A change from the feed: apply it unless it is the echo of one this process published."""
-        if self._echoes[(kind, key)] > 0:
-            self._echoes[(kind, key)] -= 1
-            if not self._echoes[(kind, key)]:
-                del self._echoes[(kind, key)]
+    def start_after(self, change_id: int) -> None:
+        """The follower starts after ``change_id``: changes up to it will not come back."""
+        self._received = max(self._received, change_id)
+        self._echoes = {echo for echo in self._echoes if echo > change_id}
+
+    async def receive(self, change_id: int, kind: str, key: str) -> None:
+        """A change from the feed (in id order): apply it unless this process published it."""
+        self._received = change_id
+        if change_id in self._echoes:
+            self._echoes.discard(change_id)
             return
+        if self._echoes and min(self._echoes) < change_id:
+            # Older echoes were pruned from the feed before the follower reached them.
+            self._echoes = {echo for echo in self._echoes if echo > change_id}
         await self.apply(kind, key)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from mlgate.domain.node import NodeInfo, eligible_nodes, is_alive, node_from_registry
@@ -34,23 +34,30 @@ class NodeRegistry:
         me: NodeInfo,
         loaded_models: Callable[[], frozenset[str]],
         *,
+        last_access: Callable[[], Mapping[str, int]] = dict,
         interval_s: float = 1.0,
         expiry_ms: int = 5_000,
     ) -> None:
+        """``last_access`` gives this process's last use of each model it serves (epoch ms)."""
         self._store = store
         self._env = env
         self.me = me
         self._loaded = loaded_models
+        self._last_access = last_access
+        # Last use of each model by node, as the nodes' heartbeats reported it.
+        self._accessed: dict[str, dict[str, int]] = {}
         self.interval_s = interval_s
         self.expiry_ms = expiry_ms
         self._nodes: dict[str, NodeInfo] = {me.node_id: me}
         self._serving: dict[str, frozenset[str]] = {}
 
     async def beat(self) -> None:
-        """Publish this node's heartbeat (with the models it serves) and refresh the view of the others."""
-        info = {**self.me.to_json(), "models": sorted(self._loaded())}
-        await self._store.heartbeat(self.me.node_id, info, self._env.now_ms())
+        """Refresh the view of the nodes, then publish this node's heartbeat: the models it serves and
+        when it last used each (read first, so a later use another process of this node reported is
+        kept, not overwritten)."""
         await self.refresh()
+        info = {**self.me.to_json(), "models": sorted(self._loaded()), "last_access": self.my_last_access()}
+        await self._store.heartbeat(self.me.node_id, info, self._env.now_ms())
 
     async def refresh(self) -> None:
         """Re-read the registry."""
@@ -58,6 +65,19 @@ class NodeRegistry:
         self._nodes = {node_id: node_from_registry(node_id, info, seen) for node_id, info, seen in records}
         self._nodes.setdefault(self.me.node_id, self.me)
         self._serving = {node_id: frozenset(info.get("models", ())) for node_id, info, _ in records}
+        self._accessed = {node_id: dict(info.get("last_access") or {}) for node_id, info, _ in records}
+
+    def my_last_access(self) -> dict[str, int]:
+        """This node's last use of each model it serves: this process's, or later when another process
+        of the node (``--workers``: one heartbeat row) reported a later one."""
+        reported = self._accessed.get(self.me.node_id, {})
+        return {model: max(at, reported.get(model, 0)) for model, at in self._last_access().items()}
+
+    def last_access(self, node_id: str, model_id: str) -> int | None:
+        """When ``node_id`` last used ``model_id`` (epoch ms), or None if it did not say."""
+        if node_id == self.me.node_id:
+            return self.my_last_access().get(model_id)
+        return self._accessed.get(node_id, {}).get(model_id)
 
     def workers_of(self, model_id: str) -> list[NodeInfo]:
         """Live nodes that reported serving ``model_id`` (this node from its own runtime)."""
@@ -131,6 +151,7 @@ class ChangeFollower:
     async def start(self) -> None:
         """Begin after everything already in the feed (the view was just loaded from the store)."""
         self._last = await self._store.latest_change_id()
+        self._hub.start_after(self._last)
         if await self._store.listen(self._wake.set):
             # Pushed wake-ups (PostgreSQL NOTIFY) carry the load; polling only covers a lost connection.
             self._poll = max(self._poll, 1.0)
@@ -148,7 +169,7 @@ class ChangeFollower:
                     return
                 for change_id, kind, key in batch:
                     self._last = change_id
-                    await self._hub.receive(kind, key)
+                    await self._hub.receive(change_id, kind, key)
 
     async def run(self) -> None:
         """Follow the feed until cancelled; a failing read (database restart) is retried next round."""

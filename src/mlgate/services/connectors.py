@@ -20,6 +20,7 @@ from mlgate.services.changes import CONNECTOR, ChangeHub
 from mlgate.services.documents import search_collection, write_response
 from mlgate.services.environment import Environment
 from mlgate.services.settings import SettingsService
+from mlgate.storage.integrity import StillReferenced
 from mlgate.storage.store import Store, VersionConflict
 
 INDEX = ".plugins-ml-connector"
@@ -234,13 +235,20 @@ class ConnectorService:
             raise ForbiddenError(
                 "You are not allowed to delete this connector", error_type="m_l_validation_exception"
             )
-        users = [d.id for d in await self._store.load_where(model_domain.INDEX, "connector_id", connector_id)]
-        if users:
+        try:
+            # Refused atomically: a model registered on the connector meanwhile is seen.
+            deleted = await self._store.delete(
+                INDEX, connector_id, unless_referenced_by=[(model_domain.INDEX, "connector_id")]
+            )
+        except StillReferenced as exc:
+            users = exc.referencing
             raise ConflictError(
                 f"{len(users)} models are still using this connector, please delete or update the models first: "
                 f"[{', '.join(users)}]"
-            )
-        deleted = await self._store.delete(INDEX, connector_id)
+            ) from exc
+        if deleted is not None:
+            # Every node closes the connector's connection pool.
+            await self._hub.publish(CONNECTOR, connector_id)
         return write_response(INDEX, connector_id, "deleted" if deleted else "not_found", deleted)
 
     def decrypt(self, encrypted: Mapping[str, str]) -> dict[str, str]:

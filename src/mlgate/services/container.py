@@ -12,6 +12,7 @@ from mlgate.services.controllers import ControllerService
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.dryrun import DryRunService
 from mlgate.services.environment import Environment
+from mlgate.services.housekeeping import Housekeeping
 from mlgate.services.model_groups import ModelGroupService
 from mlgate.services.models import ModelService
 from mlgate.services.predict import PredictService
@@ -43,3 +44,4 @@ class Services:
     batch: BatchService
     nodes: NodeRegistry
     node_auth: NodeAuth
+    housekeeping: Housekeeping

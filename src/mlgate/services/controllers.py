@@ -12,10 +12,12 @@ from mlgate.domain import controller as cdomain
 from mlgate.domain import model as mdomain
 from mlgate.domain.errors import ConflictError, InvalidRequestError, NotFoundError
 from mlgate.domain.principal import Principal
+from mlgate.domain.search import StoredDoc
 from mlgate.services.changes import MODEL, ChangeHub
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.documents import write_response
 from mlgate.services.settings import SettingsService
+from mlgate.storage.integrity import MissingDocument
 from mlgate.storage.store import Store, VersionConflict
 
 INDEX = cdomain.INDEX
@@ -74,7 +76,7 @@ class ControllerService:
                 )
             )
         existed = await self._store.load(INDEX, model_id) is not None
-        await self._store.save(INDEX, model_id, cdomain.controller_document(model_id, limiters))
+        await self._save(model_id, cdomain.controller_document(model_id, limiters))
         # ML Commons sets the flag on a first create only; setting it whenever it is missing also heals a
         # controller whose create was interrupted before the flag was written.
         if not model.get("is_controller_enabled"):
@@ -107,14 +109,26 @@ class ControllerService:
             if merged == current:
                 return write_response(INDEX, model_id, "noop", stored)
             try:
-                saved = await self._store.save(
-                    INDEX, model_id, cdomain.controller_document(model_id, merged), if_version=stored.version
+                saved = await self._save(
+                    model_id, cdomain.controller_document(model_id, merged), if_version=stored.version
                 )
                 break
             except VersionConflict:
                 continue
         await self._hub.publish(MODEL, model_id)
         return write_response(INDEX, model_id, "updated", saved)
+
+    async def _save(
+        self, model_id: str, doc: Mapping[str, Any], *, if_version: int | None = None
+    ) -> StoredDoc:
+        # The model must still exist when its controller is written: a model delete racing with this
+        # write either deletes the controller after it or makes it fail.
+        try:
+            return await self._store.save(
+                INDEX, model_id, doc, if_version=if_version, requires=[(mdomain.INDEX, model_id)]
+            )
+        except MissingDocument as exc:
+            raise NotFoundError(MODEL_NOT_FOUND.format("create")) from exc
 
     async def get(self, principal: Principal | None, model_id: str) -> dict[str, Any]:
         """``GET /controllers/{model_id}``: the stored controller, bare."""

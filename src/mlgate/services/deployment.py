@@ -12,6 +12,7 @@ import orjson
 
 from mlgate.domain import connector as cdomain
 from mlgate.domain import controller as controller_domain
+from mlgate.domain import deploy_plan as plan
 from mlgate.domain import model as mdomain
 from mlgate.domain import task as tdomain
 from mlgate.domain.errors import ForbiddenError, InvalidRequestError, MlgateError, NotFoundError
@@ -78,6 +79,9 @@ class DeploymentService:
         self._nodes = nodes
         self._report_timeout_s = report_timeout_s
         self._waiting: dict[str, _Reports] = {}
+        # Serialises reading a model and (re)installing or dropping its predictor: a rebuild that read
+        # the document before a later change must not finish after the later one and win.
+        self._runtime_lock = asyncio.Lock()
 
     async def check_model_access(
         self,
@@ -160,7 +164,7 @@ class DeploymentService:
         task_id, task = await self._tasks.create(
             tdomain.DEPLOY_MODEL, is_async=True, model_id=model_id, worker_nodes=targets
         )
-        await self.update_model(model_id, _deploying(targets, deploy_to_all=not custom))
+        await self.update_model(model_id, plan.deploying(targets, deploy_to_all=not custom))
         task = tdomain.finish(task, tdomain.RUNNING, now=self._env.now_ms())
         reports = self._expect(task_id, targets)
         await self._hub.publish(DEPLOY, _encode({"model_id": model_id, "task_id": task_id, "nodes": targets}))
@@ -180,7 +184,7 @@ class DeploymentService:
             state, task_state = mdomain.PARTIALLY_DEPLOYED, tdomain.COMPLETED_WITH_ERROR
         else:
             state, task_state = mdomain.DEPLOYED, tdomain.COMPLETED
-        await self.update_model(model_id, _deployed(state, len(loaded), self._env.now_ms()))
+        await self.update_model(model_id, plan.deployed(state, len(loaded), self._env.now_ms()))
         await self._tasks.finish(task_id, task, task_state, error=_encode(errors) if errors else None)
         await self._hub.publish(MODEL, model_id, local=False)
         return {"task_id": task_id, "task_type": tdomain.DEPLOY_MODEL, "status": tdomain.COMPLETED}
@@ -197,7 +201,7 @@ class DeploymentService:
                     "node_ids must be an array of node ids", error_type="parse_exception"
                 )
             eligible = [node for node in eligible if node in requested]
-            serving = model.get("planning_worker_nodes") or () if _is_serving(model) else ()
+            serving = model.get("planning_worker_nodes") or () if plan.is_serving(model) else ()
             if stale := [node for node in serving if node not in requested]:
                 raise InvalidRequestError(
                     f"Model already deployed to these nodes: [{', '.join(stale)}], but they are not included in "
@@ -226,8 +230,8 @@ class DeploymentService:
                 waiting.add(report["node_id"], report.get("error"))
         elif kind == UNDEPLOY:
             self._models.forget(key)
-            if self._runtime.drop(key):
-                await self._pool.drop(f"model:{key}")
+            async with self._runtime_lock:
+                await self._unload(key)
         elif kind == MODEL:
             self._models.forget(key)
             await self.sync_model(key)
@@ -240,11 +244,12 @@ class DeploymentService:
         if self._env.node_id not in order["nodes"]:
             return
         error: str | None = None
-        stored = await self._store.load(INDEX, order["model_id"])
         try:
-            if stored is None:
-                raise NotFoundError("Failed to find model")
-            await self.load_runtime(order["model_id"], stored.source)
+            async with self._runtime_lock:
+                stored = await self._store.load(INDEX, order["model_id"])
+                if stored is None:
+                    raise NotFoundError("Failed to find model")
+                await self.load_runtime(order["model_id"], stored.source)
         except MlgateError as exc:
             error = exc.message
         report = {"task_id": order["task_id"], "node_id": self._env.node_id, "error": error}
@@ -285,30 +290,47 @@ class DeploymentService:
             serving = {n.node_id for n in self._nodes.workers_of(model_id)}
             for node in serving | {self._env.node_id}:
                 stats.setdefault(node, {})[model_id] = "undeployed" if node in serving else "not_found"
-            await self._hub.publish(UNDEPLOY, model_id)
-            await self.update_model(model_id, _undeployed(self._env.now_ms()))
-            # Other processes may have read the document between the two: tell them it changed again.
-            await self._hub.publish(MODEL, model_id, local=False)
+            await self.undeploy_everywhere(model_id)
         return {node: {"stats": models} for node, models in stats.items()}
+
+    async def undeploy_everywhere(self, model_id: str) -> None:
+        """Every node drops the model; its document says UNDEPLOYED."""
+        await self._hub.publish(UNDEPLOY, model_id)
+        await self.update_model(model_id, plan.undeployed(self._env.now_ms()))
+        # Other processes may have read the document between the two: tell them it changed again.
+        await self._hub.publish(MODEL, model_id, local=False)
 
     async def sync_model(self, model_id: str) -> None:
         """A model document changed: rebuild this node's predictor from it, or drop it."""
-        stored = await self._store.load(INDEX, model_id)
-        state = stored.source.get("model_state") if stored is not None else None
-        if stored is None or state in (mdomain.UNDEPLOYED, mdomain.DEPLOY_FAILED, mdomain.REGISTERED):
-            if self._runtime.drop(model_id):
-                await self._pool.drop(f"model:{model_id}")
-            return
-        if self._runtime.get(model_id) is not None and state in SERVING_STATES:
-            await self.load_runtime(model_id, stored.source)
+        async with self._runtime_lock:
+            stored = await self._store.load(INDEX, model_id)
+            state = stored.source.get("model_state") if stored is not None else None
+            if stored is None or state in (mdomain.UNDEPLOYED, mdomain.DEPLOY_FAILED, mdomain.REGISTERED):
+                await self._unload(model_id)
+            elif self._runtime.get(model_id) is not None and state in plan.SERVING_STATES:
+                await self.load_runtime(model_id, stored.source)
+
+    async def _unload(self, model_id: str) -> None:
+        """Drop the model's predictor and the connection pool nothing deployed here uses any more."""
+        deployed = self._runtime.get(model_id)
+        if deployed is not None and self._runtime.drop(model_id):
+            await self.release_pool(deployed.connector.key)
+
+    async def release_pool(self, key: str) -> None:
+        """Close the connection pool of ``key`` unless a deployed model sends through it (a later send
+        opens a new one: closing is never wrong, keeping one for nothing is a leak)."""
+        if not self._runtime.uses_pool(key):
+            await self._pool.drop(key)
 
     async def refresh_connector(self, connector_id: str) -> None:
-        """A connector changed (credential rotation): rebuild the models that use it, in place."""
-        for model_id in self._runtime.using_connector(connector_id):
-            deployed = self._runtime.get(model_id)
-            if deployed is not None:
-                await self.load_runtime(model_id, deployed.source)
-        await self._pool.drop(f"connector:{connector_id}")
+        """A connector changed (credential rotation) or was deleted: rebuild the models that use it, in
+        place, and close its pool (the rebuilt models open a new one on their next call)."""
+        async with self._runtime_lock:
+            for model_id in self._runtime.using_connector(connector_id):
+                deployed = self._runtime.get(model_id)
+                if deployed is not None:
+                    await self.load_runtime(model_id, deployed.source)
+            await self._pool.drop(f"connector:{connector_id}")
 
     def may_serve(self, model: Mapping[str, Any]) -> bool:
         """Whether this node should serve a deployed model (it is one of its targets, or may join)."""
@@ -318,12 +340,23 @@ class DeploymentService:
         eligible = {n.node_id for n in self._nodes.eligible(self._settings)}
         return bool(model.get("deploy_to_all_nodes")) and me in eligible
 
-    async def join(self, model_id: str, model: Mapping[str, Any]) -> DeployedModel:
-        """Load a model deployed to all nodes on this node, and add this node to its plan."""
-        deployed = await self.load_runtime(model_id, model)
+    async def join(self, model_id: str) -> DeployedModel:
+        """Load a model deployed to all nodes on this node, and add this node to its plan.
+
+        The document is read again under the runtime lock: the caller's copy may predate a change
+        whose rebuild found nothing to rebuild here yet.
+        """
+        async with self._runtime_lock:
+            stored = await self._store.load(INDEX, model_id)
+            if stored is None:
+                raise NotFoundError("Failed to find model")
+            model = stored.source
+            if model.get("model_state") not in plan.SERVING_STATES:
+                raise InvalidRequestError("Model not ready yet. Please deploy the model first.")
+            deployed = await self.load_runtime(model_id, model)
         me = self._env.node_id
         if me not in (model.get("planning_worker_nodes") or ()):
-            await self.update_model(model_id, _add_worker(me))
+            await self.update_model(model_id, plan.with_worker(me))
             await self._hub.publish(MODEL, model_id, local=False)
         return deployed
 
@@ -339,38 +372,16 @@ class DeploymentService:
             state = doc.source.get("model_state")
             planned = set(doc.source.get("planning_worker_nodes") or ())
             if state == mdomain.DEPLOYING and not (planned & others):
-                await self.update_model(doc.id, _deployed(mdomain.DEPLOY_FAILED, 0, self._env.now_ms()))
-            elif state in SERVING_STATES and self.may_serve(doc.source):
+                await self.update_model(doc.id, plan.deployed(mdomain.DEPLOY_FAILED, 0, self._env.now_ms()))
+            elif state in plan.SERVING_STATES and self.may_serve(doc.source):
                 if not redeploy:
-                    await self.update_model(doc.id, _remove_worker(me))
+                    await self.update_model(doc.id, plan.without_worker(me))
                     continue
                 try:
-                    await self.join(doc.id, doc.source)
+                    await self.join(doc.id)
                 except MlgateError:
                     log.exception("redeploying model %s failed", doc.id)
-                    await self.update_model(doc.id, _remove_worker(me))
-
-    async def reap(self) -> None:
-        """Drop nodes whose heartbeat expired: fail their tasks, take them out of model plans.
-
-        Only the live node with the lowest id does this, so survivors do not all write at once.
-        """
-        live = self._nodes.live()
-        expired = self._nodes.expired()
-        if not expired or not live or live[0].node_id != self._env.node_id:
-            return
-        for node in expired:
-            log.warning("node %s (%s) left the cluster: its heartbeat expired", node.node_id, node.name)
-            await self._tasks.fail_unfinished(f"node {node.node_id} left the cluster", node.node_id.__eq__)
-            for doc in await self._store.load_all(INDEX):
-                if node.node_id in (doc.source.get("planning_worker_nodes") or ()):
-                    await self.update_model(doc.id, _remove_worker(node.node_id))
-                    await self._hub.publish(MODEL, doc.id, local=False)
-            await self._store.remove_node(node.node_id)
-        await self._nodes.refresh()
-
-
-SERVING_STATES = (mdomain.DEPLOYED, mdomain.PARTIALLY_DEPLOYED)
+                    await self.update_model(doc.id, plan.without_worker(me))
 
 
 class _Reports:
@@ -397,61 +408,3 @@ def _decode(text: str) -> dict[str, Any]:
     value = orjson.loads(text)
     assert isinstance(value, dict)
     return value
-
-
-def _is_serving(model: Mapping[str, Any]) -> bool:
-    return model.get("model_state") in (mdomain.DEPLOYED, mdomain.PARTIALLY_DEPLOYED)
-
-
-def _deploying(targets: list[str], *, deploy_to_all: bool) -> Callable[[dict[str, Any]], None]:
-    def change(doc: dict[str, Any]) -> None:
-        doc["model_state"] = mdomain.DEPLOYING
-        doc["planning_worker_node_count"] = len(targets)
-        doc["planning_worker_nodes"] = list(targets)
-        doc["deploy_to_all_nodes"] = deploy_to_all
-
-    return change
-
-
-def _deployed(state: str, loaded: int, now: int) -> Callable[[dict[str, Any]], None]:
-    def change(doc: dict[str, Any]) -> None:
-        doc["model_state"] = state
-        doc["current_worker_node_count"] = loaded
-        if loaded:
-            doc["last_deployed_time"] = now
-            doc.setdefault("auto_redeploy_retry_times", 0)
-
-    return change
-
-
-def _undeployed(now: int) -> Callable[[dict[str, Any]], None]:
-    def change(doc: dict[str, Any]) -> None:
-        doc["model_state"] = mdomain.UNDEPLOYED
-        doc["last_undeployed_time"] = now
-        doc["planning_worker_nodes"] = []
-        doc["planning_worker_node_count"] = 0
-        doc["current_worker_node_count"] = 0
-
-    return change
-
-
-def _add_worker(node_id: str) -> Callable[[dict[str, Any]], None]:
-    def change(doc: dict[str, Any]) -> None:
-        nodes = [n for n in doc.get("planning_worker_nodes") or () if n != node_id] + [node_id]
-        doc["planning_worker_nodes"] = nodes
-        doc["planning_worker_node_count"] = len(nodes)
-        doc["current_worker_node_count"] = min(len(nodes), int(doc.get("current_worker_node_count", 0)) + 1)
-
-    return change
-
-
-def _remove_worker(node_id: str) -> Callable[[dict[str, Any]], None]:
-    def change(doc: dict[str, Any]) -> None:
-        nodes = [n for n in doc.get("planning_worker_nodes") or () if n != node_id]
-        doc["planning_worker_nodes"] = nodes
-        doc["planning_worker_node_count"] = len(nodes)
-        doc["current_worker_node_count"] = max(0, int(doc.get("current_worker_node_count", 0)) - 1)
-        if not nodes and doc.get("model_state") in SERVING_STATES:
-            doc["model_state"] = mdomain.DEPLOY_FAILED
-
-    return change

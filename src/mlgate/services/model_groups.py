@@ -16,16 +16,24 @@ from mlgate.domain.errors import (
     NotFoundError,
 )
 from mlgate.domain.principal import Principal
+from mlgate.domain.search import StoredDoc
 from mlgate.services.access import AccessPolicy
 from mlgate.services.changes import MODEL_GROUP, ChangeHub
 from mlgate.services.documents import search_collection, write_response
 from mlgate.services.environment import Environment
+from mlgate.storage.integrity import KeyTaken, StillReferenced
 from mlgate.storage.store import Store, VersionConflict
 
 INDEX = group_domain.INDEX
 _ACCESS_OFF = (
     "You cannot specify model access control parameters because the Security plugin or model access "
     "control is disabled on your cluster."
+)
+_NAME_TAKEN = "The name you provided is already being used by a model group with ID: {}."
+_NAME_IN_USE = "The name you provided is already being used by another model with ID: {}. Please provide a different name"
+_NAME_UNAVAILABLE = (
+    "The name {{{}}} you provided is unavailable because it is used by another model group with id {{{}}} "
+    "to which you do not have access. Please provide a different name."
 )
 
 
@@ -47,13 +55,42 @@ class ModelGroupService:
         return {"model_group_id": group_id, "status": "CREATED"}
 
     async def create(self, principal: Principal | None, inp: group_domain.ModelGroupInput) -> str:
-        """Create a group (also used when registering a model without a group)."""
+        """Create a group whose name no other group has (the store refuses a concurrent twin)."""
+        existing = await self._named(inp.name)
+        if existing is not None:
+            raise InvalidRequestError(_NAME_TAKEN.format(existing.id))
+        try:
+            return await self._create(principal, inp)
+        except KeyTaken as exc:
+            raise InvalidRequestError(_NAME_TAKEN.format(exc.holder)) from exc
+
+    async def group_for_model(self, principal: Principal | None, inp: group_domain.ModelGroupInput) -> str:
+        """The group of a model registered without one: the group of its name, or a new one.
+
+        Several registers of one name at once all end in the one group: the store lets one create
+        it, and the others find it on their next look.
+        """
+        while True:
+            existing = await self._named(inp.name)
+            if existing is not None:
+                if not self._access.can_access_model_group(principal, existing.source):
+                    raise InvalidRequestError(_NAME_UNAVAILABLE.format(inp.name, existing.id))
+                return existing.id
+            try:
+                return await self._create(principal, inp)
+            except KeyTaken:
+                continue
+
+    async def _named(self, name: str | None) -> StoredDoc | None:
+        """The group holding ``name``, as ML Commons finds it (names it never compares find none)."""
+        if name is None or group_domain.name_key({"name": name}) is None:
+            return None
+        existing = await self._store.load_where(INDEX, "name", name)
+        return existing[0] if existing else None
+
+    async def _create(self, principal: Principal | None, inp: group_domain.ModelGroupInput) -> str:
+        """Store a new group; KeyTaken when a group of that name exists (or was created meanwhile)."""
         assert inp.name is not None
-        existing = await self._store.load_where(INDEX, "name", inp.name)
-        if existing:
-            raise InvalidRequestError(
-                f"The name you provided is already being used by a model group with ID: {existing[0].id}."
-            )
         access, roles, owner = self._access_fields(principal, inp)
         group_id = inp.model_group_id or self._env.new_id()
         doc = group_domain.new_document(
@@ -123,12 +160,9 @@ class ModelGroupService:
         elif inp.has_access_params:
             raise InvalidRequestError(_ACCESS_OFF)
         if inp.name and inp.name.strip() and inp.name != doc.get("name"):
-            clash = [d for d in await self._store.load_where(INDEX, "name", inp.name) if d.id != group_id]
-            if clash:
-                raise InvalidRequestError(
-                    f"The name you provided is already being used by another model with ID: {clash[0].id}. "
-                    "Please provide a different name"
-                )
+            clash = await self._named(inp.name)
+            if clash is not None and clash.id != group_id:
+                raise InvalidRequestError(_NAME_IN_USE.format(clash.id))
             doc["name"] = inp.name
         if inp.description and inp.description.strip():
             doc["description"] = inp.description
@@ -150,6 +184,8 @@ class ModelGroupService:
             raise ExecutionError(
                 "Failed to update Model Group", error_type="m_l_validation_exception"
             ) from exc
+        except KeyTaken as exc:
+            raise InvalidRequestError(_NAME_IN_USE.format(exc.holder)) from exc
         await self._hub.publish(MODEL_GROUP, group_id)
         return {"status": "Updated"}
 
@@ -164,9 +200,15 @@ class ModelGroupService:
                 "User doesn't have privilege to delete this model group",
                 error_type="m_l_validation_exception",
             )
-        if await self._store.load_where(model_domain.INDEX, "model_group_id", group_id):
-            raise ConflictError("Cannot delete the model group when it has associated model versions")
-        deleted = await self._store.delete(INDEX, group_id)
+        try:
+            # Refused atomically: a model registered into the group meanwhile is seen.
+            deleted = await self._store.delete(
+                INDEX, group_id, unless_referenced_by=[(model_domain.INDEX, "model_group_id")]
+            )
+        except StillReferenced as exc:
+            raise ConflictError(
+                "Cannot delete the model group when it has associated model versions"
+            ) from exc
         if deleted:  # nothing changed otherwise (and an id no store keeps cannot be published)
             await self._hub.publish(MODEL_GROUP, group_id)
         return write_response(INDEX, group_id, "deleted" if deleted else "not_found", deleted)

@@ -9,7 +9,13 @@ from mlgate.domain import connector as cdomain
 from mlgate.domain import controller as controller_domain
 from mlgate.domain import model as mdomain
 from mlgate.domain import task as tdomain
-from mlgate.domain.errors import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
+from mlgate.domain.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidRequestError,
+    MlgateError,
+    NotFoundError,
+)
 from mlgate.domain.interface_presets import preset_interface
 from mlgate.domain.model_group import ModelGroupInput
 from mlgate.domain.principal import Principal
@@ -23,6 +29,7 @@ from mlgate.services.documents import search_collection, write_response
 from mlgate.services.environment import Environment
 from mlgate.services.model_groups import ModelGroupService
 from mlgate.services.tasks import TaskService
+from mlgate.storage.integrity import MissingDocument
 from mlgate.storage.store import Store, VersionConflict
 
 INDEX = mdomain.INDEX
@@ -77,34 +84,44 @@ class ModelService:
         self._connectors.require_remote_inference()
         mdomain.validate_remote_model_config(inp.extras.get("model_config"))
         group_id = await self._resolve_group(principal, inp)
-        connector_field = await self._connector_field(principal, inp)
+        connector_field, connector_required = await self._connector_field(principal, inp)
         task_id, task = await self._tasks.create(tdomain.REGISTER_MODEL, is_async=False)
-        version = await self._groups.next_version(group_id)
         model_id = str(body["model_id"]) if body.get("model_id") else self._env.new_id()
-        doc = mdomain.new_document(
-            inp,
-            model_group_id=group_id,
-            version=version,
-            now=self._env.now_ms(),
-            connector_field=connector_field,
-        )
-        if "interface" not in doc:
-            # ML Commons fills a preset interface for known AWS connectors at register
-            # (ml-commons: common/.../utils/ModelInterfaceUtils.java).
-            preset = preset_interface(await self._connector_source(connector_field))
-            if preset is not None:
-                doc["interface"] = preset
         try:
-            await self._store.save(INDEX, model_id, doc, create_only=True)
-        except VersionConflict as exc:
-            await self._tasks.finish(
-                task_id, task, tdomain.FAILED, error=f"model id '{model_id}' already exists"
+            version = await self._groups.next_version(group_id)
+            doc = mdomain.new_document(
+                inp,
+                model_group_id=group_id,
+                version=version,
+                now=self._env.now_ms(),
+                connector_field=connector_field,
             )
-            raise ConflictError(f"model id '{model_id}' already exists") from exc
+            if "interface" not in doc:
+                # ML Commons fills a preset interface for known AWS connectors at register
+                # (ml-commons: common/.../utils/ModelInterfaceUtils.java).
+                preset = preset_interface(await self._connector_source(connector_field))
+                if preset is not None:
+                    doc["interface"] = preset
+            # The group and the connector must still exist when the model is written: a delete of
+            # either that raced with this register either sees the model or makes this write fail.
+            await self._save_new(model_id, doc, [(GROUP_INDEX, group_id), *connector_required])
+        except MlgateError as exc:
+            await self._tasks.finish(task_id, task, tdomain.FAILED, error=exc.message)
+            raise
         await self._tasks.finish(task_id, task, tdomain.COMPLETED, model_id=model_id)
         if deploy:
             await self._deployment.deploy(principal, model_id, None)
         return {"task_id": task_id, "status": tdomain.CREATED, "model_id": model_id}
+
+    async def _save_new(self, model_id: str, doc: Mapping[str, Any], requires: list[tuple[str, str]]) -> None:
+        try:
+            await self._store.save(INDEX, model_id, doc, create_only=True, requires=requires)
+        except VersionConflict as exc:
+            raise ConflictError(f"model id '{model_id}' already exists") from exc
+        except MissingDocument as exc:
+            if exc.collection == CONNECTOR_INDEX:
+                raise NotFoundError(f"Failed to find connector:{exc.doc_id}") from exc
+            raise NotFoundError("Failed to find model group") from exc
 
     async def _resolve_group(self, principal: Principal | None, inp: mdomain.RegisterInput) -> str:
         if inp.model_group_id:
@@ -126,16 +143,7 @@ class ModelService:
                     "You don't have permissions to perform this operation on this model."
                 )
             return inp.model_group_id
-        existing = await self._store.load_where(GROUP_INDEX, "name", inp.name)
-        if existing:
-            group = existing[0]
-            if not self._access.can_access_model_group(principal, group.source):
-                raise InvalidRequestError(
-                    f"The name {{{inp.name}}} you provided is unavailable because it is used by another model "
-                    f"group with id {{{group.id}}} to which you do not have access. Please provide a different name."
-                )
-            return group.id
-        return await self._groups.create(
+        return await self._groups.group_for_model(
             principal,
             ModelGroupInput(
                 name=inp.name,
@@ -155,7 +163,9 @@ class ModelService:
 
     async def _connector_field(
         self, principal: Principal | None, inp: mdomain.RegisterInput
-    ) -> tuple[str, Any]:
+    ) -> tuple[tuple[str, Any], list[tuple[str, str]]]:
+        """The model's connector field, and the connector it requires to exist when it is written
+        (none when ML Commons lets a model with an ``interface`` name a connector that is missing)."""
         if inp.connector_id:
             stored = await self._store.load(CONNECTOR_INDEX, inp.connector_id)
             if stored is not None and not self._access.can_access_connector(principal, stored.source):
@@ -166,12 +176,13 @@ class ModelService:
                 raise NotFoundError(f"Failed to find connector:{inp.connector_id}")
             if stored is not None and stored.source.get("protocol") in cdomain.MCP_PROTOCOLS:
                 raise InvalidRequestError(f"Cannot Create a Model from MCP Connector: {inp.connector_id}")
-            return "connector_id", inp.connector_id
+            required = [(CONNECTOR_INDEX, inp.connector_id)] if stored is not None else []
+            return ("connector_id", inp.connector_id), required
         if inp.connector is None:
             raise InvalidRequestError(
                 "You must provide connector content when creating a remote model without connector id!"
             )
-        return "connector", await self.inline_connector(inp.connector)
+        return ("connector", await self.inline_connector(inp.connector)), []
 
     async def inline_connector(
         self, raw: Mapping[str, Any], stored: Mapping[str, Any] | None = None
@@ -262,19 +273,23 @@ class ModelService:
             raise InvalidRequestError(
                 "Model cannot have both stand-alone connector and internal connector. Please check your update input body."
             )
-        await self._apply_update(principal, model_id, doc, body)
+        requires = await self._apply_update(principal, model_id, doc, body)
         doc["last_updated_time"] = self._env.now_ms()
         doc["model_id"] = model_id
         try:
-            saved = await self._store.save(INDEX, model_id, doc, if_version=stored.version)
+            saved = await self._store.save(INDEX, model_id, doc, if_version=stored.version, requires=requires)
         except VersionConflict as exc:
             raise ConflictError(f"Model {model_id} was changed concurrently, retry") from exc
+        except MissingDocument as exc:
+            raise NotFoundError(_missing_on_update(exc)) from exc
         await self._hub.publish(MODEL, model_id)
         return write_response(INDEX, model_id, "updated", saved)
 
     async def _apply_update(
         self, principal: Principal | None, model_id: str, doc: dict[str, Any], body: Mapping[str, Any]
-    ) -> None:
+    ) -> list[tuple[str, str]]:
+        """Apply the update to ``doc``; the connector and group it now names must exist at the write."""
+        requires: list[tuple[str, str]] = []
         for key in ("name", "description"):
             if isinstance(body.get(key), str) and body[key].strip():
                 doc[key] = body[key]
@@ -298,22 +313,18 @@ class ModelService:
             connector_id = str(body["connector_id"])
             target = await self._store.load(CONNECTOR_INDEX, connector_id)
             if target is None:
-                raise NotFoundError(
-                    f"Failed to find connector with the provided connector id: {connector_id}"
-                )
+                raise NotFoundError(_CONNECTOR_NOT_FOUND.format(connector_id))
             if not self._access.can_access_connector(principal, target.source):
                 raise ForbiddenError(
                     f"You don't have permission to update the connector, connector id: {connector_id}"
                 )
             doc["connector_id"] = connector_id
+            requires.append((CONNECTOR_INDEX, connector_id))
         group_id = body.get("model_group_id")
         if group_id is not None and group_id != doc.get("model_group_id"):
             group = await self._store.load(GROUP_INDEX, str(group_id))
             if group is None:
-                raise NotFoundError(
-                    "Failed to find the model group with the provided model group id in the update model input, "
-                    f"MODEL_GROUP_ID: {group_id}"
-                )
+                raise NotFoundError(_GROUP_NOT_FOUND.format(group_id))
             if not self._access.can_access_model_group(principal, group.source):
                 raise ForbiddenError(
                     "User Doesn't have privilege to re-link this model to the target model group due to no access "
@@ -321,23 +332,41 @@ class ModelService:
                 )
             doc["model_group_id"] = str(group_id)
             doc["model_version"] = await self._groups.next_version(str(group_id))
+            requires.append((GROUP_INDEX, str(group_id)))
+        return requires
 
     async def delete(self, principal: Principal | None, model_id: str) -> dict[str, Any]:
-        """``DELETE /models/{id}``.
+        """``DELETE /models/{id}``: only the version whose state was checked is deleted, so a deploy
+        that started meanwhile makes the check run again.
 
         ml-commons: plugin/.../action/models/DeleteModelTransportAction.java.
         """
-        stored = await self._store.load(INDEX, model_id)
-        if stored is None:
-            raise NotFoundError("Failed to find model")
-        await self._deployment.check_model_access(principal, stored.source)
-        if stored.source.get("model_state") in mdomain.ACTIVE_STATES:
-            raise InvalidRequestError(
-                "Model cannot be deleted in deploying or deployed state. Try undeploy model first then delete",
-                error_type="status_exception",
-            )
-        deleted = await self._store.delete(INDEX, model_id)
-        # The model's controller goes with it, as in ML Commons.
+        while True:
+            stored = await self._store.load(INDEX, model_id)
+            if stored is None:
+                raise NotFoundError("Failed to find model")
+            await self._deployment.check_model_access(principal, stored.source)
+            if stored.source.get("model_state") in mdomain.ACTIVE_STATES:
+                raise InvalidRequestError(
+                    "Model cannot be deleted in deploying or deployed state. Try undeploy model first then delete",
+                    error_type="status_exception",
+                )
+            try:
+                deleted = await self._store.delete(INDEX, model_id, if_version=stored.version)
+                break
+            except VersionConflict:
+                continue
+        # The model's controller goes with it, as in ML Commons (a controller create racing with this
+        # delete requires the model: it either lands before and is deleted here, or fails).
         await self._store.delete(controller_domain.INDEX, model_id)
         await self._hub.publish(MODEL, model_id)
         return write_response(INDEX, model_id, "deleted", deleted)
+
+
+_CONNECTOR_NOT_FOUND = "Failed to find connector with the provided connector id: {}"
+_GROUP_NOT_FOUND = "Failed to find the model group with the provided model group id in the update model input, MODEL_GROUP_ID: {}"
+
+
+def _missing_on_update(exc: MissingDocument) -> str:
+    template = _CONNECTOR_NOT_FOUND if exc.collection == CONNECTOR_INDEX else _GROUP_NOT_FOUND
+    return template.format(exc.doc_id)

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from mlgate.domain.deploy_plan import SERVING_STATES
 from mlgate.domain.errors import ForbiddenError, InvalidRequestError, NotFoundError, RemoteError
 from mlgate.domain.guardrails import ActiveGuardrails
 from mlgate.domain.memory_budget import Lease
@@ -25,7 +26,7 @@ from mlgate.remote.forward import NodeForwarder
 from mlgate.services.cluster import NodeRegistry
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.cpu import CpuWorkers
-from mlgate.services.deployment import SERVING_STATES, DeploymentService
+from mlgate.services.deployment import DeploymentService
 from mlgate.services.doc_cache import DocumentCache
 from mlgate.services.runtime import DeployedModel, ModelRuntime
 from mlgate.services.settings import SettingsService
@@ -148,6 +149,8 @@ class PredictService:
         except Exception as exc:
             timer.finished(exc)
             raise
+        finally:
+            self._runtime.touch(model_id)
         timer.finished(None)
         return output
 
@@ -181,7 +184,7 @@ class PredictService:
         await self._deployment.check_model_access(principal, model)
         if model.get("model_state") in SERVING_STATES:
             if self._deployment.may_serve(model):
-                return await self._deployment.join(model_id, model)
+                return await self._deployment.join(model_id)
             workers = self._other_workers(model_id, model)
             if workers and not forwarded:
                 self._turn = (self._turn + 1) % len(workers)

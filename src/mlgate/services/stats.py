@@ -24,6 +24,7 @@ from mlgate.domain import task as tdomain
 from mlgate.domain.errors import ExecutionError, MlgateError, RemoteError
 from mlgate.domain.node import NodeInfo
 from mlgate.remote.forward import NodeForwarder
+from mlgate.services.changes import MODEL
 from mlgate.services.cluster import NodeRegistry
 from mlgate.services.connectors import INDEX as CONNECTOR_INDEX
 from mlgate.services.environment import Environment
@@ -104,6 +105,10 @@ class PredictStats:
         self.requests += 1
         return PredictTimer(self, counters, self._clock)
 
+    def forget(self, model_id: str) -> None:
+        """Drop a deleted model's counters (the node's totals keep its requests)."""
+        self.models.pop(model_id, None)
+
 
 def latency_summary(values: Iterable[float]) -> dict[str, float | int] | None:
     """``count``, ``max``, ``min``, ``average`` and nearest-rank ``p50``/``p90``/``p99``; None if empty."""
@@ -157,6 +162,12 @@ class StatsService:
         self._nodes = nodes
         self._forwarder = forwarder
         self._peer_timeout_s = peer_timeout_s
+
+    async def apply_change(self, kind: str, key: str) -> None:
+        """A model deleted anywhere takes its counters here with it: memory stays flat however many
+        models come and go."""
+        if kind == MODEL and key in self._stats.models and await self._store.load(mdomain.INDEX, key) is None:
+            self._stats.forget(key)
 
     async def profile(
         self,

@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
 import orjson
 
 from mlgate.domain.search import StoredDoc
+from mlgate.storage.integrity import (
+    UNIQUE_KEYS,
+    KeyTaken,
+    MissingDocument,
+    StillReferenced,
+    UniqueKey,
+    is_legacy_duplicate,
+)
 from mlgate.storage.migration import migration_scripts
 from mlgate.storage.store import (
     Change,
@@ -53,6 +61,25 @@ _RELISTEN_DELAYS = (0.0, 0.1, 0.5, 1.0, 2.0, 5.0)
 _CONNECTION_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 logger = logging.getLogger(__name__)
+
+
+async def _where(
+    conn: asyncpg.Connection | asyncpg.Pool, collection: str, field: str, value: str
+) -> list[StoredDoc]:
+    """Documents whose top-level ``field`` is the string ``value``.
+
+    Not ``source ->> field``: PostgreSQL de-escapes the whole document for that, and one document
+    holding ``\u0000`` anywhere would make the query fail for the collection. The stored text is
+    orjson's, so the value's JSON spelling narrows the rows and the exact test runs here.
+    """
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM documents WHERE collection = $1 "
+        "AND strpos(source::text, $2) > 0 ORDER BY ord",
+        collection,
+        orjson.dumps(value).decode(),
+    )
+    docs = (_row_to_doc(r) for r in rows)
+    return [doc for doc in docs if isinstance(found := doc.source.get(field), str) and found == value]
 
 
 def _row_to_doc(row: asyncpg.Record) -> StoredDoc:
@@ -95,10 +122,12 @@ class PostgresStore:
         max_size: int = 10,
         keep_changes: int = 10_000,
         keep_changes_seconds: float = 3600,
+        unique_keys: Mapping[str, UniqueKey] = UNIQUE_KEYS,
     ) -> None:
         if keep_changes < 1:
             raise ValueError("keep_changes must be at least 1")
         self._url = url
+        self._unique_keys = unique_keys
         self._min_size = min_size
         self._max_size = max_size
         self._keep_changes = keep_changes
@@ -156,20 +185,8 @@ class PostgresStore:
         return [_row_to_doc(r) for r in rows]
 
     async def load_where(self, collection: str, field: str, value: str) -> list[StoredDoc]:
-        """Documents whose top-level ``field`` is the string ``value`` (as in SQLite: 5 is not "5").
-
-        Not ``source ->> field``: PostgreSQL de-escapes the whole document for that, and one document
-        holding ``\u0000`` anywhere would make the query fail for the collection. The stored text is
-        orjson's, so the value's JSON spelling narrows the rows and the exact test runs here.
-        """
-        rows = await self._db.fetch(
-            f"SELECT {_COLUMNS} FROM documents WHERE collection = $1 "
-            "AND strpos(source::text, $2) > 0 ORDER BY ord",
-            collection,
-            orjson.dumps(value).decode(),
-        )
-        docs = (_row_to_doc(r) for r in rows)
-        return [doc for doc in docs if isinstance(found := doc.source.get(field), str) and found == value]
+        """Documents whose top-level ``field`` is the string ``value`` (as in SQLite: 5 is not "5")."""
+        return await _where(self._db, collection, field, value)
 
     async def save(
         self,
@@ -179,10 +196,18 @@ class PostgresStore:
         *,
         if_version: int | None = None,
         create_only: bool = False,
+        requires: Sequence[tuple[str, str]] = (),
     ) -> StoredDoc:
-        """Create or replace a document in one transaction."""
+        """Create or replace a document in one transaction.
+
+        The collection's ``sequences`` row is locked first, so the unique-key check sees every earlier
+        write to the collection; each required document is locked FOR SHARE, so a delete of it waits
+        for this write to commit (and then finds it), or this write waits for the delete and fails.
+        """
         check_storable_id(doc_id)
         encoded = orjson.dumps(source).decode()
+        key_of = self._unique_keys.get(collection)
+        unique_key = key_of(source) if key_of is not None else None
         async with self._db.acquire() as conn, conn.transaction():
             seq_no = await conn.fetchval(_NEXT_SEQ_NO, collection)
             current = await conn.fetchval(
@@ -192,21 +217,58 @@ class PostgresStore:
                 raise VersionConflict(doc_id)
             if if_version is not None and current != if_version:
                 raise VersionConflict(doc_id)
+            for required in requires:
+                if not await conn.fetchval(
+                    "SELECT 1 FROM documents WHERE collection = $1 AND id = $2 FOR SHARE", *required
+                ):
+                    raise MissingDocument(*required)
+            key = unique_key
+            if key is not None and key_of is not None:
+                holder = await conn.fetchval(
+                    "SELECT id FROM documents WHERE collection = $1 AND unique_key = $2 AND id <> $3",
+                    collection,
+                    key,
+                    doc_id,
+                )
+                if holder is not None:
+                    mine = await conn.fetchrow(
+                        "SELECT unique_key, source FROM documents WHERE collection = $1 AND id = $2",
+                        collection,
+                        doc_id,
+                    )
+                    if mine is None or not is_legacy_duplicate(
+                        key_of, key, mine["unique_key"], orjson.loads(mine["source"])
+                    ):
+                        raise KeyTaken(holder)
+                    key = None
             version = (current or 0) + 1
             await conn.execute(
-                "INSERT INTO documents (collection, id, source, version, seq_no) "
-                "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (collection, id) DO UPDATE "
-                "SET source = EXCLUDED.source, version = EXCLUDED.version, seq_no = EXCLUDED.seq_no",
+                "INSERT INTO documents (collection, id, source, version, seq_no, unique_key) "
+                "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (collection, id) DO UPDATE "
+                "SET source = EXCLUDED.source, version = EXCLUDED.version, seq_no = EXCLUDED.seq_no, "
+                "unique_key = EXCLUDED.unique_key",
                 collection,
                 doc_id,
                 encoded,
                 version,
                 seq_no,
+                key,
             )
         return StoredDoc(id=doc_id, source=dict(source), version=version, seq_no=seq_no)
 
-    async def delete(self, collection: str, doc_id: str) -> StoredDoc | None:
-        """Delete a document; returns it with the tombstone version, or None."""
+    async def delete(
+        self,
+        collection: str,
+        doc_id: str,
+        *,
+        if_version: int | None = None,
+        unless_referenced_by: Sequence[tuple[str, str]] = (),
+    ) -> StoredDoc | None:
+        """Delete a document; returns it with the tombstone version, or None.
+
+        The row is locked FOR UPDATE before the references are looked for: a save that requires it
+        holds it FOR SHARE until its commit, so the look-up (a fresh snapshot) then sees that save.
+        """
         if not is_storable_id(doc_id):
             return None
         async with self._db.acquire() as conn:
@@ -215,6 +277,20 @@ class PostgresStore:
             try:
                 # seq_no first, like save: one lock order for every writer, so no deadlock.
                 seq_no = await conn.fetchval(_NEXT_SEQ_NO, collection)
+                version = await conn.fetchval(
+                    "SELECT version FROM documents WHERE collection = $1 AND id = $2 FOR UPDATE",
+                    collection,
+                    doc_id,
+                )
+                referencing = [
+                    doc.id
+                    for other, field in unless_referenced_by
+                    for doc in await _where(conn, other, field, doc_id)
+                ]
+                if referencing:
+                    raise StillReferenced(referencing)
+                if version is not None and if_version is not None and version != if_version:
+                    raise VersionConflict(doc_id)
                 row = await conn.fetchrow(
                     f"DELETE FROM documents WHERE collection = $1 AND id = $2 RETURNING {_COLUMNS}",
                     collection,
@@ -240,12 +316,43 @@ class PostgresStore:
         """Store a metadata value durably."""
         await self._db.execute(
             "INSERT INTO meta (key, value) VALUES ($1, $2) "
-            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = meta.version + 1",
             key,
             value,
         )
 
-    async def publish(self, kind: str, key: str) -> None:
+    async def load_meta_entries(self, keys: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """Values and versions of the keys that exist, read by one statement."""
+        rows = await self._db.fetch(
+            "SELECT key, value, version FROM meta WHERE key = ANY($1::text[])", list(keys)
+        )
+        return {r["key"]: (r["value"], int(r["version"])) for r in rows}
+
+    async def save_meta_if(self, writes: Mapping[str, tuple[str, int]]) -> None:
+        """Write every value in one transaction if each key is still at its expected version.
+
+        Each write is itself conditional (an insert that must not find the key, an update that must
+        find the expected version), so a concurrent writer makes it touch no row: nothing is committed.
+        """
+        async with self._db.acquire() as conn, conn.transaction():
+            for key, (value, expected) in writes.items():
+                if expected == 0:
+                    status = await conn.execute(
+                        "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                        key,
+                        value,
+                    )
+                else:
+                    status = await conn.execute(
+                        "UPDATE meta SET value = $2, version = version + 1 WHERE key = $1 AND version = $3",
+                        key,
+                        value,
+                        expected,
+                    )
+                if status.endswith(" 0"):
+                    raise VersionConflict(key)
+
+    async def publish(self, kind: str, key: str) -> int:
         """Append a change, prune old ones, and NOTIFY listeners, all in one transaction."""
         check_change(kind, key)
         async with self._db.acquire() as conn, conn.transaction():
@@ -258,6 +365,7 @@ class PostgresStore:
             await conn.execute(_PRUNE, change_id - self._keep_changes, self._keep_changes_ms)
             payload = {"schema": self._schema, "id": change_id}
             await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, orjson.dumps(payload).decode())
+        return int(change_id)
 
     async def changes_since(self, after_id: int, limit: int = 1000) -> list[Change]:
         """Changes newer than ``after_id``, oldest first."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +17,14 @@ from typing import Any, TypeVar
 import orjson
 
 from mlgate.domain.search import StoredDoc
+from mlgate.storage.integrity import (
+    UNIQUE_KEYS,
+    KeyTaken,
+    MissingDocument,
+    StillReferenced,
+    UniqueKey,
+    is_legacy_duplicate,
+)
 from mlgate.storage.migration import migration_scripts
 from mlgate.storage.store import (
     Change,
@@ -48,13 +56,27 @@ _PRUNE = (
 )
 
 
+_SAVE_META = (
+    "INSERT INTO meta (key, value) VALUES (?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = meta.version + 1"
+)
+
+
 class SqliteStore:
     """The default single-node store, a file in the data directory."""
 
-    def __init__(self, path: Path, *, keep_changes: int = 10_000, keep_changes_seconds: float = 3600) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        keep_changes: int = 10_000,
+        keep_changes_seconds: float = 3600,
+        unique_keys: Mapping[str, UniqueKey] = UNIQUE_KEYS,
+    ) -> None:
         if keep_changes < 1:
             raise ValueError("keep_changes must be at least 1")
         self._path = path
+        self._unique_keys = unique_keys
         self._keep_changes = keep_changes
         self._keep_changes_ms = int(keep_changes_seconds * 1000)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlgate-sqlite")
@@ -140,16 +162,7 @@ class SqliteStore:
 
     async def load_where(self, collection: str, field: str, value: str) -> list[StoredDoc]:
         """Documents whose top-level ``field`` equals ``value``."""
-
-        def fn(conn: sqlite3.Connection) -> list[StoredDoc]:
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM documents WHERE collection = ? "
-                "AND json_extract(source, ?) = ? ORDER BY rowid",
-                (collection, f'$."{field}"', value),
-            ).fetchall()
-            return [_row_to_doc(r) for r in rows]
-
-        return await self._run(fn)
+        return await self._run(lambda conn: _where(conn, collection, field, value))
 
     async def save(
         self,
@@ -159,10 +172,14 @@ class SqliteStore:
         *,
         if_version: int | None = None,
         create_only: bool = False,
+        requires: Sequence[tuple[str, str]] = (),
     ) -> StoredDoc:
-        """Create or replace a document in one transaction."""
+        """Create or replace a document in one transaction (BEGIN IMMEDIATE: every check below sees
+        every earlier write of any process, and no other write happens until the commit)."""
         check_storable_id(doc_id)
         encoded = orjson.dumps(source).decode()
+        key_of = self._unique_keys.get(collection)
+        unique_key = key_of(source) if key_of is not None else None
 
         def fn(conn: sqlite3.Connection) -> StoredDoc:
             conn.execute("BEGIN IMMEDIATE")
@@ -175,13 +192,35 @@ class SqliteStore:
                     raise VersionConflict(doc_id)
                 if if_version is not None and current != if_version:
                     raise VersionConflict(doc_id)
+                for required in requires:
+                    if not conn.execute(
+                        "SELECT 1 FROM documents WHERE collection = ? AND id = ?", required
+                    ).fetchone():
+                        raise MissingDocument(*required)
+                key = unique_key
+                if key is not None and key_of is not None:
+                    holder = conn.execute(
+                        "SELECT id FROM documents WHERE collection = ? AND unique_key = ? AND id <> ?",
+                        (collection, key, doc_id),
+                    ).fetchone()
+                    if holder:
+                        mine = conn.execute(
+                            "SELECT unique_key, source FROM documents WHERE collection = ? AND id = ?",
+                            (collection, doc_id),
+                        ).fetchone()
+                        if mine is None or not is_legacy_duplicate(
+                            key_of, key, mine[0], orjson.loads(mine[1])
+                        ):
+                            raise KeyTaken(holder[0])
+                        key = None
                 seq_no = _next_seq_no(conn, collection)
                 version = (current or 0) + 1
                 conn.execute(
-                    "INSERT INTO documents (collection, id, source, version, seq_no) VALUES (?, ?, ?, ?, ?) "
-                    "ON CONFLICT (collection, id) DO UPDATE SET source = excluded.source, "
-                    "version = excluded.version, seq_no = excluded.seq_no",
-                    (collection, doc_id, encoded, version, seq_no),
+                    "INSERT INTO documents (collection, id, source, version, seq_no, unique_key) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (collection, id) DO UPDATE SET "
+                    "source = excluded.source, version = excluded.version, seq_no = excluded.seq_no, "
+                    "unique_key = excluded.unique_key",
+                    (collection, doc_id, encoded, version, seq_no, key),
                 )
                 conn.execute("COMMIT")
             except BaseException:
@@ -191,7 +230,14 @@ class SqliteStore:
 
         return await self._run(fn)
 
-    async def delete(self, collection: str, doc_id: str) -> StoredDoc | None:
+    async def delete(
+        self,
+        collection: str,
+        doc_id: str,
+        *,
+        if_version: int | None = None,
+        unless_referenced_by: Sequence[tuple[str, str]] = (),
+    ) -> StoredDoc | None:
         """Delete a document; returns it with the tombstone version, or None."""
         if not is_storable_id(doc_id):
             return None
@@ -199,12 +245,21 @@ class SqliteStore:
         def fn(conn: sqlite3.Connection) -> StoredDoc | None:
             conn.execute("BEGIN IMMEDIATE")
             try:
+                referencing = [
+                    doc.id
+                    for other, field in unless_referenced_by
+                    for doc in _where(conn, other, field, doc_id)
+                ]
+                if referencing:
+                    raise StillReferenced(referencing)
                 row = conn.execute(
                     f"SELECT {_COLUMNS} FROM documents WHERE collection = ? AND id = ?", (collection, doc_id)
                 ).fetchone()
                 if row is None:
                     conn.execute("COMMIT")
                     return None
+                if if_version is not None and row[2] != if_version:
+                    raise VersionConflict(doc_id)
                 seq_no = _next_seq_no(conn, collection)
                 conn.execute("DELETE FROM documents WHERE collection = ? AND id = ?", (collection, doc_id))
                 conn.execute("COMMIT")
@@ -229,19 +284,46 @@ class SqliteStore:
         """Store a metadata value durably."""
 
         def fn(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
-            )
+            conn.execute(_SAVE_META, (key, value))
 
         await self._run(fn)
 
-    async def publish(self, kind: str, key: str) -> None:
+    async def load_meta_entries(self, keys: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """Values and versions of the keys that exist, read by one statement."""
+
+        def fn(conn: sqlite3.Connection) -> dict[str, tuple[str, int]]:
+            marks = ", ".join("?" * len(keys))
+            rows = conn.execute(
+                f"SELECT key, value, version FROM meta WHERE key IN ({marks})", tuple(keys)
+            ).fetchall()
+            return {r[0]: (r[1], int(r[2])) for r in rows}
+
+        return await self._run(fn)
+
+    async def save_meta_if(self, writes: Mapping[str, tuple[str, int]]) -> None:
+        """Write every value in one transaction if each key is still at its expected version."""
+
+        def fn(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for key, (_, expected) in writes.items():
+                    row = conn.execute("SELECT version FROM meta WHERE key = ?", (key,)).fetchone()
+                    if (int(row[0]) if row else 0) != expected:
+                        raise VersionConflict(key)
+                for key, (value, _) in writes.items():
+                    conn.execute(_SAVE_META, (key, value))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        await self._run(fn)
+
+    async def publish(self, kind: str, key: str) -> int:
         """Append a change and prune old ones in one transaction (nobody to wake: readers poll)."""
         check_change(kind, key)
 
-        def fn(conn: sqlite3.Connection) -> None:
+        def fn(conn: sqlite3.Connection) -> int:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 row = conn.execute(
@@ -253,8 +335,9 @@ class SqliteStore:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            return int(row[0])
 
-        await self._run(fn)
+        return await self._run(fn)
 
     async def changes_since(self, after_id: int, limit: int = 1000) -> list[Change]:
         """Changes newer than ``after_id``, oldest first."""
@@ -311,6 +394,15 @@ class SqliteStore:
             conn.execute("DELETE FROM nodes WHERE id = ?", (node_id,))
 
         await self._run(fn)
+
+
+def _where(conn: sqlite3.Connection, collection: str, field: str, value: str) -> list[StoredDoc]:
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM documents WHERE collection = ? "
+        "AND json_extract(source, ?) = ? ORDER BY rowid",
+        (collection, f'$."{field}"', value),
+    ).fetchall()
+    return [_row_to_doc(r) for r in rows]
 
 
 def _next_seq_no(conn: sqlite3.Connection, collection: str) -> int:

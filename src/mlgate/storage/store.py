@@ -17,7 +17,7 @@ Several nodes (or ``--workers`` processes) may share one store. Two small primit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from mlgate.domain.errors import InvalidRequestError
@@ -82,24 +82,54 @@ class Store(Protocol):
         *,
         if_version: int | None = None,
         create_only: bool = False,
+        requires: Sequence[tuple[str, str]] = (),
     ) -> StoredDoc:
         """Create or replace a document atomically.
 
         ``if_version`` makes the write conditional on the current version (None: unconditional);
-        ``create_only`` refuses to overwrite. Either failing raises VersionConflict.
+        ``create_only`` refuses to overwrite. Either failing raises VersionConflict. ``requires`` names
+        ``(collection, id)`` documents that must exist when the write commits (MissingDocument); a
+        delete of one of them waits for this write or makes it fail. A document whose unique key
+        (storage/integrity.py) another document of its collection holds is refused with KeyTaken.
         """
 
-    async def delete(self, collection: str, doc_id: str) -> StoredDoc | None:
-        """Delete a document; returns it with its tombstone version, or None if it did not exist."""
+    async def delete(
+        self,
+        collection: str,
+        doc_id: str,
+        *,
+        if_version: int | None = None,
+        unless_referenced_by: Sequence[tuple[str, str]] = (),
+    ) -> StoredDoc | None:
+        """Delete a document; returns it with its tombstone version, or None if it did not exist.
+
+        ``if_version`` deletes only that version (else VersionConflict). ``unless_referenced_by`` names
+        ``(collection, field)`` pairs: when a document of that collection has ``field`` equal to
+        ``doc_id`` (existing or not), nothing is deleted and StillReferenced lists them, including
+        documents a concurrent save ``requires`` this one for.
+        """
 
     async def load_meta(self, key: str) -> str | None:
         """A small metadata value (settings, node identity), or None."""
 
     async def save_meta(self, key: str, value: str) -> None:
-        """Store a small metadata value durably."""
+        """Store a small metadata value durably (its version grows by one)."""
 
-    async def publish(self, kind: str, key: str) -> None:
-        """Append a change to the feed (durably) and wake listening nodes.
+    async def load_meta_entries(self, keys: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """``key: (value, version)`` for those of ``keys`` that exist, all read at one instant.
+
+        A value's version starts at 1 and grows by one per write.
+        """
+
+    async def save_meta_if(self, writes: Mapping[str, tuple[str, int]]) -> None:
+        """Write ``key: (value, expected version)`` pairs in one transaction, provided every key is
+        still at its expected version (0: absent); otherwise write nothing and raise VersionConflict.
+
+        This is the compare-and-set that serialises read-modify-writes across processes and nodes.
+        """
+
+    async def publish(self, kind: str, key: str) -> int:
+        """Append a change to the feed (durably), wake listening nodes and return the change's id.
 
         ``kind`` names what changed (e.g. ``"settings"``, ``"connector"``), ``key`` which one. Raises
         ValueError when either is longer than MAX_CHANGE_FIELD characters or contains U+0000.

@@ -1,0 +1,2 @@
+-- Metadata values (cluster settings) carry a version, so a read-modify-write can be conditional on it.
+ALTER TABLE meta ADD COLUMN version INTEGER NOT NULL DEFAULT 1
