@@ -27,7 +27,7 @@ from mlgate.remote.resolver import GuardedResolver
 from mlgate.remote.scripting import ScriptRunner
 from mlgate.remote.secrets import CredentialCipher, load_master_key
 from mlgate.services import security_setup
-from mlgate.services.access import AccessPolicy
+from mlgate.services.access import AccessPolicy, ModelAccess
 from mlgate.services.batch import BatchService
 from mlgate.services.changes import SETTINGS, ChangeHub
 from mlgate.services.cluster import Background, ChangeFollower, NodeAuth, NodeRegistry, every
@@ -39,9 +39,12 @@ from mlgate.services.doc_cache import DocumentCache
 from mlgate.services.dryrun import DryRunService
 from mlgate.services.environment import Environment, new_document_id
 from mlgate.services.model_groups import ModelGroupService
+from mlgate.services.model_loader import ModelLoader
+from mlgate.services.model_writes import ModelWrites
 from mlgate.services.models import ModelService
 from mlgate.services.predict import PredictService
 from mlgate.services.runtime import ModelRuntime
+from mlgate.services.runtime_builder import RuntimeBuilder
 from mlgate.services.security import SecurityService
 from mlgate.services.security_patch import SecurityPatchService
 from mlgate.services.security_setup import PasswordHasher
@@ -255,26 +258,31 @@ async def build_node(
         expiry_ms=config.heartbeat_expiry_ms,
     )
     connectors = ConnectorService(store, environment, settings, access, cipher, scripts, runtime.ids, hub)
+    model_access = ModelAccess(access, groups_cache)
+    writes = ModelWrites(store, environment, models_cache)
+    builder = RuntimeBuilder(store, cipher)
+    loader = ModelLoader(store, environment, settings, registry, runtime, pool, builder, writes, hub)
     deployment = DeploymentService(
-        store,
-        environment,
-        settings,
-        access,
-        connectors,
-        tasks,
-        runtime,
-        pool,
-        hub,
-        groups_cache,
-        models_cache,
-        registry,
+        store, environment, settings, model_access, connectors, tasks, loader, writes, hub, registry
     )
     groups = ModelGroupService(store, environment, access, hub)
-    models = ModelService(store, environment, access, groups, connectors, tasks, deployment, cipher, hub)
+    models = ModelService(
+        store, environment, access, groups, connectors, tasks, deployment, model_access, cipher, hub
+    )
     predict_stats = PredictStats()
     forwarder = NodeForwarder(master_key)
     predict = PredictService(
-        models_cache, settings, connectors, deployment, runtime, executor, predict_stats, registry, forwarder
+        models_cache,
+        settings,
+        connectors,
+        model_access,
+        loader,
+        deployment,
+        runtime,
+        executor,
+        predict_stats,
+        registry,
+        forwarder,
     )
 
     async def reload_settings(kind: str, key: str) -> None:
@@ -293,7 +301,9 @@ async def build_node(
         hub=hub,
     )
     hub.on_change(security.apply_change)
-    batch = BatchService(store, environment, settings, connectors, deployment, runtime, executor, predict)
+    batch = BatchService(
+        store, environment, settings, connectors, model_access, builder, runtime, executor, predict
+    )
     tasks.refreshers["BATCH_PREDICTION"] = batch.refresh
     services = Services(
         env=environment,
@@ -302,13 +312,13 @@ async def build_node(
         model_groups=groups,
         connectors=connectors,
         models=models,
-        controllers=ControllerService(store, settings, deployment, hub),
+        controllers=ControllerService(store, settings, model_access, writes, hub),
         deployment=deployment,
         tasks=tasks,
         predict=predict,
         security=security,
         security_patch=SecurityPatchService(store, hasher, hub),
-        dryrun=DryRunService(store, connectors, deployment, runtime, executor),
+        dryrun=DryRunService(store, connectors, model_access, builder, runtime, executor),
         stats=StatsService(store, environment, runtime, predict_stats, registry, forwarder),
         batch=batch,
         nodes=registry,

@@ -22,7 +22,7 @@ from mlgate.services.environment import Environment
 from mlgate.services.settings import SettingsService
 from mlgate.storage.store import Store, VersionConflict
 
-INDEX = ".plugins-ml-connector"
+INDEX = cdomain.INDEX
 CREDENTIAL_EXCLUDES = ("credential",)
 _ACCESS_OFF = (
     "You cannot specify connector access control parameters because the Security plugin or connector "
@@ -242,7 +242,3 @@ class ConnectorService:
             )
         deleted = await self._store.delete(INDEX, connector_id)
         return write_response(INDEX, connector_id, "deleted" if deleted else "not_found", deleted)
-
-    def decrypt(self, encrypted: Mapping[str, str]) -> dict[str, str]:
-        """Clear-text credential for a deploy; never leaves the process."""
-        return self._cipher.decrypt(encrypted)

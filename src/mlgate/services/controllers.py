@@ -5,16 +5,19 @@ ml-commons: plugin/.../action/controller/*TransportAction.java, common/.../contr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from mlgate.domain import controller as cdomain
 from mlgate.domain import model as mdomain
 from mlgate.domain.errors import ConflictError, InvalidRequestError, NotFoundError
+from mlgate.domain.model import Model
 from mlgate.domain.principal import Principal
+from mlgate.services.access import ModelAccess
 from mlgate.services.changes import MODEL, ChangeHub
-from mlgate.services.deployment import DeploymentService
 from mlgate.services.documents import write_response
+from mlgate.services.model_writes import ModelWrites
 from mlgate.services.settings import SettingsService
 from mlgate.storage.store import Store, VersionConflict
 
@@ -34,11 +37,17 @@ class ControllerService:
     serving the model rebuilds it with the new per-user buckets (fresh, as ML Commons redeploys them)."""
 
     def __init__(
-        self, store: Store, settings: SettingsService, deployment: DeploymentService, hub: ChangeHub
+        self,
+        store: Store,
+        settings: SettingsService,
+        model_access: ModelAccess,
+        writes: ModelWrites,
+        hub: ChangeHub,
     ) -> None:
         self._store = store
         self._settings = settings
-        self._deployment = deployment
+        self._model_access = model_access
+        self._writes = writes
         self._hub = hub
 
     def _require_enabled(self) -> None:
@@ -55,7 +64,8 @@ class ControllerService:
         return stored.source
 
     async def _authorize(self, principal: Principal | None, model_id: str, model: Mapping[str, Any]) -> None:
-        await self._deployment.check_model_access(principal, model, _with_id(NO_PRIVILEGE, model_id, model))
+        message = _with_id(NO_PRIVILEGE, model_id, model)
+        await self._model_access.check(principal, Model.from_doc(model), message)
 
     async def create(
         self, principal: Principal | None, model_id: str, body: Mapping[str, Any] | None
@@ -78,7 +88,7 @@ class ControllerService:
         # ML Commons sets the flag on a first create only; setting it whenever it is missing also heals a
         # controller whose create was interrupted before the flag was written.
         if not model.get("is_controller_enabled"):
-            await self._deployment.update_model(model_id, _controller_flag(True))
+            await self._writes.change(model_id, partial(Model.with_controller, enabled=True))
         await self._hub.publish(MODEL, model_id)
         return {"model_id": model_id, "status": "UPDATED" if existed else "CREATED"}
 
@@ -138,13 +148,6 @@ class ControllerService:
         if deleted is None:
             raise NotFoundError(CONTROLLER_NOT_FOUND)
         if model is not None:
-            await self._deployment.update_model(model_id, _controller_flag(False))
+            await self._writes.change(model_id, partial(Model.with_controller, enabled=False))
             await self._hub.publish(MODEL, model_id)
         return write_response(INDEX, model_id, "deleted", deleted)
-
-
-def _controller_flag(enabled: bool) -> Callable[[dict[str, Any]], None]:
-    def change(doc: dict[str, Any]) -> None:
-        doc["is_controller_enabled"] = enabled
-
-    return change

@@ -8,13 +8,15 @@ from typing import Any
 from mlgate.domain import connector as cdomain
 from mlgate.domain import controller as controller_domain
 from mlgate.domain import model as mdomain
+from mlgate.domain import model_group as group_domain
 from mlgate.domain import task as tdomain
 from mlgate.domain.errors import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
 from mlgate.domain.interface_presets import preset_interface
+from mlgate.domain.model import Model
 from mlgate.domain.model_group import ModelGroupInput
 from mlgate.domain.principal import Principal
 from mlgate.remote.secrets import CredentialCipher
-from mlgate.services.access import AccessPolicy
+from mlgate.services.access import AccessPolicy, ModelAccess
 from mlgate.services.changes import MODEL, ChangeHub
 from mlgate.services.connectors import INDEX as CONNECTOR_INDEX
 from mlgate.services.connectors import ConnectorService
@@ -26,7 +28,7 @@ from mlgate.services.tasks import TaskService
 from mlgate.storage.store import Store, VersionConflict
 
 INDEX = mdomain.INDEX
-GROUP_INDEX = ".plugins-ml-model-group"
+GROUP_INDEX = group_domain.INDEX
 MODEL_EXCLUDES = ("connector.credential", "model_content", "content", "ui_metadata")
 
 
@@ -51,6 +53,7 @@ class ModelService:
         connectors: ConnectorService,
         tasks: TaskService,
         deployment: DeploymentService,
+        model_access: ModelAccess,
         cipher: CredentialCipher,
         hub: ChangeHub,
     ) -> None:
@@ -62,6 +65,7 @@ class ModelService:
         self._connectors = connectors
         self._tasks = tasks
         self._deployment = deployment
+        self._model_access = model_access
         self._cipher = cipher
 
     async def register(
@@ -201,7 +205,7 @@ class ModelService:
         stored = await self._store.load(INDEX, model_id)
         if stored is None:
             raise NotFoundError(f"Failed to find model with the provided model id: {model_id}")
-        await self._deployment.check_model_access(principal, stored.source)
+        await self._model_access.check(principal, Model.from_doc(stored.source))
         return dict(stored.source)
 
     async def get(self, principal: Principal | None, model_id: str) -> dict[str, Any]:
@@ -248,9 +252,9 @@ class ModelService:
         stored = await self._store.load(INDEX, model_id)
         if stored is None:
             raise NotFoundError(f"Failed to find model to update with the provided model id: {model_id}")
-        await self._deployment.check_model_access(
+        await self._model_access.check(
             principal,
-            stored.source,
+            Model.from_doc(stored.source),
             f"User doesn't have privilege to perform this operation on this model, model ID {model_id}",
         )
         doc = dict(stored.source)
@@ -330,7 +334,7 @@ class ModelService:
         stored = await self._store.load(INDEX, model_id)
         if stored is None:
             raise NotFoundError("Failed to find model")
-        await self._deployment.check_model_access(principal, stored.source)
+        await self._model_access.check(principal, Model.from_doc(stored.source))
         if stored.source.get("model_state") in mdomain.ACTIVE_STATES:
             raise InvalidRequestError(
                 "Model cannot be deleted in deploying or deployed state. Try undeploy model first then delete",
