@@ -74,6 +74,6 @@ class ModelAccess:
         if group is not None and not self._policy.can_access_model_group(principal, group):
             raise ForbiddenError(message)
 
-    def group_changed(self, group_id: str) -> None:
+    async def group_changed(self, group_id: str) -> None:
         """A model group changed: read it again on the next check."""
         self._groups.forget(group_id)

@@ -16,9 +16,10 @@ from mlgate.remote.client_config import ClientConfig
 from mlgate.remote.scripting import ScriptRunner
 from mlgate.remote.secrets import CredentialCipher
 from mlgate.services.access import AccessPolicy
-from mlgate.services.changes import CONNECTOR, ChangeHub
+from mlgate.services.changes import ChangeHub
 from mlgate.services.documents import search_collection, write_response
 from mlgate.services.environment import Environment
+from mlgate.services.events import ConnectorChanged
 from mlgate.services.settings import SettingsService
 from mlgate.storage.store import Store, VersionConflict
 
@@ -221,7 +222,7 @@ class ConnectorService:
             saved = await self._store.save(INDEX, connector_id, doc, if_version=stored.version)
         except VersionConflict as exc:
             raise ConflictError(f"Connector {connector_id} was changed concurrently, retry") from exc
-        await self._hub.publish(CONNECTOR, connector_id)
+        await self._hub.publish(ConnectorChanged(connector_id))
         return write_response(INDEX, connector_id, "updated", saved)
 
     async def delete(self, principal: Principal | None, connector_id: str) -> dict[str, Any]:

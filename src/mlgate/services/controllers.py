@@ -15,8 +15,9 @@ from mlgate.domain.errors import ConflictError, InvalidRequestError, NotFoundErr
 from mlgate.domain.model import Model
 from mlgate.domain.principal import Principal
 from mlgate.services.access import ModelAccess
-from mlgate.services.changes import MODEL, ChangeHub
+from mlgate.services.changes import ChangeHub
 from mlgate.services.documents import write_response
+from mlgate.services.events import ModelChanged
 from mlgate.services.model_writes import ModelWrites
 from mlgate.services.settings import SettingsService
 from mlgate.storage.store import Store, VersionConflict
@@ -89,7 +90,7 @@ class ControllerService:
         # controller whose create was interrupted before the flag was written.
         if not model.get("is_controller_enabled"):
             await self._writes.change(model_id, partial(Model.with_controller, enabled=True))
-        await self._hub.publish(MODEL, model_id)
+        await self._hub.publish(ModelChanged(model_id))
         return {"model_id": model_id, "status": "UPDATED" if existed else "CREATED"}
 
     async def update(
@@ -123,7 +124,7 @@ class ControllerService:
                 break
             except VersionConflict:
                 continue
-        await self._hub.publish(MODEL, model_id)
+        await self._hub.publish(ModelChanged(model_id))
         return write_response(INDEX, model_id, "updated", saved)
 
     async def get(self, principal: Principal | None, model_id: str) -> dict[str, Any]:
@@ -149,5 +150,5 @@ class ControllerService:
             raise NotFoundError(CONTROLLER_NOT_FOUND)
         if model is not None:
             await self._writes.change(model_id, partial(Model.with_controller, enabled=False))
-            await self._hub.publish(MODEL, model_id)
+            await self._hub.publish(ModelChanged(model_id))
         return write_response(INDEX, model_id, "deleted", deleted)

@@ -16,10 +16,11 @@ from mlgate.domain.errors import ForbiddenError, InvalidRequestError, MlgateErro
 from mlgate.domain.model import Model
 from mlgate.domain.principal import Principal
 from mlgate.services.access import ModelAccess
-from mlgate.services.changes import CONNECTOR, DEPLOY, DEPLOY_REPORT, MODEL, MODEL_GROUP, UNDEPLOY, ChangeHub
+from mlgate.services.changes import ChangeHub
 from mlgate.services.cluster import NodeRegistry
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.environment import Environment
+from mlgate.services.events import DeployOrdered, DeployReported, ModelChanged, Undeployed
 from mlgate.services.model_loader import ModelLoader
 from mlgate.services.model_writes import ModelWrites
 from mlgate.services.settings import SettingsService
@@ -83,7 +84,7 @@ class DeploymentService:
         await self._writes.change(model_id, lambda m: m.deploying(targets, deploy_to_all=not custom))
         task = tdomain.finish(task, tdomain.RUNNING, now=self._env.now_ms())
         reports = self._expect(task_id, targets)
-        await self._hub.publish(DEPLOY, _encode({"model_id": model_id, "task_id": task_id, "nodes": targets}))
+        await self._hub.publish(DeployOrdered(model_id, task_id, tuple(targets)))
         try:
             outcome = await asyncio.wait_for(asyncio.shield(reports.done), self._report_timeout_s)
         except TimeoutError:
@@ -102,8 +103,10 @@ class DeploymentService:
             state, task_state = mdomain.DEPLOYED, tdomain.COMPLETED
         now = self._env.now_ms()
         await self._writes.change(model_id, lambda m: m.deployed(state, len(loaded), now))
-        await self._tasks.finish(task_id, task, task_state, error=_encode(errors) if errors else None)
-        await self._hub.publish(MODEL, model_id, local=False)
+        await self._tasks.finish(
+            task_id, task, task_state, error=orjson.dumps(errors).decode() if errors else None
+        )
+        await self._hub.publish(ModelChanged(model_id), local=False)
         return {"task_id": task_id, "task_type": tdomain.DEPLOY_MODEL, "status": tdomain.COMPLETED}
 
     def _plan(self, body: Mapping[str, Any] | None, model: Model) -> tuple[list[str], bool]:
@@ -134,40 +137,26 @@ class DeploymentService:
         self._waiting[task_id] = reports
         return reports
 
-    async def apply_change(self, kind: str, key: str) -> None:
-        """Follow deploys, reports, undeploys, model and connector changes (from any process)."""
-        if kind == DEPLOY:
-            order = _decode(key)
-            self._writes.forget(order["model_id"])
-            await self._on_deploy(order)
-        elif kind == DEPLOY_REPORT:
-            report = _decode(key)
-            waiting = self._waiting.get(report["task_id"])
-            if waiting is not None:
-                waiting.add(report["node_id"], report.get("error"))
-        elif kind == UNDEPLOY:
-            self._writes.forget(key)
-            await self._loader.unload(key)
-        elif kind == MODEL:
-            await self._loader.model_changed(key)
-        elif kind == CONNECTOR:
-            await self._loader.connector_changed(key)
-        elif kind == MODEL_GROUP:
-            self._model_access.group_changed(key)
-
-    async def _on_deploy(self, order: Mapping[str, Any]) -> None:
-        if self._env.node_id not in order["nodes"]:
+    async def deploy_ordered(self, order: DeployOrdered) -> None:
+        """A deploy order (from any process): a target node loads the model and reports."""
+        self._writes.forget(order.model_id)
+        if self._env.node_id not in order.nodes:
             return
         error: str | None = None
-        stored = await self._store.load(INDEX, order["model_id"])
+        stored = await self._store.load(INDEX, order.model_id)
         try:
             if stored is None:
                 raise NotFoundError("Failed to find model")
-            await self._loader.load(order["model_id"], Model.from_doc(stored.source))
+            await self._loader.load(order.model_id, Model.from_doc(stored.source))
         except MlgateError as exc:
             error = exc.message
-        report = {"task_id": order["task_id"], "node_id": self._env.node_id, "error": error}
-        await self._hub.publish(DEPLOY_REPORT, _encode(report))
+        await self._hub.publish(DeployReported(order.task_id, self._env.node_id, error))
+
+    async def deploy_reported(self, report: DeployReported) -> None:
+        """A node's deploy report: counted when this process waits for its task."""
+        waiting = self._waiting.get(report.task_id)
+        if waiting is not None:
+            waiting.add(report.node_id, report.error)
 
     async def undeploy(self, principal: Principal | None, model_ids: list[str]) -> dict[str, Any]:
         """``POST /models/{id}/_undeploy`` and ``/models/_undeploy`` — node-keyed stats."""
@@ -188,11 +177,11 @@ class DeploymentService:
             serving = {n.node_id for n in self._nodes.workers_of(model_id)}
             for node in serving | {self._env.node_id}:
                 stats.setdefault(node, {})[model_id] = "undeployed" if node in serving else "not_found"
-            await self._hub.publish(UNDEPLOY, model_id)
+            await self._hub.publish(Undeployed(model_id))
             now = self._env.now_ms()
             await self._writes.change(model_id, partial(Model.undeployed, now=now))
             # Other processes may have read the document between the two: tell them it changed again.
-            await self._hub.publish(MODEL, model_id, local=False)
+            await self._hub.publish(ModelChanged(model_id), local=False)
         return {node: {"stats": models} for node, models in stats.items()}
 
     async def restore(self) -> None:
@@ -236,7 +225,7 @@ class DeploymentService:
             for doc in await self._store.load_all(INDEX):
                 if gone in Model.from_doc(doc.source).workers:
                     await self._writes.change(doc.id, partial(Model.without_worker, node_id=gone))
-                    await self._hub.publish(MODEL, doc.id, local=False)
+                    await self._hub.publish(ModelChanged(doc.id), local=False)
             await self._store.remove_node(node.node_id)
         await self._nodes.refresh()
 
@@ -255,13 +244,3 @@ class _Reports:
             self.received[node_id] = error
         if self.expected <= set(self.received) and not self.done.done():
             self.done.set_result(dict(self.received))
-
-
-def _encode(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-def _decode(text: str) -> dict[str, Any]:
-    value = orjson.loads(text)
-    assert isinstance(value, dict)
-    return value

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from mlgate.domain.model import INDEX, UNLOADED_STATES, Model
 from mlgate.remote.client import ClientPool
-from mlgate.services.changes import MODEL, ChangeHub
+from mlgate.services.changes import ChangeHub
 from mlgate.services.cluster import NodeRegistry
 from mlgate.services.environment import Environment
+from mlgate.services.events import ModelChanged
 from mlgate.services.model_writes import ModelWrites
 from mlgate.services.runtime import DeployedModel, ModelRuntime
 from mlgate.services.runtime_builder import RuntimeBuilder
@@ -59,13 +60,18 @@ class ModelLoader:
         me = self._env.node_id
         if me not in model.workers:
             await self._writes.change(model_id, lambda m: m.with_worker(me))
-            await self._hub.publish(MODEL, model_id, local=False)
+            await self._hub.publish(ModelChanged(model_id), local=False)
         return deployed
 
     async def unload(self, model_id: str) -> None:
         """Drop this node's predictor and its connection pool."""
         if self._runtime.drop(model_id):
             await self._pool.drop(f"model:{model_id}")
+
+    async def undeployed(self, model_id: str) -> None:
+        """The model was undeployed: predicts read it again, and this node drops it."""
+        self._writes.forget(model_id)
+        await self.unload(model_id)
 
     async def model_changed(self, model_id: str) -> None:
         """A model document changed: rebuild this node's predictor from it, or drop it."""

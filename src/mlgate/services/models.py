@@ -17,12 +17,13 @@ from mlgate.domain.model_group import ModelGroupInput
 from mlgate.domain.principal import Principal
 from mlgate.remote.secrets import CredentialCipher
 from mlgate.services.access import AccessPolicy, ModelAccess
-from mlgate.services.changes import MODEL, ChangeHub
+from mlgate.services.changes import ChangeHub
 from mlgate.services.connectors import INDEX as CONNECTOR_INDEX
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.documents import search_collection, write_response
 from mlgate.services.environment import Environment
+from mlgate.services.events import ModelChanged
 from mlgate.services.model_groups import ModelGroupService
 from mlgate.services.tasks import TaskService
 from mlgate.storage.store import Store, VersionConflict
@@ -273,7 +274,7 @@ class ModelService:
             saved = await self._store.save(INDEX, model_id, doc, if_version=stored.version)
         except VersionConflict as exc:
             raise ConflictError(f"Model {model_id} was changed concurrently, retry") from exc
-        await self._hub.publish(MODEL, model_id)
+        await self._hub.publish(ModelChanged(model_id))
         return write_response(INDEX, model_id, "updated", saved)
 
     async def _apply_update(
@@ -343,5 +344,5 @@ class ModelService:
         deleted = await self._store.delete(INDEX, model_id)
         # The model's controller goes with it, as in ML Commons.
         await self._store.delete(controller_domain.INDEX, model_id)
-        await self._hub.publish(MODEL, model_id)
+        await self._hub.publish(ModelChanged(model_id))
         return write_response(INDEX, model_id, "deleted", deleted)
