@@ -253,13 +253,13 @@ class ModelService:
         stored = await self._store.load(INDEX, model_id)
         if stored is None:
             raise NotFoundError(f"Failed to find model to update with the provided model id: {model_id}")
+        model = Model.from_doc(stored.source)
         await self._model_access.check(
             principal,
-            Model.from_doc(stored.source),
+            model,
             f"User doesn't have privilege to perform this operation on this model, model ID {model_id}",
         )
-        doc = dict(stored.source)
-        if doc.get("model_state") == mdomain.DEPLOYING:
+        if model.model_state == mdomain.DEPLOYING:
             raise ConflictError(
                 f"Model is deploying. Please wait for the model to complete deployment. model ID {model_id}"
             )
@@ -267,6 +267,7 @@ class ModelService:
             raise InvalidRequestError(
                 "Model cannot have both stand-alone connector and internal connector. Please check your update input body."
             )
+        doc = dict(stored.source)
         await self._apply_update(principal, model_id, doc, body)
         doc["last_updated_time"] = self._env.now_ms()
         doc["model_id"] = model_id
@@ -335,8 +336,9 @@ class ModelService:
         stored = await self._store.load(INDEX, model_id)
         if stored is None:
             raise NotFoundError("Failed to find model")
-        await self._model_access.check(principal, Model.from_doc(stored.source))
-        if stored.source.get("model_state") in mdomain.ACTIVE_STATES:
+        model = Model.from_doc(stored.source)
+        await self._model_access.check(principal, model)
+        if model.model_state in mdomain.ACTIVE_STATES:
             raise InvalidRequestError(
                 "Model cannot be deleted in deploying or deployed state. Try undeploy model first then delete",
                 error_type="status_exception",
