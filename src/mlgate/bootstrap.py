@@ -315,6 +315,7 @@ async def build_node(
         predict_stats,
         registry,
         forwarder,
+        environment.cpu,
     )
 
     hasher = PasswordHasher(bcrypt_rounds)

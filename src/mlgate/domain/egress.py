@@ -19,6 +19,9 @@ mlgate is stricter than ML Commons in four documented ways:
 * ports above 65535 are out of range (ML Commons lets 65536 through to fail at connect time);
 * user information in the URL (``https://api.example.com@attacker.example/``) is refused: it defeats
   prefix-style trusted regexes, and credentials belong in ``${credential.*}`` headers.
+
+The regexes are matched in linear time (``domain/linear_regex.py``), so a pattern that passes ML Commons'
+ReDoS heuristic but needs backtracking (a lookahead, say) is refused when the setting is written.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.linear_regex import LinearRegex, RegexError, compile_regex
 
 DEFAULT_TRUSTED_ENDPOINTS: tuple[str, ...] = (
     r"^https://runtime\.sagemaker\..*[a-z0-9-]\.amazonaws\.com/.*$",
@@ -62,9 +66,10 @@ MAX_REGEX_LENGTH = 256
 MAX_HOST_LABEL_LENGTH = 63
 MAX_HOST_NAME_LENGTH = 253
 
-# The ML Commons 3.7+ ReDoS heuristics, applied to the pattern text with whole-string semantics.
-_NESTED_QUANTIFIER = re.compile(r".*\([^)]*[*+?]\)[*+?{].*")
-_BACKREFERENCE = re.compile(r".*\\[1-9].*")
+# The ML Commons 3.7+ ReDoS heuristics, applied to the pattern text with whole-string semantics; they run
+# before the length check, so they must be linear themselves (backtracking, the first is quadratic).
+_NESTED_QUANTIFIER = compile_regex(r".*\([^)]*[*+?]\)[*+?{].*")
+_BACKREFERENCE = compile_regex(r".*\\[1-9].*")
 
 # Characters java.net.URI refuses anywhere in a URI, plus whitespace and controls.
 _ILLEGAL_URI_CHARS = re.compile(r'[\x00-\x20\x7f"<>\\^`{|}]|%(?![0-9A-Fa-f]{2})')
@@ -77,8 +82,8 @@ def validate_endpoint_regex(pattern: str) -> None:
     """Refuse a regex for the endpoint/IP settings as ML Commons 3.7+ does.
 
     Raises InvalidRequestError for nested quantifiers or backreferences (a ReDoS heuristic), for
-    patterns longer than 256 characters, and for patterns Python's ``re`` cannot compile (Java-only
-    syntax such as ``\\p{Alpha}`` counts as invalid here).
+    patterns longer than 256 characters, and for patterns that cannot be matched in linear time
+    (``domain/linear_regex.py``: lookaround, say, named in the message) or do not compile.
     """
     if _NESTED_QUANTIFIER.fullmatch(pattern) or _BACKREFERENCE.fullmatch(pattern):
         raise InvalidRequestError(
@@ -86,28 +91,28 @@ def validate_endpoint_regex(pattern: str) -> None:
         )
     if len(pattern) > MAX_REGEX_LENGTH:
         raise InvalidRequestError(f"Regex pattern too long (max 256 chars): {pattern}")
+    _compile(pattern)
+
+
+def _compile(pattern: str) -> LinearRegex:
     try:
-        re.compile(pattern)
-    except re.error:
-        raise InvalidRequestError(f"Invalid regex pattern: {pattern}") from None
+        return compile_regex(pattern)
+    except RegexError as error:
+        # ML Commons' message; what mlgate alone refuses says why.
+        reason = f"; {error.reason}" if error.unsupported else ""
+        raise InvalidRequestError(f"Invalid regex pattern: {pattern}{reason}") from None
 
 
 @functools.lru_cache(maxsize=64)
-def _compile_all(patterns: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+def _compile_all(patterns: tuple[str, ...]) -> tuple[LinearRegex, ...]:
     # Settings change rarely and this runs on every predict, so each list is compiled once.
-    compiled = []
-    for pattern in patterns:
-        try:
-            compiled.append((pattern, re.compile(pattern)))
-        except re.error:
-            raise InvalidRequestError(f"Invalid regex pattern: {pattern}") from None
-    return tuple(compiled)
+    return tuple(_compile(pattern) for pattern in patterns)
 
 
 def _first_full_match(text: str, patterns: Sequence[str]) -> str | None:
-    for source, regex in _compile_all(tuple(patterns)):
+    for regex in _compile_all(tuple(patterns)):
         if regex.fullmatch(text):
-            return source
+            return regex.source
     return None
 
 

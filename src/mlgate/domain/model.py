@@ -17,6 +17,7 @@ from mlgate.domain.fields import (
     parse_error,
     validate_safe_fields,
 )
+from mlgate.domain.guardrails import refuse_unsupported_regexes
 from mlgate.domain.records import BOOL, INT, OBJECT, STR, STR_TUPLE, Kind, join, split
 
 INDEX = ".plugins-ml-model"
@@ -124,6 +125,7 @@ def parse_extras(body: Mapping[str, Any]) -> dict[str, Any]:
         value = opt_object(body, key)
         if value is not None:
             extras[key] = value
+    refuse_unsupported_regexes(extras.get("guardrails"))
     deploy_setting = opt_object(body, "deploy_setting")
     if deploy_setting is not None:
         extras["deploy_setting"] = parse_deploy_setting(deploy_setting)

@@ -26,6 +26,7 @@ from mlgate.remote.forward import NodeForwarder
 from mlgate.services.access import ModelAccess
 from mlgate.services.cluster import NodeRegistry
 from mlgate.services.connectors import ConnectorService
+from mlgate.services.cpu import CpuWorkers
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.doc_cache import DocumentCache
 from mlgate.services.model_loader import ModelLoader
@@ -74,8 +75,10 @@ class PredictService:
         stats: PredictStats,
         nodes: NodeRegistry,
         forwarder: NodeForwarder,
+        cpu: CpuWorkers,
     ) -> None:
         self._nodes = nodes
+        self._cpu = cpu
         self._forwarder = forwarder
         self._turn = 0
         self._models = models
@@ -133,7 +136,7 @@ class PredictService:
             guardrails = None
             if deployed.guardrails is not None:
                 ask = partial(self._ask_guardrail_model, principal)
-                guardrails = ActiveGuardrails(deployed.guardrails, ask)
+                guardrails = ActiveGuardrails(deployed.guardrails, ask, self._cpu.run)
             timer.inference_started()
             results = await self._executor.predict(
                 deployed.connector,
