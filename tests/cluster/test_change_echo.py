@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from mlgate.services.changes import ChangeHub
+from mlgate.services.changes import ChangeHub, Subscriptions
 from mlgate.services.cluster import ChangeFollower
+from mlgate.services.events import ConnectorChanged, Event, ModelChanged
 from mlgate.storage.sqlite import SqliteStore
 
 
@@ -32,13 +33,15 @@ class FeedReadFirst(SqliteStore):
 async def _node(path: Path) -> tuple[FeedReadFirst, ChangeHub, ChangeFollower, list[tuple[str, str]]]:
     store = FeedReadFirst(path)
     await store.open()
-    hub = ChangeHub(store)
     applied: list[tuple[str, str]] = []
 
-    async def record(kind: str, key: str) -> None:
-        applied.append((kind, key))
+    async def record(event: Event) -> None:
+        applied.append(("model", event.model_id) if isinstance(event, ModelChanged) else ("other", ""))
 
-    hub.on_change(record)
+    def subscriptions() -> Subscriptions:
+        return {ModelChanged: (record,), ConnectorChanged: (record,)}
+
+    hub = ChangeHub(store, subscriptions)
     follower = ChangeFollower(store, hub)
     await follower.start()
     return store, hub, follower, applied
@@ -53,7 +56,7 @@ async def test_a_change_read_back_before_publish_returned_hides_no_later_change(
         for round_ in range(30):
             key = f"m{round_}"
             store.before_answer = follower.catch_up
-            await hub.publish("model", key, local=False)
+            await hub.publish(ModelChanged(key), local=False)
             store.before_answer = None
             assert applied[-1] == ("model", key)  # applied once, as a remote change
             await other_node.publish("model", key)
@@ -70,9 +73,9 @@ async def test_an_echo_is_skipped_once_and_only_its_own(tmp_path: Path) -> None:
     other_node = SqliteStore(path)
     await other_node.open()
     try:
-        await hub.publish("model", "m1")  # applied here at once
+        await hub.publish(ModelChanged("m1"))  # applied here at once
         await other_node.publish("model", "m1")
-        await hub.publish("connector", "c1", local=False)  # not applied here
+        await hub.publish(ConnectorChanged("c1"), local=False)  # not applied here
         await follower.catch_up()
         assert applied == [("model", "m1"), ("model", "m1")]
         await follower.catch_up()

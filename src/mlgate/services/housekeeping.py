@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
-from mlgate.domain import deploy_plan as plan
 from mlgate.domain import model as mdomain
-from mlgate.services.changes import MODEL, ChangeHub
+from mlgate.domain.model import Model
+from mlgate.services.changes import ChangeHub
 from mlgate.services.cluster import NodeRegistry
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.environment import Environment
+from mlgate.services.events import ModelChanged
+from mlgate.services.model_writes import ModelWrites
 from mlgate.services.settings import SettingsService
 from mlgate.services.tasks import TaskService
 from mlgate.storage.store import Store
@@ -29,6 +32,7 @@ class Housekeeping:
         settings: SettingsService,
         nodes: NodeRegistry,
         tasks: TaskService,
+        writes: ModelWrites,
         deployment: DeploymentService,
         hub: ChangeHub,
     ) -> None:
@@ -37,6 +41,7 @@ class Housekeeping:
         self._settings = settings
         self._nodes = nodes
         self._tasks = tasks
+        self._writes = writes
         self._deployment = deployment
         self._hub = hub
         self._last_sweep_ms: int | None = None
@@ -60,10 +65,11 @@ class Housekeeping:
         for node in expired:
             log.warning("node %s (%s) left the cluster: its heartbeat expired", node.node_id, node.name)
             await self._tasks.fail_unfinished(f"node {node.node_id} left the cluster", node.node_id.__eq__)
+            gone = node.node_id
             for doc in await self._store.load_all(mdomain.INDEX):
-                if node.node_id in (doc.source.get("planning_worker_nodes") or ()):
-                    await self._deployment.update_model(doc.id, plan.without_worker(node.node_id))
-                    await self._hub.publish(MODEL, doc.id, local=False)
+                if gone in Model.from_doc(doc.source).workers:
+                    await self._writes.change(doc.id, partial(Model.without_worker, node_id=gone))
+                    await self._hub.publish(ModelChanged(doc.id), local=False)
             await self._store.remove_node(node.node_id)
         await self._nodes.refresh()
 
@@ -84,13 +90,14 @@ class Housekeeping:
             self._last_sweep_ms = now
             expired = []
             for doc in await self._store.load_all(mdomain.INDEX):
-                if plan.ttl_ms(doc.source) is None or not plan.is_serving(doc.source):
+                model = Model.from_doc(doc.source)
+                if model.ttl_ms is None or not model.is_serving:
                     continue
                 workers = self._nodes.workers_of(doc.id)
                 uses = [self._nodes.last_access(node.node_id, doc.id) for node in workers]
                 if not workers or None in uses:
                     continue
-                if all(plan.has_expired(doc.source, used, now) for used in uses if used is not None):
+                if all(model.has_expired(used, now) for used in uses if used is not None):
                     log.info("model %s was idle for longer than its TTL: undeploying it", doc.id)
                     await self._deployment.undeploy_everywhere(doc.id)
                     expired.append(doc.id)

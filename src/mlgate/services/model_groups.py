@@ -18,9 +18,10 @@ from mlgate.domain.errors import (
 from mlgate.domain.principal import Principal
 from mlgate.domain.search import StoredDoc
 from mlgate.services.access import AccessPolicy
-from mlgate.services.changes import MODEL_GROUP, ChangeHub
+from mlgate.services.changes import ChangeHub
 from mlgate.services.documents import search_collection, write_response
 from mlgate.services.environment import Environment
+from mlgate.services.events import ModelGroupChanged
 from mlgate.storage.integrity import KeyTaken, StillReferenced
 from mlgate.storage.store import Store, VersionConflict
 
@@ -100,7 +101,7 @@ class ModelGroupService:
             await self._store.save(INDEX, group_id, doc, create_only=True)
         except VersionConflict as exc:
             raise ConflictError(f"model group id '{group_id}' already exists") from exc
-        await self._hub.publish(MODEL_GROUP, group_id)
+        await self._hub.publish(ModelGroupChanged(group_id))
         return group_id
 
     def _access_fields(
@@ -186,7 +187,7 @@ class ModelGroupService:
             ) from exc
         except KeyTaken as exc:
             raise InvalidRequestError(_NAME_IN_USE.format(exc.holder)) from exc
-        await self._hub.publish(MODEL_GROUP, group_id)
+        await self._hub.publish(ModelGroupChanged(group_id))
         return {"status": "Updated"}
 
     async def delete(self, principal: Principal | None, group_id: str) -> dict[str, Any]:
@@ -210,7 +211,7 @@ class ModelGroupService:
                 "Cannot delete the model group when it has associated model versions"
             ) from exc
         if deleted:  # nothing changed otherwise (and an id no store keeps cannot be published)
-            await self._hub.publish(MODEL_GROUP, group_id)
+            await self._hub.publish(ModelGroupChanged(group_id))
         return write_response(INDEX, group_id, "deleted" if deleted else "not_found", deleted)
 
     async def next_version(self, group_id: str) -> str:

@@ -9,7 +9,8 @@ import orjson
 
 from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.settings import ClusterSettings, dump_persistent, load_persistent, nest
-from mlgate.services.changes import SETTINGS, ChangeHub
+from mlgate.services.changes import ChangeHub
+from mlgate.services.events import SettingsChanged
 from mlgate.storage.store import Store, VersionConflict
 
 _META_KEY = "cluster_settings.persistent"
@@ -102,7 +103,7 @@ class SettingsService:
         # Read back rather than install ``updated``: the scope this update did not write may have
         # changed meanwhile, and only a snapshot read at one instant can be ordered against others.
         self._install(*await self._read())
-        await self._hub.publish(SETTINGS, "", local=False)
+        await self._hub.publish(SettingsChanged(), local=False)
         return {
             "acknowledged": True,
             "persistent": nest({k: v for k, v in persistent_echo.items() if v is not None}),

@@ -24,7 +24,6 @@ from mlgate.domain import task as tdomain
 from mlgate.domain.errors import ExecutionError, MlgateError, RemoteError
 from mlgate.domain.node import NodeInfo
 from mlgate.remote.forward import NodeForwarder
-from mlgate.services.changes import MODEL
 from mlgate.services.cluster import NodeRegistry
 from mlgate.services.connectors import INDEX as CONNECTOR_INDEX
 from mlgate.services.environment import Environment
@@ -163,11 +162,11 @@ class StatsService:
         self._forwarder = forwarder
         self._peer_timeout_s = peer_timeout_s
 
-    async def apply_change(self, kind: str, key: str) -> None:
+    async def model_changed(self, model_id: str) -> None:
         """A model deleted anywhere takes its counters here with it: memory stays flat however many
         models come and go."""
-        if kind == MODEL and key in self._stats.models and await self._store.load(mdomain.INDEX, key) is None:
-            self._stats.forget(key)
+        if model_id in self._stats.models and await self._store.load(mdomain.INDEX, model_id) is None:
+            self._stats.forget(model_id)
 
     async def profile(
         self,
@@ -233,12 +232,12 @@ class StatsService:
             deployed = self._runtime.get(model_id)
             if deployed is None or (wanted is not None and model_id not in wanted):
                 continue
-            if deployed.source.get("is_hidden") is True:
+            if deployed.model.is_hidden is True:
                 continue
             profile: dict[str, Any] = {
                 "model_state": mdomain.DEPLOYED,
                 "predictor": f"{PREDICTOR}@{id(deployed.connector):x}",
-                "target_worker_nodes": list(deployed.source.get("planning_worker_nodes") or [node]),
+                "target_worker_nodes": list(deployed.model.workers or [node]),
                 "worker_nodes": [n.node_id for n in self._nodes.workers_of(model_id)],
             }
             counters = self._stats.models.get(model_id)
