@@ -19,6 +19,7 @@ from mlgate.domain import model_group as group_domain
 from mlgate.domain.egress import EgressPolicy
 from mlgate.domain.node import NodeInfo
 from mlgate.domain.settings import ClusterSettings
+from mlgate.domain.telemetry import EGRESS_REFUSALS, egress_refusal_kind
 from mlgate.remote.client import ClientPool
 from mlgate.remote.executor import ConnectorExecutor
 from mlgate.remote.forward import NodeForwarder
@@ -37,9 +38,11 @@ from mlgate.services.deployment import DeploymentService
 from mlgate.services.doc_cache import DocumentCache
 from mlgate.services.dryrun import DryRunService
 from mlgate.services.environment import Environment, new_document_id
+from mlgate.services.metrics import MetricsService, pool_readings
 from mlgate.services.model_groups import ModelGroupService
 from mlgate.services.models import ModelService
 from mlgate.services.predict import PredictService
+from mlgate.services.predict_metrics import PredictMetrics
 from mlgate.services.runtime import ModelRuntime
 from mlgate.services.security import SecurityService
 from mlgate.services.security_patch import SecurityPatchService
@@ -50,10 +53,13 @@ from mlgate.services.tasks import TaskService
 from mlgate.storage.postgres import PostgresStore
 from mlgate.storage.sqlite import SqliteStore
 from mlgate.storage.store import Store
+from mlgate.telemetry.prometheus import PrometheusTelemetry
 
 NODE_FILE = "node.json"
 ADMIN_PASSWORD_FILE = "initial-admin-password"
 SQLITE_FILE = "mlgate.sqlite3"
+# Each --workers process writes its metrics for the others this often (a scrape sees them this fresh).
+METRICS_FLUSH_S = 1.0
 
 
 @dataclass
@@ -64,12 +70,15 @@ class Node:
     services: Services
     store: Store
     pool: ClientPool
+    telemetry: PrometheusTelemetry
     admin_password_file: Path | None = None
     follower: ChangeFollower | None = None
     forwarder: NodeForwarder | None = None
     # Set by start() on the very first start when no admin password was given; shown once by the CLI.
     generated_admin_password: str | None = None
     background: Background = field(default_factory=Background)
+    # How often this worker shares its metrics with the others (None: one process, nothing to share).
+    metrics_flush_s: float | None = None
 
     async def start(self) -> None:
         """Join the cluster, load settings and security (creating ``admin`` at first start), restore
@@ -90,6 +99,11 @@ class Node:
             self.background.spawn(self.follower.run(), "change-follower")
         await self.services.deployment.restore()
         self.background.spawn(every(nodes.interval_s, self._tick, "heartbeat"), "heartbeat")
+        if self.metrics_flush_s is not None:
+            self.background.spawn(every(self.metrics_flush_s, self._flush_metrics, "metrics"), "metrics")
+
+    async def _flush_metrics(self) -> None:
+        self.telemetry.flush()
 
     async def _tick(self) -> None:
         await self.services.nodes.beat()
@@ -103,6 +117,7 @@ class Node:
         await self.store.remove_node(self.services.nodes.me.node_id)
         await self.pool.close_all()
         await self.store.close()
+        self.telemetry.close()
 
 
 def _node_identity(config: Config) -> tuple[str, str]:
@@ -226,8 +241,11 @@ async def build_node(
         policies[:] = [(current, policy)]
         return policy
 
+    telemetry = PrometheusTelemetry(multiprocess_dir=config.metrics_dir)
     resolver = GuardedResolver(egress_policy)
+    resolver.on_refusal = lambda verdict: telemetry.count(EGRESS_REFUSALS, egress_refusal_kind(verdict))
     pool = ClientPool(resolver)
+    telemetry.watch(lambda: pool_readings(pool))
     executor = ConnectorExecutor(
         pool, scripts, lambda: int(settings.current.number("max_json_size")), resolver
     )
@@ -267,7 +285,16 @@ async def build_node(
     predict_stats = PredictStats()
     forwarder = NodeForwarder(master_key)
     predict = PredictService(
-        models_cache, settings, connectors, deployment, runtime, executor, predict_stats, registry, forwarder
+        models_cache,
+        settings,
+        connectors,
+        deployment,
+        runtime,
+        executor,
+        predict_stats,
+        registry,
+        forwarder,
+        PredictMetrics(telemetry),
     )
 
     async def reload_settings(kind: str, key: str) -> None:
@@ -306,12 +333,16 @@ async def build_node(
         batch=batch,
         nodes=registry,
         node_auth=NodeAuth(master_key),
+        telemetry=telemetry,
+        metrics=MetricsService(store, telemetry),
     )
     return Node(
         app=MlgateApp(services, max_body_bytes=config.max_body_bytes, trusted_proxies=config.trusted_proxies),
         services=services,
         store=store,
         pool=pool,
+        telemetry=telemetry,
+        metrics_flush_s=METRICS_FLUSH_S if config.metrics_dir is not None else None,
         admin_password_file=config.data_dir / ADMIN_PASSWORD_FILE,
         follower=_follower(store, hub, config),
         forwarder=forwarder,

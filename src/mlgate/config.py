@@ -38,6 +38,8 @@ class Config:
     trusted_proxies: tuple[Network, ...] = ()
     heartbeat_interval_s: float = 1.0
     heartbeat_expiry_ms: int = 5_000
+    # The private directory where --workers share their metrics (PROMETHEUS_MULTIPROC_DIR); set by serve.
+    metrics_dir: Path | None = None
 
     @property
     def public_url(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from time import perf_counter_ns
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -13,9 +14,18 @@ from mlgate.api.auth import authenticate
 from mlgate.api.errors import error_headers, internal_error, render_error
 from mlgate.api.http import JSON_TYPE, RawHeaders, Request, Response
 from mlgate.api.routes import INTERNAL, ROUTES, Router
+from mlgate.domain import telemetry as tm
 from mlgate.domain.client_address import Network, client_address
-from mlgate.domain.errors import ForbiddenError, MlgateError, PayloadTooLargeError
+from mlgate.domain.errors import (
+    ForbiddenError,
+    MlgateError,
+    PayloadTooLargeError,
+    RateLimitedError,
+    UnauthorizedError,
+)
 from mlgate.domain.node import NODE_TOKEN_HEADER
+from mlgate.domain.principal import Principal
+from mlgate.domain.request_trace import RequestTrace
 from mlgate.services.container import Services
 
 log = logging.getLogger("mlgate.api")
@@ -44,6 +54,8 @@ class MlgateApp:
         self._trusted_proxies = trusted_proxies
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
+        self._login_failures = services.telemetry.counter(tm.LOGIN_FAILURES)
+        self._login_lockouts = services.telemetry.counter(tm.LOGIN_LOCKOUTS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -70,10 +82,11 @@ class MlgateApp:
                 return
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        trace = RequestTrace(perf_counter_ns())
         method = scope["method"]
         raw_path = scope["path"]
         try:
-            response = await self._handle(scope, receive, method, raw_path)
+            response = await self._handle(scope, receive, method, raw_path, trace)
         except MlgateError as exc:
             status, body = render_error(exc)
             response = Response(status, orjson.dumps(body), headers=error_headers(exc))
@@ -81,11 +94,16 @@ class MlgateApp:
             log.exception("unhandled error on %s %s", method, raw_path)
             status, body = internal_error()
             response = Response(status, orjson.dumps(body))
+        trace.finish()
+        if trace.predict:
+            response.headers.append((b"server-timing", trace.server_timing()))
         headers = [(b"content-type", response.content_type), *response.headers]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else response.body})
 
-    async def _handle(self, scope: Scope, receive: Receive, method: str, path: str) -> Response:
+    async def _handle(
+        self, scope: Scope, receive: Receive, method: str, path: str, trace: RequestTrace
+    ) -> Response:
         route, params, allowed = self._router.match(method, path)
         if route is None:
             if allowed:
@@ -106,15 +124,31 @@ class MlgateApp:
             body=body,
             client=self._client(scope),
             path_params={k: unquote(v) for k, v in params.items()} if params else {},
+            trace=trace,
         )
         if route.action == INTERNAL:
             # Node-to-node: the caller proves it holds the cluster's master key; users never do.
             if not self.services.node_auth.verify(headers.get(NODE_TOKEN_HEADER)):
                 raise ForbiddenError("this route is for mlgate nodes only", error_type="security_exception")
         else:
-            request.principal = await authenticate(headers, request.client, self.services.security)
+            started = perf_counter_ns()
+            request.principal = await self._authenticate(request)
+            authorized = perf_counter_ns()
             self.services.security.authorize(request.principal, route.action)
+            trace.auth = authorized - started
+            trace.access = perf_counter_ns() - authorized
         return await route.handler(request, self.services)
+
+    async def _authenticate(self, request: Request) -> Principal | None:
+        try:
+            return await authenticate(request.headers, request.client, self.services.security)
+        except UnauthorizedError:
+            if "authorization" in request.headers:  # a request without credentials is no failed login
+                self._login_failures.inc()
+            raise
+        except RateLimitedError:
+            self._login_lockouts.inc()
+            raise
 
     def _client(self, scope: Scope) -> str:
         peer = scope.get("client")

@@ -10,6 +10,7 @@ import orjson
 
 from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.principal import Principal
+from mlgate.domain.request_trace import RequestTrace
 
 JSON_TYPE = b"application/json; charset=UTF-8"
 # Objects and arrays nest at most this deep in a request body. OpenSearch's parser allows 1000
@@ -89,6 +90,8 @@ class Request:
     client: str = ""
     path_params: dict[str, str] = field(default_factory=dict)
     principal: Principal | None = None
+    # The request's stage timings (Server-Timing, metrics, access log), started by the app.
+    trace: RequestTrace = field(default_factory=RequestTrace)
 
     def json(self) -> Any:
         """The body as JSON (None when empty); malformed JSON is a 400 ``json_parse_exception``."""

@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
-from collections.abc import Coroutine, Sequence
+import tempfile
+from collections.abc import Coroutine, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgate.cli import security as security_cli
@@ -119,10 +123,29 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     if not config.security:
         print(_NO_SECURITY_BANNER, file=sys.stderr, flush=True)
-    if config.workers > 1:
-        serve_workers(config)
-    else:
-        _run(_serve_checked(config, None))
+    with metrics_directory() as metrics_dir:
+        config = dataclasses.replace(config, metrics_dir=metrics_dir)
+        if config.workers > 1:
+            serve_workers(config)
+        else:
+            _run(_serve_checked(config, None))
+
+
+@contextlib.contextmanager
+def metrics_directory() -> Iterator[Path]:
+    """Where this serve run's workers share their metrics: ``PROMETHEUS_MULTIPROC_DIR`` when the operator
+    set it (emptied now), else a private temporary directory removed at exit."""
+    from mlgate.telemetry.prometheus import prepare_multiprocess_dir
+
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    path = Path(given) if given else Path(tempfile.mkdtemp(prefix="mlgate-metrics-"))
+    prepare_multiprocess_dir(path)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    try:
+        yield path
+    finally:
+        if not given:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _run(main_coroutine: Coroutine[Any, Any, None]) -> None:
@@ -162,7 +185,10 @@ def serve_workers(config: Config) -> None:
     The workers are one node (same id, same data directory); they keep their in-memory views coherent
     through the store's change feed.
     """
-    _run(_prepare(config))
+    from mlgate.telemetry.prometheus import forget_process
+
+    # The preparing start serves nothing: it records no metrics for the workers to add up.
+    _run(_prepare(dataclasses.replace(config, metrics_dir=None)))
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -206,6 +232,8 @@ def serve_workers(config: Config) -> None:
         except InterruptedError:
             continue
         children.discard(pid)
+        if config.metrics_dir is not None:
+            forget_process(config.metrics_dir, pid)
         if not stopping:
             logging.getLogger("mlgate").error("worker %d exited (status %d); starting another", pid, status)
             spawn()

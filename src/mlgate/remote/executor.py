@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from time import perf_counter_ns
 from typing import Any
 
 import orjson
@@ -36,6 +37,7 @@ from mlgate.domain.processing import (
     run_builtin_pre_process,
 )
 from mlgate.domain.rate_limit import THROTTLED_AT_USER_LEVEL, TokenBucket
+from mlgate.domain.request_trace import RequestTrace
 from mlgate.domain.template import (
     CREDENTIAL_PREFIX,
     PARAMETERS_PREFIX,
@@ -51,6 +53,7 @@ from mlgate.domain.template import (
     substitute,
     substitute_json_encoded,
 )
+from mlgate.domain.token_usage import token_usage
 from mlgate.remote.client import (
     COMMUNICATION_ERROR,
     ClientConfig,
@@ -211,6 +214,7 @@ class ConnectorExecutor:
         *,
         splice: bool = False,
         user_limiter: TokenBucket | None = None,
+        trace: RequestTrace | None = None,
     ) -> list[dict[str, Any]]:
         """All ``inference_results`` elements for one predict input; one token of ``limiter`` (the model's)
         and then of ``user_limiter`` (the caller's, from the model controller) per call, ``guardrails``
@@ -218,16 +222,21 @@ class ConnectorExecutor:
 
         ``splice``: the caller only serialises the result with orjson, so a reply that needs no
         post-processing may be carried as an ``orjson.Fragment`` of the provider's bytes (see
-        :meth:`splice_output`) instead of being parsed into dicts.
+        :meth:`splice_output`) instead of being parsed into dicts. ``trace`` collects the stage timings,
+        retries and token usage.
         """
+        if trace is None:
+            trace = RequestTrace()
         try:
+            started = perf_counter_ns()
             action, calls = self.plan(rc, inp)
+            trace.pre += perf_counter_ns() - started
             limiters = (limiter, user_limiter)
             if len(calls) == 1:
-                return [await self._call(rc, action, calls[0], limiters, guardrails, splice)]
+                return [await self._call(rc, action, calls[0], limiters, guardrails, splice, trace)]
             return list(
                 await asyncio.gather(
-                    *(self._call(rc, action, p, limiters, guardrails, splice) for p in calls)
+                    *(self._call(rc, action, p, limiters, guardrails, splice, trace) for p in calls)
                 )
             )
         except MlgateError as exc:
@@ -257,9 +266,14 @@ class ConnectorExecutor:
         return action, self._documents_parameters(rc, action, inp)
 
     def render(
-        self, rc: RuntimeConnector, action: ConnectorAction, params: Mapping[str, str | None]
+        self,
+        rc: RuntimeConnector,
+        action: ConnectorAction,
+        params: Mapping[str, str | None],
+        trace: RequestTrace | None = None,
     ) -> RenderedRequest:
-        """The signed request for one call, or the first reason it cannot be sent (see RenderedRequest)."""
+        """The signed request for one call, or the first reason it cannot be sent (see RenderedRequest);
+        ``trace`` gets the signing time."""
         problems: list[InvalidRequestError] = []
         prepared = rc.prepared_for(action)
         template = prepared.template if prepared is not None else action.request_body
@@ -286,7 +300,10 @@ class ConnectorExecutor:
                 problems.append(exc)
             headers = _with_content_type(rendered)
         if rc.sigv4 is not None and not problems:
+            signing = perf_counter_ns()
             headers = sign_request(method, url, headers, body, rc.sigv4)
+            if trace is not None:
+                trace.sign += perf_counter_ns() - signing
         return RenderedRequest(
             action, params, method, url, headers, payload, body, problems[0] if problems else None
         )
@@ -386,10 +403,17 @@ class ConnectorExecutor:
         action: ConnectorAction,
         params: Mapping[str, str | None],
         limiters: tuple[TokenBucket | None, TokenBucket | None],
-        guardrails: ActiveGuardrails | None = None,
-        splice: bool = False,
+        guardrails: ActiveGuardrails | None,
+        splice: bool,
+        trace: RequestTrace,
     ) -> dict[str, Any]:
-        request = self.render(rc, action, params)
+        started, signed = perf_counter_ns(), trace.sign
+        request = self.render(rc, action, params, trace)
+        trace.render += perf_counter_ns() - started - (trace.sign - signed)
+        if trace.capture:
+            if trace.requests is None:
+                trace.requests = []
+            trace.requests.append(request)
         if request.error is not None:
             raise request.error
         # ML Commons takes the tokens after the payload is validated, once per remote call: the model's
@@ -400,27 +424,48 @@ class ConnectorExecutor:
         if user_limiter is not None:
             user_limiter.acquire(THROTTLED_AT_USER_LEVEL)
         if guardrails is not None:
+            checking = perf_counter_ns()
             await guardrails.check_input(request.payload, params)
-        response = await self._send(rc, request)
+            trace.guard += perf_counter_ns() - checking
+        response = await self._send(rc, request, trace)
         if action.action_type == CANCEL_BATCH_PREDICT and not response.body.strip():
             # Stopping a job often answers with no body; only the status matters (ML Commons).
             return {"output": [], "status_code": response.status}
         if guardrails is not None:
+            checking = perf_counter_ns()
             await guardrails.check_output(response.body)
+            trace.guard += perf_counter_ns() - checking
+        processing = perf_counter_ns()
+        body = self._decode(response.body)
+        usage = token_usage(body, response.headers)
+        if usage is not None:
+            trace.usage(*usage)
         if splice and action.post_process_function is None and not params.get("response_filter"):
-            return {"output": self.splice_output(response.body), "status_code": response.status}
-        return {"output": self.post_process(action, params, response.body), "status_code": response.status}
+            output = self._splice(response.body, body)
+        else:
+            output = self._post_process(action, params, body)
+        trace.post += perf_counter_ns() - processing
+        return {"output": output, "status_code": response.status}
 
-    async def _send(self, rc: RuntimeConnector, request: RenderedRequest) -> RemoteResponse:
+    async def _send(
+        self, rc: RuntimeConnector, request: RenderedRequest, trace: RequestTrace
+    ) -> RemoteResponse:
         client = self._pool.get(rc.key, rc.client_config, rc.credential, rc.tls_identity)
         limit = self._max_json_size()
         max_bytes = limit if limit >= 0 else None
 
         async def send_once() -> RemoteResponse:
             # The client checks egress (trusted regex, addresses) on every send, pinned to what it checked.
+            trace.attempts += 1
             response = await client.send(
-                request.method, request.url, request.headers, request.body, max_response_bytes=max_bytes
+                request.method,
+                request.url,
+                request.headers,
+                request.body,
+                max_response_bytes=max_bytes,
+                timing=trace,
             )
+            trace.provider_status = response.status
             if not (
                 request.action.action_type == CANCEL_BATCH_PREDICT
                 and 200 <= response.status <= 300
@@ -430,7 +475,7 @@ class ConnectorExecutor:
             return response
 
         if rc.client_config.max_retry_times != 0:
-            return await send_with_retry(send_once, rc.client_config)
+            return await send_with_retry(send_once, rc.client_config, on_retry=trace.retried)
         return await send_once()
 
     def splice_output(self, raw: bytes) -> list[dict[str, Any]]:
@@ -438,13 +483,19 @@ class ConnectorExecutor:
         re-encoding it: a JSON object becomes ``dataAsMap`` as an ``orjson.Fragment`` of the provider's
         bytes (validated by parsing; the same JSON value as the parsed-and-dumped form, numbers kept as
         the provider wrote them). Anything else takes the ordinary path."""
+        return self._splice(raw, self._decode(raw))
+
+    def _decode(self, raw: bytes) -> Any:
+        """A provider body parsed, within ``max_json_size`` (ML Commons' messages otherwise)."""
         limit = self._max_json_size()
         if 0 <= limit < len(raw):
             raise InvalidRequestError(f"JSON string size exceeds maximum allowed size ({limit} bytes)")
         try:
-            body = orjson.loads(raw)
+            return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise InvalidRequestError(f"Invalid JSON format: {exc}") from exc
+
+    def _splice(self, raw: bytes, body: Any) -> list[dict[str, Any]]:
         if isinstance(body, dict):
             return [{"name": _RESPONSE, "dataAsMap": orjson.Fragment(raw)}]
         if not isinstance(body, list):
@@ -455,17 +506,15 @@ class ConnectorExecutor:
         self, action: ConnectorAction, params: Mapping[str, str | None], raw: bytes
     ) -> list[dict[str, Any]]:
         """ML Commons' ``processOutput``: built-in function, or script → filter → tensors."""
-        limit = self._max_json_size()
-        if 0 <= limit < len(raw):
-            raise InvalidRequestError(f"JSON string size exceeds maximum allowed size ({limit} bytes)")
+        return self._post_process(action, params, self._decode(raw))
+
+    def _post_process(
+        self, action: ConnectorAction, params: Mapping[str, str | None], body: Any
+    ) -> list[dict[str, Any]]:
         response_filter = params.get("response_filter") or None
         post = action.post_process_function
         if post is not None:
             post = substitute_json_encoded(post, params)
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidRequestError(f"Invalid JSON format: {exc}") from exc
         if post is not None and is_builtin_post_process(post):
             return run_builtin_post_process(post, body, response_filter, action=action.action_type)
         if not isinstance(body, dict | list):

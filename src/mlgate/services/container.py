@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlgate.domain.telemetry import Telemetry
 from mlgate.services.access import AccessPolicy
 from mlgate.services.batch import BatchService
 from mlgate.services.cluster import NodeAuth, NodeRegistry
@@ -12,6 +13,7 @@ from mlgate.services.controllers import ControllerService
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.dryrun import DryRunService
 from mlgate.services.environment import Environment
+from mlgate.services.metrics import MetricsService
 from mlgate.services.model_groups import ModelGroupService
 from mlgate.services.models import ModelService
 from mlgate.services.predict import PredictService
@@ -43,3 +45,5 @@ class Services:
     batch: BatchService
     nodes: NodeRegistry
     node_auth: NodeAuth
+    telemetry: Telemetry
+    metrics: MetricsService

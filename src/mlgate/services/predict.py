@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
+from time import perf_counter_ns
 from typing import Any
 
 import orjson
@@ -15,15 +16,17 @@ from mlgate.domain.guardrails import ActiveGuardrails
 from mlgate.domain.node import NodeInfo
 from mlgate.domain.predict_input import PredictInput, parse_predict_input
 from mlgate.domain.principal import Principal
-from mlgate.remote.executor import ConnectorExecutor
+from mlgate.domain.request_trace import RequestTrace
+from mlgate.remote.executor import ConnectorExecutor, RenderedRequest, mask_secrets
 from mlgate.remote.forward import NodeForwarder
 from mlgate.services.cluster import NodeRegistry
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.deployment import SERVING_STATES, DeploymentService
 from mlgate.services.doc_cache import DocumentCache
+from mlgate.services.predict_metrics import ModelInstruments, PredictMetrics
 from mlgate.services.runtime import DeployedModel, ModelRuntime
 from mlgate.services.settings import SettingsService
-from mlgate.services.stats import PredictStats
+from mlgate.services.stats import PredictStats, PredictTimer
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,24 @@ class Forwarded:
         return payload
 
 
+def trace_json(trace: RequestTrace, secrets: tuple[str, ...]) -> dict[str, Any]:
+    """``?trace=true``: the timeline, token usage and each request as sent, credentials masked."""
+
+    def shown(request: RenderedRequest) -> dict[str, Any]:
+        return {
+            "method": request.method,
+            "url": mask_secrets(request.url, secrets),
+            "headers": {name: mask_secrets(value, secrets) for name, value in request.headers.items()},
+            "body": None if request.payload is None else mask_secrets(request.payload, secrets),
+        }
+
+    return {
+        "timeline": trace.timeline(),
+        "usage": {"input_tokens": trace.input_tokens, "output_tokens": trace.output_tokens},
+        "requests": [shown(r) for r in trace.requests or ()],
+    }
+
+
 class PredictService:
     """The hot path: one dict lookup for a deployed model, then the executor."""
 
@@ -64,8 +85,10 @@ class PredictService:
         stats: PredictStats,
         nodes: NodeRegistry,
         forwarder: NodeForwarder,
+        metrics: PredictMetrics,
     ) -> None:
         self._nodes = nodes
+        self._metrics = metrics
         self._forwarder = forwarder
         self._turn = 0
         self._models = models
@@ -87,17 +110,24 @@ class PredictService:
         forwarded: bool = False,
         splice: bool = False,
         user: str | None = None,
+        trace: RequestTrace | None = None,
     ) -> dict[str, Any] | Forwarded:
         """``POST /models/{id}/_predict`` and ``/_predict/{algorithm}/{id}``.
 
         A node that does not serve the model forwards the call to one that does (§10.2); a forwarded
         call was authorized by the node that received it and is never forwarded again, carrying the
         caller's ``user`` name for the model controller's limits. ``splice``: the caller only encodes the
-        result with orjson, so it may carry provider bytes as orjson Fragments.
+        result with orjson, so it may carry provider bytes as orjson Fragments. ``trace`` collects the
+        stage timings (the metrics are recorded from it when the predict ends).
         """
         self._connectors.require_remote_inference()
         if principal is not None:
             user = principal.name
+        if trace is None:
+            trace = RequestTrace()
+        trace.predict = True
+        trace.model_id = model_id
+        trace.user = user or ""
         deployed = self._runtime.get(model_id)
         if deployed is None:
             located = await self._locate(principal, model_id, forwarded=forwarded)
@@ -106,9 +136,13 @@ class PredictService:
                 return Forwarded(*await self._forwarder.predict(located.url, model_id, payload))
             deployed = located
         elif principal is not None:
+            checking = perf_counter_ns()
             await self._deployment.check_model_access(principal, deployed.source)
+            trace.access += perf_counter_ns() - checking
         if not deployed.is_enabled:
             raise ForbiddenError("Model is disabled.")
+        instruments = self._metrics.instruments(deployed)
+        started = perf_counter_ns()
         timer = self._stats.start(model_id)
         try:
             inp: PredictInput = parse_predict_input(algorithm, body or {})
@@ -128,16 +162,32 @@ class PredictService:
                 user_limiter=deployed.user_limiters.get(user) if user is not None else None,
                 # An output schema checks the parsed output: nothing to splice then.
                 splice=splice and (interface is None or interface.output is None),
+                trace=trace,
             )
             timer.inference_finished()
-            output = {"inference_results": results}
+            output: dict[str, Any] = {"inference_results": results}
             if interface is not None:
                 interface.check_output(output)
+            if trace.capture:
+                output["ext"] = {"trace": trace_json(trace, deployed.connector.secrets)}
         except Exception as exc:
-            timer.finished(exc)
+            self._finished(timer, instruments, trace, started, exc)
             raise
-        timer.finished(None)
+        self._finished(timer, instruments, trace, started, None)
         return output
+
+    def _finished(
+        self,
+        timer: PredictTimer,
+        instruments: ModelInstruments,
+        trace: RequestTrace,
+        started: int,
+        error: BaseException | None,
+    ) -> None:
+        timer.finished(error)
+        if trace.input_tokens or trace.output_tokens:
+            timer.tokens(trace.user, trace.input_tokens, trace.output_tokens)
+        self._metrics.record(instruments, trace, perf_counter_ns() - started, error)
 
     async def _ask_guardrail_model(
         self, principal: Principal | None, model_id: str, parameters: Mapping[str, str]
