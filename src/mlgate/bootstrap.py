@@ -53,6 +53,7 @@ from mlgate.services.tasks import TaskService
 from mlgate.storage.postgres import PostgresStore
 from mlgate.storage.sqlite import SqliteStore
 from mlgate.storage.store import Store
+from mlgate.telemetry.logs import AccessLog
 from mlgate.telemetry.prometheus import PrometheusTelemetry
 
 NODE_FILE = "node.json"
@@ -60,6 +61,8 @@ ADMIN_PASSWORD_FILE = "initial-admin-password"
 SQLITE_FILE = "mlgate.sqlite3"
 # Each --workers process writes its metrics for the others this often (a scrape sees them this fresh).
 METRICS_FLUSH_S = 1.0
+# Access-log lines are written in batches at least this often.
+ACCESS_LOG_FLUSH_S = 0.5
 
 
 @dataclass
@@ -79,6 +82,7 @@ class Node:
     background: Background = field(default_factory=Background)
     # How often this worker shares its metrics with the others (None: one process, nothing to share).
     metrics_flush_s: float | None = None
+    access_log: AccessLog | None = None
 
     async def start(self) -> None:
         """Join the cluster, load settings and security (creating ``admin`` at first start), restore
@@ -101,9 +105,17 @@ class Node:
         self.background.spawn(every(nodes.interval_s, self._tick, "heartbeat"), "heartbeat")
         if self.metrics_flush_s is not None:
             self.background.spawn(every(self.metrics_flush_s, self._flush_metrics, "metrics"), "metrics")
+        if self.access_log is not None:
+            self.background.spawn(
+                every(ACCESS_LOG_FLUSH_S, self._flush_access_log, "access log"), "access-log"
+            )
 
     async def _flush_metrics(self) -> None:
         self.telemetry.flush()
+
+    async def _flush_access_log(self) -> None:
+        if self.access_log is not None:
+            self.access_log.flush()
 
     async def _tick(self) -> None:
         await self.services.nodes.beat()
@@ -118,6 +130,8 @@ class Node:
         await self.pool.close_all()
         await self.store.close()
         self.telemetry.close()
+        if self.access_log is not None:
+            self.access_log.flush()
 
 
 def _node_identity(config: Config) -> tuple[str, str]:
@@ -205,10 +219,12 @@ async def build_node(
     environment: Environment | None = None,
     security_clock: Callable[[], float] = time.monotonic,
     bcrypt_rounds: int = 12,
+    access_log: AccessLog | None = None,
 ) -> Node:
     """Build a node from its config; the store is opened here to read the stable node id.
 
-    ``security_clock`` and ``bcrypt_rounds`` exist for tests (throttling without sleeps, fast hashes).
+    ``security_clock`` and ``bcrypt_rounds`` exist for tests (throttling without sleeps, fast hashes);
+    ``access_log`` logs every request (the CLI passes one writing to stderr).
     """
     store = _store_for(config)
     await store.open()
@@ -337,12 +353,18 @@ async def build_node(
         metrics=MetricsService(store, telemetry),
     )
     return Node(
-        app=MlgateApp(services, max_body_bytes=config.max_body_bytes, trusted_proxies=config.trusted_proxies),
+        app=MlgateApp(
+            services,
+            max_body_bytes=config.max_body_bytes,
+            trusted_proxies=config.trusted_proxies,
+            access_log=access_log,
+        ),
         services=services,
         store=store,
         pool=pool,
         telemetry=telemetry,
         metrics_flush_s=METRICS_FLUSH_S if config.metrics_dir is not None else None,
+        access_log=access_log,
         admin_password_file=config.data_dir / ADMIN_PASSWORD_FILE,
         follower=_follower(store, hub, config),
         forwarder=forwarder,

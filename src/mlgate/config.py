@@ -22,6 +22,8 @@ class Config:
     node_name: str | None = None
     max_body_bytes: int = 100 * 1024 * 1024
     log_level: str = "info"
+    # text (time LEVEL logger: message) or json (one object per line), the access log included.
+    log_format: str = "text"
     # Secure by default: turning security off is an explicit, loudly reported choice.
     security: bool = True
     # Never shown: repr=False keeps it out of any log line that prints the config.
@@ -84,6 +86,7 @@ def config_from(env: Mapping[str, str], **flags: object) -> Config:
         node_name=env.get("MLGATE_NODE_NAME") or None,
         max_body_bytes=int(env.get("MLGATE_MAX_BODY_BYTES", 100 * 1024 * 1024)),
         log_level=str(pick("log_level", "MLGATE_LOG_LEVEL", "info")),
+        log_format=log_format_from(str(pick("log_format", "MLGATE_LOG_FORMAT", "text"))),
         security=security_from(env, bool(flags.get("no_security"))),
         initial_admin_password=env.get("MLGATE_INITIAL_ADMIN_PASSWORD") or None,
         tls_cert=_path(pick("tls_cert", "MLGATE_TLS_CERT", None)),
@@ -96,6 +99,13 @@ def config_from(env: Mapping[str, str], **flags: object) -> Config:
         heartbeat_interval_s=float(env.get("MLGATE_HEARTBEAT_INTERVAL_S", 1.0)),
         heartbeat_expiry_ms=int(env.get("MLGATE_HEARTBEAT_EXPIRY_MS", 5_000)),
     )
+
+
+def log_format_from(value: str) -> str:
+    """``--log-format`` / ``MLGATE_LOG_FORMAT``: ``text`` or ``json``."""
+    if value not in ("text", "json"):
+        raise ValueError(f"--log-format / MLGATE_LOG_FORMAT must be text or json, not {value!r}")
+    return value
 
 
 def _text(value: object) -> str | None:

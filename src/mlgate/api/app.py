@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from time import perf_counter_ns
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote
 
 import orjson
@@ -36,6 +36,16 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 Hook = Callable[[], Awaitable[None]]
 
 
+class AccessLogger(Protocol):
+    """Where each answered request is logged (mlgate.telemetry.logs.AccessLog)."""
+
+    def request_id(self, given: str | None) -> str:
+        """The request's id: the caller's ``X-Opaque-Id`` or a new one."""
+
+    def write(self, trace: RequestTrace, method: str, path: str, status: int, client: str) -> None:
+        """Log one request."""
+
+
 class MlgateApp:
     """ASGI 3 application serving the ML Commons REST API."""
 
@@ -47,6 +57,7 @@ class MlgateApp:
         trusted_proxies: tuple[Network, ...] = (),
         on_startup: Hook | None = None,
         on_shutdown: Hook | None = None,
+        access_log: AccessLogger | None = None,
     ) -> None:
         self.services = services
         self._router = Router(ROUTES)
@@ -54,6 +65,7 @@ class MlgateApp:
         self._trusted_proxies = trusted_proxies
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
+        self._access_log = access_log
         self._login_failures = services.telemetry.counter(tm.LOGIN_FAILURES)
         self._login_lockouts = services.telemetry.counter(tm.LOGIN_LOCKOUTS)
 
@@ -100,11 +112,17 @@ class MlgateApp:
         headers = [(b"content-type", response.content_type), *response.headers]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else response.body})
+        if self._access_log is not None:
+            self._access_log.write(trace, method, raw_path, response.status, trace.client)
 
     async def _handle(
         self, scope: Scope, receive: Receive, method: str, path: str, trace: RequestTrace
     ) -> Response:
         route, params, allowed = self._router.match(method, path)
+        headers = RawHeaders(scope["headers"])
+        if self._access_log is not None:
+            trace.request_id = self._access_log.request_id(headers.get("x-opaque-id"))
+            trace.client = self._client(scope)
         if route is None:
             if allowed:
                 return _plain_error(
@@ -112,7 +130,7 @@ class MlgateApp:
                     f"Incorrect HTTP method for uri [{path}] and method [{method}], allowed: [{', '.join(allowed)}]",
                 )
             return _plain_error(400, f"no handler found for uri [{path}] and method [{method}]")
-        headers = RawHeaders(scope["headers"])
+        trace.route = route.path
         body = await self._read_body(receive, headers)
         raw_query = scope.get("query_string")
         query = dict(parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)) if raw_query else {}
@@ -122,7 +140,7 @@ class MlgateApp:
             query=query,
             headers=headers,
             body=body,
-            client=self._client(scope),
+            client=trace.client if self._access_log is not None else self._client(scope),
             path_params={k: unquote(v) for k, v in params.items()} if params else {},
             trace=trace,
         )
@@ -132,8 +150,10 @@ class MlgateApp:
                 raise ForbiddenError("this route is for mlgate nodes only", error_type="security_exception")
         else:
             started = perf_counter_ns()
-            request.principal = await self._authenticate(request)
+            request.principal = principal = await self._authenticate(request)
             authorized = perf_counter_ns()
+            if principal is not None:
+                trace.user = principal.name
             self.services.security.authorize(request.principal, route.action)
             trace.auth = authorized - started
             trace.access = perf_counter_ns() - authorized

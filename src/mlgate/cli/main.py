@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", dest="data_dir", help="data directory (MLGATE_DATA_DIR, default ./data)")
     serve.add_argument("--log-level", dest="log_level", help="log level (MLGATE_LOG_LEVEL, default info)")
     serve.add_argument(
+        "--log-format",
+        dest="log_format",
+        choices=("text", "json"),
+        help="log lines as text or JSON objects, the access log included (MLGATE_LOG_FORMAT, default text)",
+    )
+    serve.add_argument(
         "--no-security",
         dest="no_security",
         action="store_true",
@@ -101,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             port=args.port,
             data_dir=args.data_dir,
             log_level=args.log_level,
+            log_format=args.log_format,
             no_security=args.no_security,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
@@ -116,11 +123,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(f"mlgate: {exc}")
     if (config.tls_cert is None) != (config.tls_key is None):
         sys.exit("mlgate: --tls-cert and --tls-key go together")
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from mlgate.telemetry.logs import configure_logging
+
+    configure_logging(config.log_level, config.log_format, sys.stderr)
     if not config.security:
         print(_NO_SECURITY_BANNER, file=sys.stderr, flush=True)
     with metrics_directory() as metrics_dir:
@@ -245,8 +250,15 @@ async def serve(config: Config, *, sock: socket.socket | None = None) -> None:
     import uvicorn
 
     from mlgate.bootstrap import build_node
+    from mlgate.telemetry.logs import AccessLog
 
-    node = await build_node(config)
+    # The access log is an info-level log: on by default, off with --log-level warning and above.
+    access_log = (
+        AccessLog(sys.stderr, config.log_format)
+        if logging.getLogger("mlgate.access").isEnabledFor(logging.INFO)
+        else None
+    )
+    node = await build_node(config, access_log=access_log)
     await node.start()
     # Everything built at start-up lives as long as the process: keep it out of every future
     # collection, so the collector only scans what requests allocate.
@@ -263,6 +275,8 @@ async def serve(config: Config, *, sock: socket.socket | None = None) -> None:
             http="httptools",
             lifespan="off",
             log_level=config.log_level,
+            # uvicorn's own lines go through mlgate's handler, so --log-format applies to them too.
+            log_config=None,
             access_log=False,
             server_header=False,
             # OpenSearch sends no Date header; X-Forwarded-For is read by the app, and only from
@@ -281,10 +295,18 @@ async def serve(config: Config, *, sock: socket.socket | None = None) -> None:
         config.port,
         config.data_dir,
     )
+    # uvicorn raises the SIGTERM it caught again once it has shut down, under the handler found at its
+    # start: a no-op here, so the node still stops cleanly (its last metrics and access-log lines
+    # written out) instead of the process dying on the spot.
+    signal.signal(signal.SIGTERM, _stopped)
     try:
         await server.serve(sockets=[sock] if sock is not None else None)
     finally:
         await node.stop()
+
+
+def _stopped(signum: int, _frame: object) -> None:
+    """SIGTERM after uvicorn's shutdown: nothing left to do but the node's own stop."""
 
 
 def _print_login(config: Config, node: Node, url: str) -> None:

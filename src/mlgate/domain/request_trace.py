@@ -38,6 +38,7 @@ class RequestTrace:
         "backoff",
         "body",
         "capture",
+        "client",
         "connect",
         "end",
         "guard",
@@ -50,10 +51,13 @@ class RequestTrace:
         "predict",
         "provider_status",
         "render",
+        "request_id",
         "requests",
         "retries",
+        "route",
         "sign",
         "start",
+        "trace_id",
         "traceparent",
         "ttfb",
         "user",
@@ -77,8 +81,14 @@ class RequestTrace:
         # ?trace=true: the rendered requests (the executor's RenderedRequest objects) are kept.
         self.capture = False
         self.requests: list[Any] | None = None
-        # The W3C traceparent the caller sent (continued by the server span).
+        # The W3C traceparent the caller sent (continued by the server span); the trace's id once a
+        # span records it (for the access log).
         self.traceparent: str | None = None
+        self.trace_id = ""
+        # For the access log: the request's id and the route template it matched.
+        self.request_id = ""
+        self.route = ""
+        self.client = ""
 
     def sent(self, sent_ns: int, headers_ns: int, done_ns: int, connect_ns: int, pool_was_full: bool) -> None:
         """One send to the provider: started at ``sent_ns``; ``connect_ns`` of it went to getting a
