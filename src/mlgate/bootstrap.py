@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import platform
@@ -54,6 +55,7 @@ from mlgate.storage.postgres import PostgresStore
 from mlgate.storage.sqlite import SqliteStore
 from mlgate.storage.store import Store
 from mlgate.telemetry.logs import AccessLog
+from mlgate.telemetry.otlp import OtlpTracer
 from mlgate.telemetry.prometheus import PrometheusTelemetry
 
 NODE_FILE = "node.json"
@@ -129,7 +131,8 @@ class Node:
         await self.store.remove_node(self.services.nodes.me.node_id)
         await self.pool.close_all()
         await self.store.close()
-        self.telemetry.close()
+        # Exporting the last spans blocks on the network: not on the event loop.
+        await asyncio.to_thread(self.telemetry.close)
         if self.access_log is not None:
             self.access_log.flush()
 
@@ -257,7 +260,9 @@ async def build_node(
         policies[:] = [(current, policy)]
         return policy
 
-    telemetry = PrometheusTelemetry(multiprocess_dir=config.metrics_dir)
+    telemetry = PrometheusTelemetry(
+        multiprocess_dir=config.metrics_dir, tracer=OtlpTracer() if config.tracing else None
+    )
     resolver = GuardedResolver(egress_policy)
     resolver.on_refusal = lambda verdict: telemetry.count(EGRESS_REFUSALS, egress_refusal_kind(verdict))
     pool = ClientPool(resolver)
@@ -310,7 +315,7 @@ async def build_node(
         predict_stats,
         registry,
         forwarder,
-        PredictMetrics(telemetry),
+        PredictMetrics(telemetry, trace_content=config.trace_content),
     )
 
     async def reload_settings(kind: str, key: str) -> None:

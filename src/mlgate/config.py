@@ -42,6 +42,10 @@ class Config:
     heartbeat_expiry_ms: int = 5_000
     # The private directory where --workers share their metrics (PROMETHEUS_MULTIPROC_DIR); set by serve.
     metrics_dir: Path | None = None
+    # OTLP trace export, asked for by the standard OTEL_* variables (docs/observability.md); with
+    # message content on spans only when OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true.
+    tracing: bool = False
+    trace_content: bool = False
 
     @property
     def public_url(self) -> str:
@@ -98,7 +102,19 @@ def config_from(env: Mapping[str, str], **flags: object) -> Config:
         trusted_proxies=parse_trusted_proxies(str(pick("trusted_proxies", "MLGATE_TRUSTED_PROXIES", ""))),
         heartbeat_interval_s=float(env.get("MLGATE_HEARTBEAT_INTERVAL_S", 1.0)),
         heartbeat_expiry_ms=int(env.get("MLGATE_HEARTBEAT_EXPIRY_MS", 5_000)),
+        tracing=tracing_from(env),
+        trace_content=env.get("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "").lower() == "true",
     )
+
+
+def tracing_from(env: Mapping[str, str]) -> bool:
+    """An OTLP endpoint is set (``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_ENDPOINT``)
+    and neither ``OTEL_SDK_DISABLED=true`` nor ``OTEL_TRACES_EXPORTER=none`` says no."""
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    if env.get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() == "none":
+        return False
+    return bool(env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
 
 
 def log_format_from(value: str) -> str:

@@ -112,6 +112,9 @@ class MlgateApp:
         headers = [(b"content-type", response.content_type), *response.headers]
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if method == "HEAD" else response.body})
+        if trace.span is not None:
+            trace.span.set_attribute("http.response.status_code", response.status)
+            trace.span.end(str(response.status) if response.status >= 500 else None)
         if self._access_log is not None:
             self._access_log.write(trace, method, raw_path, response.status, trace.client)
 
@@ -131,6 +134,15 @@ class MlgateApp:
                 )
             return _plain_error(400, f"no handler found for uri [{path}] and method [{method}]")
         trace.route = route.path
+        telemetry = self.services.telemetry
+        if telemetry.tracing:
+            span = trace.span = telemetry.span(
+                f"{method} {route.path}",
+                kind="server",
+                attributes={"http.request.method": method, "http.route": route.path, "url.path": path},
+                parent=headers.get("traceparent"),
+            )
+            trace.traceparent = span.traceparent()
         body = await self._read_body(receive, headers)
         raw_query = scope.get("query_string")
         query = dict(parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)) if raw_query else {}

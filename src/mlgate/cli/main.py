@@ -192,8 +192,8 @@ def serve_workers(config: Config) -> None:
     """
     from mlgate.telemetry.prometheus import forget_process
 
-    # The preparing start serves nothing: it records no metrics for the workers to add up.
-    _run(_prepare(dataclasses.replace(config, metrics_dir=None)))
+    # The preparing start serves nothing: no metrics for the workers to add up, no exporter thread to fork.
+    _run(_prepare(dataclasses.replace(config, metrics_dir=None, tracing=False)))
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

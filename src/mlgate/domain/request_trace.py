@@ -9,8 +9,11 @@ body. A predict whose documents go out as several calls in parallel adds the cal
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from time import perf_counter_ns
 from typing import Any
+
+from mlgate.domain.telemetry import Span, Telemetry
 
 # Server-Timing names, in the order they are reported, and the slot each one reads.
 STAGES = (
@@ -40,7 +43,9 @@ class RequestTrace:
         "capture",
         "client",
         "connect",
+        "content",
         "end",
+        "genai",
         "guard",
         "input_tokens",
         "model_id",
@@ -56,9 +61,10 @@ class RequestTrace:
         "retries",
         "route",
         "sign",
+        "span",
         "start",
-        "trace_id",
         "traceparent",
+        "tracer",
         "ttfb",
         "user",
     )
@@ -84,11 +90,22 @@ class RequestTrace:
         # The W3C traceparent the caller sent (continued by the server span); the trace's id once a
         # span records it (for the access log).
         self.traceparent: str | None = None
-        self.trace_id = ""
+        # Tracing on: the server span, the port to start client spans with, the GenAI span name and
+        # attributes of the model, and whether message content goes on spans.
+        self.span: Span | None = None
+        self.tracer: Telemetry | None = None
+        self.genai: tuple[str, Mapping[str, str | int]] | None = None
+        self.content = False
         # For the access log: the request's id and the route template it matched.
         self.request_id = ""
         self.route = ""
         self.client = ""
+
+    @property
+    def trace_id(self) -> str:
+        """The W3C trace id of the request ("" when none): from its traceparent."""
+        parts = self.traceparent.split("-") if self.traceparent else ()
+        return parts[1] if len(parts) == 4 else ""
 
     def sent(self, sent_ns: int, headers_ns: int, done_ns: int, connect_ns: int, pool_was_full: bool) -> None:
         """One send to the provider: started at ``sent_ns``; ``connect_ns`` of it went to getting a

@@ -38,6 +38,7 @@ from mlgate.domain.processing import (
 )
 from mlgate.domain.rate_limit import THROTTLED_AT_USER_LEVEL, TokenBucket
 from mlgate.domain.request_trace import RequestTrace
+from mlgate.domain.telemetry import Span, error_type
 from mlgate.domain.template import (
     CREDENTIAL_PREFIX,
     PARAMETERS_PREFIX,
@@ -71,6 +72,8 @@ _METHODS = ("POST", "GET", "PUT", "DELETE")
 _CONTENT_TYPE = "Content-Type"
 _JSON = "application/json"
 _RESPONSE = "response"
+# Message content on a span (opt-in) is cut here: spans are not a place for whole documents.
+_MAX_CONTENT = 65536
 
 
 @dataclass(frozen=True)
@@ -427,7 +430,35 @@ class ConnectorExecutor:
             checking = perf_counter_ns()
             await guardrails.check_input(request.payload, params)
             trace.guard += perf_counter_ns() - checking
-        response = await self._send(rc, request, trace)
+        if trace.tracer is None or trace.genai is None:
+            return await self._exchange(rc, action, params, request, guardrails, splice, trace, None)
+        # One GenAI CLIENT span per provider call, its traceparent sent to the provider.
+        name, attributes = trace.genai
+        span = trace.tracer.span(name, kind="client", attributes=attributes, parent=trace.traceparent)
+        if trace.content and request.payload is not None:
+            span.set_attribute("gen_ai.input.messages", mask_secrets(request.payload, rc.secrets))
+        try:
+            result = await self._exchange(rc, action, params, request, guardrails, splice, trace, span)
+        except Exception as exc:
+            span.end(error_type(exc))
+            raise
+        span.end()
+        return result
+
+    async def _exchange(
+        self,
+        rc: RuntimeConnector,
+        action: ConnectorAction,
+        params: Mapping[str, str | None],
+        request: RenderedRequest,
+        guardrails: ActiveGuardrails | None,
+        splice: bool,
+        trace: RequestTrace,
+        span: Span | None,
+    ) -> dict[str, Any]:
+        """Send ``request`` and turn the reply into one ``inference_results`` element."""
+        traceparent = span.traceparent() if span is not None else trace.traceparent
+        response = await self._send(rc, request, trace, traceparent)
         if action.action_type == CANCEL_BATCH_PREDICT and not response.body.strip():
             # Stopping a job often answers with no body; only the status matters (ML Commons).
             return {"output": [], "status_code": response.status}
@@ -440,6 +471,8 @@ class ConnectorExecutor:
         usage = token_usage(body, response.headers)
         if usage is not None:
             trace.usage(*usage)
+        if span is not None:
+            _describe(span, response, usage, rc.secrets if trace.content else None)
         if splice and action.post_process_function is None and not params.get("response_filter"):
             output = self._splice(response.body, body)
         else:
@@ -448,9 +481,12 @@ class ConnectorExecutor:
         return {"output": output, "status_code": response.status}
 
     async def _send(
-        self, rc: RuntimeConnector, request: RenderedRequest, trace: RequestTrace
+        self, rc: RuntimeConnector, request: RenderedRequest, trace: RequestTrace, traceparent: str | None
     ) -> RemoteResponse:
         client = self._pool.get(rc.key, rc.client_config, rc.credential, rc.tls_identity)
+        headers = request.headers
+        if traceparent is not None:  # after signing: SigV4 does not sign it, the provider may read it
+            headers = {**headers, "traceparent": traceparent}
         limit = self._max_json_size()
         max_bytes = limit if limit >= 0 else None
 
@@ -460,7 +496,7 @@ class ConnectorExecutor:
             response = await client.send(
                 request.method,
                 request.url,
-                request.headers,
+                headers,
                 request.body,
                 max_response_bytes=max_bytes,
                 timing=trace,
@@ -538,6 +574,22 @@ class ConnectorExecutor:
             if filtered is not target:
                 value = filtered
         return build_response_tensors(value, from_script=from_script)
+
+
+def _describe(
+    span: Span,
+    response: RemoteResponse,
+    usage: tuple[int, int] | None,
+    content_secrets: tuple[str, ...] | None,
+) -> None:
+    """The reply's GenAI attributes on the call's span (its body only when content capture is on)."""
+    span.set_attribute("http.response.status_code", response.status)
+    if usage is not None:
+        span.set_attribute("gen_ai.usage.input_tokens", usage[0])
+        span.set_attribute("gen_ai.usage.output_tokens", usage[1])
+    if content_secrets is not None:
+        text = response.body[:_MAX_CONTENT].decode("utf-8", errors="replace")
+        span.set_attribute("gen_ai.output.messages", mask_secrets(text, content_secrets))
 
 
 def _maybe_json(value: str | None) -> Any:

@@ -142,6 +142,10 @@ class PredictService:
         if not deployed.is_enabled:
             raise ForbiddenError("Model is disabled.")
         instruments = self._metrics.instruments(deployed)
+        if self._metrics.telemetry.tracing:
+            trace.tracer = self._metrics.telemetry
+            trace.genai = instruments.span
+            trace.content = self._metrics.trace_content
         started = perf_counter_ns()
         timer = self._stats.start(model_id)
         try:

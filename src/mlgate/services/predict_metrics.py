@@ -29,6 +29,8 @@ class ModelInstruments:
     input_tokens: tm.Histogram
     output_tokens: tm.Histogram
     overhead: tm.Histogram
+    # The GenAI client span of each provider call: name and attributes.
+    span: tuple[str, dict[str, str | int]]
     provider: dict[int, tm.Histogram] = field(default_factory=dict)
     users: dict[str, tuple[tm.Counter, tm.Counter, tm.Counter | None]] = field(default_factory=dict)
 
@@ -46,9 +48,11 @@ def model_tags(deployed: DeployedModel) -> ModelTags:
 class PredictMetrics:
     """Binds each deployed model's instruments and records finished predicts."""
 
-    def __init__(self, telemetry: tm.Telemetry) -> None:
+    def __init__(self, telemetry: tm.Telemetry, *, trace_content: bool = False) -> None:
+        self.telemetry = telemetry
         self._telemetry = telemetry
         self._models: dict[str, ModelInstruments] = {}
+        self.trace_content = trace_content
 
     def instruments(self, deployed: DeployedModel) -> ModelInstruments:
         """The model's instruments (bound on first use and after each redeploy)."""
@@ -76,6 +80,15 @@ class PredictMetrics:
             input_tokens=t.histogram(tm.GENAI_TOKENS, *genai, "input"),
             output_tokens=t.histogram(tm.GENAI_TOKENS, *genai, "output"),
             overhead=t.histogram(tm.OVERHEAD, deployed.model_id),
+            span=(
+                f"{tags.operation} {tags.model}",
+                {
+                    "gen_ai.operation.name": tags.operation,
+                    "gen_ai.provider.name": tags.genai_provider,
+                    "gen_ai.request.model": tags.model,
+                    "mlgate.model_id": deployed.model_id,
+                },
+            ),
         )
         self._models[deployed.model_id] = made
         return made

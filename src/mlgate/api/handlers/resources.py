@@ -126,6 +126,8 @@ async def _predict(req: Request, s: Services, algorithm: str | None) -> Response
     if req.query and req.flag("trace"):
         s.security.authorize(req.principal, TRACE_ACTION)
         req.trace.capture = True
+    if req.trace.traceparent is None:  # not tracing: the caller's trace context goes on as it came
+        req.trace.traceparent = req.headers.get("traceparent")
     body = req.json_object()
     result = await s.predict.predict(
         req.principal, req.path_params["model_id"], algorithm, body, splice=True, trace=req.trace
