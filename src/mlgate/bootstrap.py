@@ -18,6 +18,7 @@ from mlgate.config import Config
 from mlgate.domain import model as model_domain
 from mlgate.domain import model_group as group_domain
 from mlgate.domain.egress import EgressPolicy
+from mlgate.domain.memory_budget import InFlightBudget
 from mlgate.domain.node import NodeInfo
 from mlgate.domain.settings import ClusterSettings
 from mlgate.domain.telemetry import EGRESS_REFUSALS, egress_refusal_kind
@@ -76,6 +77,7 @@ class Node:
     store: Store
     pool: ClientPool
     telemetry: PrometheusTelemetry
+    scripts: ScriptRunner
     admin_password_file: Path | None = None
     follower: ChangeFollower | None = None
     forwarder: NodeForwarder | None = None
@@ -130,6 +132,7 @@ class Node:
             await self.forwarder.close()
         await self.store.remove_node(self.services.nodes.me.node_id)
         await self.pool.close_all()
+        self.scripts.close()
         await self.store.close()
         # Exporting the last spans blocks on the network: not on the event loop.
         await asyncio.to_thread(self.telemetry.close)
@@ -267,8 +270,14 @@ async def build_node(
     resolver.on_refusal = lambda verdict: telemetry.count(EGRESS_REFUSALS, egress_refusal_kind(verdict))
     pool = ClientPool(resolver)
     telemetry.watch(lambda: pool_readings(pool))
+    budget = InFlightBudget(config.max_in_flight_bytes)
     executor = ConnectorExecutor(
-        pool, scripts, lambda: int(settings.current.number("max_json_size")), resolver
+        pool,
+        scripts,
+        lambda: int(settings.current.number("max_json_size")),
+        resolver,
+        budget=budget,
+        max_reply_bytes=config.max_reply_bytes,
     )
     tasks = TaskService(store, environment)
     me = NodeInfo(
@@ -315,6 +324,7 @@ async def build_node(
         predict_stats,
         registry,
         forwarder,
+        environment.cpu,
         PredictMetrics(telemetry, trace_content=config.trace_content),
     )
 
@@ -363,6 +373,7 @@ async def build_node(
             max_body_bytes=config.max_body_bytes,
             trusted_proxies=config.trusted_proxies,
             access_log=access_log,
+            budget=budget,
         ),
         services=services,
         store=store,
@@ -370,6 +381,7 @@ async def build_node(
         telemetry=telemetry,
         metrics_flush_s=METRICS_FLUSH_S if config.metrics_dir is not None else None,
         access_log=access_log,
+        scripts=scripts,
         admin_password_file=config.data_dir / ADMIN_PASSWORD_FILE,
         follower=_follower(store, hub, config),
         forwarder=forwarder,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlgate.domain.client_address import Network, parse_trusted_proxies
+from mlgate.domain.memory_budget import DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_MAX_REPLY_BYTES
 from mlgate.domain.node import parse_roles
 
 
@@ -20,7 +22,12 @@ class Config:
     data_dir: Path = Path("./data")
     master_key: str | None = None
     node_name: str | None = None
+    # OpenSearch's http.max_content_length (100mb): a larger request body is refused with 413.
     max_body_bytes: int = 100 * 1024 * 1024
+    # Request bodies and provider replies held at once by one process; past it, 429.
+    max_in_flight_bytes: int = DEFAULT_MAX_IN_FLIGHT_BYTES
+    # One provider reply at most (the max_json_size cluster setting may lower it).
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
     log_level: str = "info"
     # text (time LEVEL logger: message) or json (one object per line), the access log included.
     log_format: str = "text"
@@ -88,7 +95,14 @@ def config_from(env: Mapping[str, str], **flags: object) -> Config:
         data_dir=Path(str(pick("data_dir", "MLGATE_DATA_DIR", "./data"))),
         master_key=env.get("MLGATE_MASTER_KEY") or None,
         node_name=env.get("MLGATE_NODE_NAME") or None,
-        max_body_bytes=int(env.get("MLGATE_MAX_BODY_BYTES", 100 * 1024 * 1024)),
+        max_body_bytes=byte_size("max body bytes", pick("max_body_bytes", "MLGATE_MAX_BODY_BYTES", "100mb")),
+        max_in_flight_bytes=byte_size(
+            "max in-flight bytes",
+            pick("max_in_flight_bytes", "MLGATE_MAX_IN_FLIGHT_BYTES", DEFAULT_MAX_IN_FLIGHT_BYTES),
+        ),
+        max_reply_bytes=byte_size(
+            "max reply bytes", pick("max_reply_bytes", "MLGATE_MAX_REPLY_BYTES", DEFAULT_MAX_REPLY_BYTES)
+        ),
         log_level=str(pick("log_level", "MLGATE_LOG_LEVEL", "info")),
         log_format=log_format_from(str(pick("log_format", "MLGATE_LOG_FORMAT", "text"))),
         security=security_from(env, bool(flags.get("no_security"))),
@@ -122,6 +136,20 @@ def log_format_from(value: str) -> str:
     if value not in ("text", "json"):
         raise ValueError(f"--log-format / MLGATE_LOG_FORMAT must be text or json, not {value!r}")
     return value
+
+
+_BYTE_UNITS = {"": 1, "b": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40}
+_BYTE_SIZE = re.compile(r"\s*([0-9]+)\s*([a-z]*)\s*")
+
+
+def byte_size(name: str, value: object) -> int:
+    """A positive byte count: a number, or a number with OpenSearch's units (``512kb``, ``100mb``)."""
+    match = _BYTE_SIZE.fullmatch(str(value).lower())
+    if match is None or match.group(2) not in _BYTE_UNITS or int(match.group(1)) <= 0:
+        raise ValueError(
+            f"{name} must be a positive number of bytes (e.g. 104857600 or 100mb), not {value!r}"
+        )
+    return int(match.group(1)) * _BYTE_UNITS[match.group(2)]
 
 
 def _text(value: object) -> str | None:

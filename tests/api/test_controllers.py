@@ -1,4 +1,6 @@
-"""Model controllers (``/_plugins/_ml/controllers/{model_id}``): per-user rate limits of a model (§7.11).
+"""Model controllers (``/_plugins/_ml/controllers/{model_id}``): per-user rate limits of a model.
+
+ml-commons: MLController, the transport actions of plugin/.../action/controller/.
 
 CRUD shapes and messages on a node without security; the limits themselves with security on, where
 predict knows who is calling.

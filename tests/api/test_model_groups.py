@@ -81,7 +81,7 @@ async def test_search(client: httpx.AsyncClient) -> None:
     assert hits["hits"][0]["_index"] == ".plugins-ml-model-group"
     everything = (await client.get(f"{G}/_search")).json()["hits"]
     assert everything["total"] == {"value": 2, "relation": "eq"}
-    bad = await client.post(f"{G}/_search", json={"aggs": {}})
+    bad = await client.post(f"{G}/_search", json={"aggs": {"x": {}}})
     assert bad.status_code == 400 and bad.json()["status"] == 400
 
 

@@ -1,4 +1,7 @@
-"""Batch predict against the mock provider: start a job, refresh its task, cancel it (§7.16, §6.2)."""
+"""Batch predict against the mock provider: start a job, refresh its task, cancel it.
+
+ml-commons: MLPredictTaskRunner, GetTaskTransportAction, CancelBatchJobTransportAction.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Profile and stats of the whole cluster (§6.3, §6.4): two ``mlgate serve`` nodes on one PostgreSQL.
+"""Profile and stats of the whole cluster: two ``mlgate serve`` nodes on one PostgreSQL.
+
+ml-commons: MLProfileTransportAction, MLStatsNodesTransportAction; docs/deployment.md.
 
 Whichever node receives ``/_plugins/_ml/profile`` or ``/stats`` asks the other for its part over the
 node-to-node routes, so both answers list both nodes, each with its own counters; a node that does not

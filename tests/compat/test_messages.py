@@ -1,4 +1,4 @@
-"""ML Commons' exact error messages (spec §2–§11.2), provoked through the REST API.
+"""ML Commons' exact error messages (docs/compatibility.md, "Error messages"), provoked through the REST API.
 
 Each case asserts status, OpenSearch ``type`` and the exact ``reason``; docs/compatibility.md lists which
 test covers which message.
@@ -47,7 +47,7 @@ def with_action(base_url: str, **action: Any) -> dict[str, Any]:
     return body
 
 
-# --- connector create: validation messages (§4.1, §4.2) ----------------------------------------------
+# --- connector create: validation messages (MLCreateConnectorInput, ConnectorAction) -----------------
 
 ACTION_NAME_CASES = [
     (
@@ -93,7 +93,7 @@ async def test_trusted_regex_not_configured(client: httpx.AsyncClient, provider:
     )
 
 
-# --- feature flags (§2.2, §11.2) ---------------------------------------------------------------------
+# --- feature flags (MLExceptionUtils) ----------------------------------------------------------------
 
 REMOTE_DISABLED = (
     "Remote Inference is currently disabled. To enable it, update the setting "
@@ -131,7 +131,7 @@ async def test_local_model_disabled(client: httpx.AsyncClient) -> None:
     )
 
 
-# --- model groups (§3.6) -----------------------------------------------------------------------------
+# --- model groups (DeleteModelGroupTransportAction) --------------------------------------------------
 
 
 async def test_delete_group_with_models(loopback: httpx.AsyncClient, provider: MockProvider) -> None:
@@ -148,7 +148,7 @@ async def test_delete_group_with_models(loopback: httpx.AsyncClient, provider: M
     )
 
 
-# --- models: register / update (§5.2, §5.5) ----------------------------------------------------------
+# --- models: register / update (TransportRegisterModelAction, UpdateModelTransportAction) ------------
 
 
 async def test_register_from_mcp_connector(loopback: httpx.AsyncClient) -> None:
@@ -231,7 +231,7 @@ async def test_update_model_refusals(loopback: httpx.AsyncClient, provider: Mock
     )
 
 
-# --- predict (§7) ------------------------------------------------------------------------------------
+# --- predict (MLPredictTaskRunner, RemoteConnectorExecutor, ConnectorUtils) --------------------------
 
 
 async def predict_error(
@@ -416,7 +416,7 @@ async def test_deployed_nodes_left_out_of_a_custom_plan(
     assert redeployed.status_code == 200, redeployed.text
 
 
-# --- access control (§5.2.1, §5.5, §5.8, §9.3) — security on -----------------------------------------
+# --- access control on models and model groups (ModelAccessControlHelper) — security on --------------
 
 PASSWORD = "Juniper-Lantern-Quartz-4821"
 

@@ -7,7 +7,7 @@ depths of comparison:
 * *shape* — the mock answered with its own content: tensor count, names, data types, shape ranks,
   ``data`` present, and the ``dataAsMap`` keys the sample shows (recursively, where both are objects).
 
-Version differences the spec lists ("Decisions for mlgate": HEAD output, older sample shapes) are
+Version differences docs/compatibility.md lists ("Version followed": HEAD output, older sample shapes) are
 normalised only where they occur and each one is reported by name, never silently.
 """
 
@@ -113,7 +113,7 @@ def is_bare_content(output: Mapping[str, Any]) -> bool:
 
 
 def _as_tensors(outputs: list[Any], cmp: Comparison) -> list[Any]:
-    """Bare provider content as the one ``response`` tensor ML Commons builds from it (§7.14 step 8)."""
+    """Bare provider content as the one ``response`` tensor ML Commons builds from it (parseResponse)."""
     if not outputs or not all(isinstance(o, Mapping) and is_bare_content(o) for o in outputs):
         return outputs
     cmp.normalised.add(BARE_CONTENT)

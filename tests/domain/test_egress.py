@@ -31,7 +31,7 @@ from mlgate.domain.errors import InvalidRequestError
 LOCAL = r"^https?://.*$"
 
 
-# --- regex validation (§2.1) ------------------------------------------------------------------------
+# --- regex validation (MLCommonsSettings) -----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -72,7 +72,7 @@ def test_redos_check_runs_before_length_check() -> None:
         validate_endpoint_regex(pattern)
 
 
-# --- trusted endpoints (§2.2, §4.7) -----------------------------------------------------------------
+# --- trusted endpoints (Connector.validateConnectorURL) ---------------------------------------------
 
 
 def test_default_list_is_the_head_list() -> None:
@@ -133,7 +133,7 @@ def test_an_invalid_stored_pattern_is_reported_not_crashed_on() -> None:
         match_trusted_endpoint("https://x/", ["(oops"])
 
 
-# --- URL parsing (§7.10.2, §7.10.8) -----------------------------------------------------------------
+# --- URL parsing (ConnectorUtils.buildSdkRequest, MLValidatableAsyncHttpClient) ---------------------
 
 
 @pytest.mark.parametrize(
@@ -280,7 +280,7 @@ def test_classify_rejects_non_addresses() -> None:
         classify_address("localhost")
 
 
-# --- address rules (§7.10.8) ------------------------------------------------------------------------
+# --- address rules (MLValidatableAsyncHttpClient.validate) ------------------------------------------
 
 PRIVATE_ADDRESSES = [
     "127.0.0.1",

@@ -1,4 +1,4 @@
-"""Parsing of the four predict body shapes (§7.1)."""
+"""Parsing of the four predict body shapes (ml-commons: RemoteInferenceMLInput, the nlp/*MLInput classes)."""
 
 from __future__ import annotations
 

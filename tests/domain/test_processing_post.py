@@ -1,4 +1,7 @@
-"""Built-in post-process functions (§7.7), response filters and generic tensors (§7.14)."""
+"""Built-in post-process functions, response filters and generic tensors.
+
+ml-commons: MLPostProcessFunction, ConnectorUtils (processOutput), AbstractConnector (parseResponse).
+"""
 
 from __future__ import annotations
 
@@ -361,7 +364,7 @@ def test_data_type_for_filter(response_filter: str | None, data_type: str) -> No
     assert data_type_for_filter(response_filter) == data_type
 
 
-# ---------------------------------------------------------------- response_filter (§7.14 step 7)
+# ------------------------------------------------------------- response_filter (ConnectorUtils.processOutput)
 
 CLAUDE3 = {"id": "msg_1", "content": [{"type": "text", "text": "Hello!"}], "usage": {"input_tokens": 3}}
 CONVERSE = {
@@ -404,7 +407,7 @@ def test_apply_response_filter_invalid_path() -> None:
     assert caught.value.error_type == "invalid_path_exception"
 
 
-# ---------------------------------------------------------------- generic tensors (§7.14 step 8)
+# ---------------------------------------------------------- generic tensors (AbstractConnector.parseResponse)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,7 @@
-"""Built-in pre-process functions (§7.6) and text_docs chunking (§7.5)."""
+"""Built-in pre-process functions and text_docs chunking.
+
+ml-commons: MLPreProcessFunction, RemoteConnectorExecutor (calculateChunkSize).
+"""
 
 from __future__ import annotations
 

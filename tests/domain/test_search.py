@@ -379,8 +379,8 @@ def test_timeout_is_accepted() -> None:
 
 
 REFUSALS: list[tuple[Any, dict[str, str] | None, str, str]] = [
-    ({"aggs": {"x": {}}}, None, "parsing_exception", "Unknown key for a START_OBJECT in [aggs]."),
-    ({"aggregations": {}}, None, "parsing_exception", "Unknown key for a START_OBJECT in [aggregations]."),
+    ({"aggs": {"x": {}}}, None, "parsing_exception", "Missing definition for aggregation [x]"),
+    ({"aggs": []}, None, "parsing_exception", "Unknown key for a START_ARRAY in [aggs]."),
     ({"search_after": [1]}, None, "parsing_exception", "Unknown key for a START_ARRAY in [search_after]."),
     ({"explain": True}, None, "parsing_exception", "Unknown key for a VALUE_BOOLEAN in [explain]."),
     ({"min_score": 1}, None, "parsing_exception", "Unknown key for a VALUE_NUMBER in [min_score]."),

@@ -312,7 +312,7 @@ def test_query_matches(query: dict[str, Any] | None, expected: list[str]) -> Non
 
 
 def access_filter(user: str, roles: list[str]) -> dict[str, Any]:
-    """The ML Commons access-control filter of spec §3.4 (the owner test is a nested query there)."""
+    """ML Commons' access filter (ModelAccessControlHelper.addUserBackendRolesFilter; owner test nested)."""
     return {
         "bool": {
             "should": [

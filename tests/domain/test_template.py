@@ -28,7 +28,7 @@ from mlgate.domain.template import (
     validate_header_templates,
 )
 
-# ---------------------------------------------------------------- stringify (§7.1)
+# ---------------------------------------------------------------- stringify (StringUtils.getParameterMap)
 
 
 @pytest.mark.parametrize(
@@ -54,7 +54,7 @@ def test_stringify_parameter(value: Any, expected: str) -> None:
     assert stringify_parameter(value) == expected
 
 
-# ---------------------------------------------------------------- escapeJson (§7.4)
+# ------------------------------------------------- escapeJson (ConnectorUtils.escapeRemoteInferenceInputData)
 
 
 @pytest.mark.parametrize(
@@ -155,7 +155,7 @@ def test_gson_escape_is_string_literal_content() -> None:
     assert to_gson_json(None) == "null"
 
 
-# ---------------------------------------------------------------- substitution (§7.9 step 4)
+# ---------------------------------------------------------------- substitution (HttpConnector.createPayload)
 
 
 @pytest.mark.parametrize(
@@ -232,7 +232,7 @@ def test_substitute_json_encoded() -> None:
     assert substitute_json_encoded("${parameters.gone}", params) == "null"
 
 
-# ---------------------------------------------------------------- render_payload (§7.9 steps 1-4)
+# --------------------------------------------------------------- render_payload (HttpConnector.createPayload)
 
 
 def test_render_payload_http_body_fallback() -> None:
@@ -320,7 +320,7 @@ def test_compiled_template_renders_like_text() -> None:
     assert compile_template("{}").has_placeholders is False
 
 
-# ---------------------------------------------------------------- check_payload (§7.9 step 5, §7.3 step 7)
+# ------------------------------------- check_payload (HttpConnector.createPayload, Connector.validatePayload)
 
 
 @pytest.mark.parametrize(
@@ -384,7 +384,7 @@ def test_any_string_in_quoted_position_round_trips(value: str) -> None:
     params = prepare_request_parameters({"v": value})
     payload = render_payload('{"value": "${parameters.v}"}', params)
     if is_json_container(value):
-        # JSON object/array text is inserted raw by design (§7.4); only check it renders verbatim.
+        # JSON object/array text is inserted raw by design (escape_parameters); only check it is verbatim.
         assert payload == '{"value": "' + value + '"}'
         return
     check_payload(payload, params)
@@ -417,7 +417,7 @@ def test_substitution_never_crashes_except_cycles(params: dict[str, str | None])
         assert isinstance(result, str)
 
 
-# ---------------------------------------------------------------- headers (§4.6)
+# ---------------------------------------------------------------- headers (AbstractConnector, ConnectorUtils)
 
 
 @pytest.mark.parametrize("name", ["Authorization", "x-api-key", "HOST", "Cookie", "forwarded"])

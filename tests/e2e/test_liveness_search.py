@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.api.fixtures import chat_connector
 
 from mlgate.bootstrap import Node
+from tests.api.fixtures import chat_connector
 
 C = "/_plugins/_ml/connectors"
 READER = ("reader", "Walnut-Horizon-Ember-6604")

@@ -10,7 +10,7 @@ import httpx
 from aiohttp import web
 
 from mlgate.mockprovider import MockProvider
-from mlgate.remote.client import IMPLICIT_MAX_CONNECTION, ClientConfig
+from mlgate.remote.client_config import IMPLICIT_MAX_CONNECTION, ClientConfig
 from tests.engine.support import (
     CHAT_KEY,
     MESSAGES,

@@ -1,4 +1,7 @@
-"""Model interface (§7.13): JSON-Schema validation of predict input and output, and the presets."""
+"""Model interface: JSON-Schema validation of predict input and output, and the presets.
+
+ml-commons: ModelInterfaceUtils (presets), TransportPredictionTaskAction and MLPredictTaskRunner (checks).
+"""
 
 from __future__ import annotations
 

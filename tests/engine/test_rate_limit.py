@@ -1,4 +1,7 @@
-"""The model rate_limiter (§7.11): the token bucket itself, and through predict."""
+"""The model rate_limiter: the token bucket itself, and through predict.
+
+ml-commons: MLModelManager (createTokenBucket), MLRateLimiter.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Remote failures through a real predict (§7.14): each yields the spec's status and reason, no secret."""
+"""Remote failures through a real predict: each yields ML Commons' status and reason, no secret.
+
+ml-commons: MLSdkAsyncHttpResponseHandler.
+"""
 
 from __future__ import annotations
 

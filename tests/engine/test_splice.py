@@ -49,9 +49,9 @@ def envelope(output: list[dict[str, Any]]) -> Any:
 
 
 @pytest.mark.parametrize("raw", BODIES)
-def test_splice_means_the_same_json_as_parse_and_encode(raw: bytes) -> None:
+async def test_splice_means_the_same_json_as_parse_and_encode(raw: bytes) -> None:
     ex = executor()
-    assert envelope(ex.splice_output(raw)) == envelope(ex.post_process(ACTION, {}, raw))
+    assert envelope(ex.splice_output(raw)) == envelope(await ex.post_process(ACTION, {}, raw))
 
 
 def test_splice_keeps_the_providers_bytes() -> None:
@@ -63,10 +63,10 @@ def test_splice_keeps_the_providers_bytes() -> None:
 @pytest.mark.parametrize(
     "raw", [b"[1, 2]", b'"text"', b"42", b"{not json", b'{"a":1', b'{"a":1}{"b":2}', b"\xff{}"]
 )
-def test_non_objects_and_invalid_bodies_answer_as_before(raw: bytes) -> None:
+async def test_non_objects_and_invalid_bodies_answer_as_before(raw: bytes) -> None:
     ex = executor()
     try:
-        expected: Any = envelope(ex.post_process(ACTION, {}, raw))
+        expected: Any = envelope(await ex.post_process(ACTION, {}, raw))
     except Exception as exc:
         expected = (type(exc), str(exc))
     try:

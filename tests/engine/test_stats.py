@@ -1,4 +1,7 @@
-"""Profile and stats (§6.3, §6.4) for this node, fed by the predict path."""
+"""Profile and stats for this node, fed by the predict path.
+
+ml-commons: MLProfileTransportAction, MLStatsNodesTransportAction.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Guardrails on predict against the mock provider: local_regex and model (§5.1, §7.3, §7.14)."""
+"""Guardrails on predict against the mock provider: local_regex and model.
+
+ml-commons: Guardrails, LocalRegexGuardrail, ModelGuardrail.
+"""
 
 from __future__ import annotations
 

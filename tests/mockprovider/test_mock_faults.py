@@ -167,6 +167,45 @@ async def test_mock_slow_body_sends_headers_then_trickles(
             await resp.read()
 
 
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_mock_trickle_sends_the_body_slowly_but_never_silent(
+    provider: MockProvider, http: aiohttp.ClientSession, chunked: bool
+) -> None:
+    async with http.post(f"{provider.url}/v1/embeddings", json=EMBED) as resp:
+        full = await resp.read()
+    query = "mock_trickle_ms=1" + ("&mock_chunked=1" if chunked else "")
+    async with http.post(f"{provider.url}/v1/embeddings?{query}", json=EMBED) as resp:
+        assert resp.status == 200
+        assert resp.content_length == (None if chunked else len(full))
+        assert (resp.headers.get("Transfer-Encoding") == "chunked") is chunked
+        assert await resp.read() == full
+    # Never silent for long: a short idle timeout does not end a trickle that lasts much longer.
+    timeout = aiohttp.ClientTimeout(sock_read=5, total=0.5)
+    with pytest.raises(asyncio.TimeoutError) as caught:
+        async with http.post(
+            f"{provider.url}/v1/embeddings?mock_trickle_ms=100", json=EMBED, timeout=timeout
+        ) as resp:
+            await resp.read()
+    assert not isinstance(caught.value, aiohttp.ServerTimeoutError)
+
+
+async def test_mock_slow_headers_trickles_the_head(
+    provider: MockProvider, http: aiohttp.ClientSession
+) -> None:
+    async with http.post(f"{provider.url}/v1/embeddings", json=EMBED) as resp:
+        full = await resp.read()
+    async with http.post(f"{provider.url}/v1/embeddings?mock_slow_headers_ms=1", json=EMBED) as resp:
+        assert resp.status == 200
+        assert resp.content_type == "application/json"
+        assert await resp.read() == full
+    with pytest.raises(asyncio.TimeoutError):
+        timeout = aiohttp.ClientTimeout(total=0.3)
+        async with http.post(
+            f"{provider.url}/v1/embeddings?mock_slow_headers_ms=100", json=EMBED, timeout=timeout
+        ) as resp:
+            await resp.read()
+
+
 async def test_bad_knob_values_are_rejected(provider: MockProvider, http: aiohttp.ClientSession) -> None:
     for query in (
         "mock_status=abc",
@@ -174,6 +213,9 @@ async def test_bad_knob_values_are_rejected(provider: MockProvider, http: aiohtt
         "mock_body=weird",
         "mock_reset=yes",
         "mock_delay_ms=-1",
+        "mock_trickle_ms=x",
+        "mock_chunked=2",
+        "mock_slow_headers_ms=-5",
     ):
         async with http.post(f"{provider.url}/v1/embeddings?{query}", json=EMBED) as resp:
             assert resp.status == 400, query

@@ -9,7 +9,8 @@ import pytest
 from aiohttp import web
 
 from mlgate.domain.egress import EgressPolicy
-from mlgate.remote.client import ClientConfig, ConnectorClient
+from mlgate.remote.client import ConnectorClient
+from mlgate.remote.client_config import ClientConfig
 from mlgate.remote.resolver import GuardedResolver
 
 OPEN_POLICY = EgressPolicy(trusted_endpoints=(r"^https?://.*$",), private_ip_enabled=True)

@@ -1,4 +1,4 @@
-"""client_config parsing and rendering (§4.3)."""
+"""client_config parsing and rendering (ml-commons: ConnectorClientConfig)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from mlgate.domain.errors import InvalidRequestError
-from mlgate.remote.client import ClientConfig
+from mlgate.remote.client_config import ClientConfig
 
 HEAD_DEFAULTS = {
     "max_connection": 30,

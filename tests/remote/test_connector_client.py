@@ -1,4 +1,7 @@
-"""ConnectorClient against real local servers: pooling, timeouts, transport failures, §7.14 outcomes."""
+"""ConnectorClient against real local servers: pooling, timeouts, transport failures, remote outcomes.
+
+ml-commons: MLSdkAsyncHttpResponseHandler (outcomes).
+"""
 
 from __future__ import annotations
 
@@ -15,13 +18,13 @@ from mlgate.domain.errors import InvalidRequestError, RemoteError, RemoteTimeout
 from mlgate.remote.client import (
     POOL_EXHAUSTED,
     THROTTLED,
-    ClientConfig,
     ClientPool,
     ConnectorClient,
     RemoteResponse,
     raise_for_remote_status,
     remote_failure,
 )
+from mlgate.remote.client_config import ClientConfig
 from mlgate.remote.resolver import GuardedResolver
 
 JSON = {"Content-Type": "application/json"}
@@ -110,7 +113,7 @@ async def test_redirects_are_not_followed(serve: Serve, make_client: MakeClient)
     assert caught.value.status == 302
 
 
-# --- pool bound and exhaustion (§7.11) --------------------------------------------------------------
+# --- pool bound and exhaustion (429 as in MLSdkAsyncHttpResponseHandler) ----------------------------
 
 
 async def test_max_connection_bounds_concurrency_and_exhaustion_is_429(
@@ -319,7 +322,7 @@ async def test_oversize_bodies_are_refused(serve: Serve, make_client: MakeClient
         assert len(unlimited.body) == 100
 
 
-# --- §7.14 outcome table over real responses --------------------------------------------------------
+# --- ML Commons' outcome table over real responses --------------------------------------------------
 
 
 @pytest.mark.parametrize(

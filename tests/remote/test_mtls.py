@@ -1,6 +1,9 @@
-"""Mutual TLS (client_config.mutual_tls_enabled, §4.3): the connector presents the client certificate of its
+"""Mutual TLS (client_config.mutual_tls_enabled): the connector presents the client certificate of its
 credential to a server that requires one, trusting the CA of ``ca_cert_pem``; ML Commons' checks and
-messages for missing or unusable material."""
+messages for missing or unusable material.
+
+ml-commons: CertificateProcessor, MLTlsClientConfigurer.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ from tests.remote.conftest import OPEN_POLICY, Serve
 from tests.tls_support import Issued, issue
 
 from mlgate.domain.errors import InvalidRequestError, RemoteError
-from mlgate.remote.client import ClientConfig, ClientPool, ConnectorClient
+from mlgate.remote.client import ClientPool, ConnectorClient
+from mlgate.remote.client_config import ClientConfig
 from mlgate.remote.mtls import tls_identity
 from mlgate.remote.resolver import GuardedResolver
 

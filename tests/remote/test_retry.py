@@ -1,4 +1,7 @@
-"""§7.12 retries with injected sleep, randomness and clock (no real waiting)."""
+"""client_config retries with injected sleep, randomness and clock (no real waiting).
+
+ml-commons: RemoteConnectorExecutor (invokeRemoteServiceWithRetry), RetryBackoffPolicy.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ import pytest
 from aiohttp import web
 
 from mlgate.domain.errors import InvalidRequestError, RemoteError
-from mlgate.remote.client import ClientConfig, ConnectorClient, RemoteResponse, raise_for_remote_status
+from mlgate.remote.client import ConnectorClient, RemoteResponse, raise_for_remote_status
+from mlgate.remote.client_config import ClientConfig
 from mlgate.remote.retry import backoff_delay, send_with_retry
 
 OK = RemoteResponse(200, {}, b"{}")

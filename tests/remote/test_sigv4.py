@@ -1,4 +1,7 @@
-"""SigV4: the published AWS example, equality with botocore's own signing, §7.10.6 parameter rules."""
+"""SigV4: the published AWS example, equality with botocore's own signing, signing name and region rules.
+
+ml-commons: ConnectorUtils (signRequest), AwsConnector.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""TLS: certificates are verified unless client_config.skip_ssl_verification (§4.3)."""
+"""TLS: certificates are verified unless client_config.skip_ssl_verification.
+
+ml-commons: ConnectorClientConfig.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from tests.remote.conftest import Serve
 from tests.tls_support import write_self_signed
 
 from mlgate.domain.errors import RemoteError
-from mlgate.remote.client import ClientConfig, ConnectorClient
+from mlgate.remote.client import ConnectorClient
+from mlgate.remote.client_config import ClientConfig
 
 
 @pytest.fixture

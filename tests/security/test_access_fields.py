@@ -1,4 +1,7 @@
-"""Access-control fields on create and update (§9.2, §9.3), each row through the real secure app."""
+"""Access-control fields on create and update, each row through the real secure app.
+
+ml-commons: TransportCreateConnectorAction, MLModelGroupManager, TransportUpdateModelGroupAction.
+"""
 
 from __future__ import annotations
 

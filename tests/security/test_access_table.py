@@ -1,4 +1,6 @@
-"""Who may do what: users × objects × operations, every cell asserting status and message (§9, issue 4).
+"""Who may do what: users × objects × operations, every cell asserting status and message (issue 4).
+
+ml-commons: ConnectorAccessControlHelper, ModelAccessControlHelper and the transport actions using them.
 
 Each cell runs against a fresh secure node with connector and model access control on. ``owner``
 creates the objects; ``shared`` has full ML access and shares the owner's backend role ``team_a``;
@@ -344,3 +346,29 @@ async def test_owner_less_objects_stay_open_but_hidden_from_search(
     assert legacy not in [h["_id"] for h in hits]
     admin_hits = (await admin.post(f"{ML}/connectors/_search", json={})).json()["hits"]["hits"]
     assert legacy in [h["_id"] for h in admin_hits]
+
+
+async def test_aggregations_count_only_what_the_caller_may_see(world: World, provider: MockProvider) -> None:
+    """A terms count (even with min_doc_count 0, which lists terms of unmatched documents) and top_hits
+    see the documents the caller's search may see, nothing more."""
+    await _make_objects(world, "connector", provider)  # restricted to team_a
+    await _make_objects(world, "model:private", provider)  # a private group, its connector and model
+    body = {
+        "size": 0,
+        "aggs": {
+            "names": {"terms": {"field": "name.keyword", "min_doc_count": 0}},
+            "top": {"top_hits": {"_source": ["name"]}},
+        },
+    }
+    for caller, connectors, models in (
+        ("owner", [{"key": "Chat connector", "doc_count": 2}], [{"key": "model private", "doc_count": 1}]),
+        ("shared", [{"key": "Chat connector", "doc_count": 1}], []),
+        ("stranger", [], []),
+    ):
+        http = world.clients[caller]
+        found = await _ok(await http.post(f"{ML}/connectors/_search", json=body))
+        assert found["aggregations"]["names"]["buckets"] == connectors, caller
+        hits = found["aggregations"]["top"]["hits"]
+        assert hits["total"]["value"] == sum(b["doc_count"] for b in connectors)
+        found = await _ok(await http.post(f"{ML}/models/_search", json=body))
+        assert found["aggregations"]["names"]["buckets"] == models, caller

@@ -72,6 +72,17 @@ def test_opensearch_py_register_deploy_predict_search(
     assert tensors[0]["data_type"] == "FLOAT32" and tensors[0]["shape"] == [len(tensors[0]["data"])]
     found = client.plugins.ml.search_models(body={"query": {"term": {"name.keyword": "openai-embed"}}})
     assert [hit["_id"] for hit in found["hits"]["hits"]] == [model_id]
+    counted = client.transport.perform_request(
+        "POST",
+        "/_plugins/_ml/models/_search",
+        body={
+            "size": 0,
+            "query": {"ids": {"values": [model_id]}},
+            "aggs": {"s": {"terms": {"field": "model_state"}}},
+        },
+    )
+    assert counted["hits"]["hits"] == [] and counted["hits"]["total"]["value"] == 1
+    assert counted["aggregations"]["s"]["buckets"] == [{"key": "DEPLOYED", "doc_count": 1}]
     connectors = client.plugins.ml.search_connectors(body={"query": {"match_all": {}}})
     assert "credential" not in connectors["hits"]["hits"][0]["_source"]
     # Neither the provider credential nor the admin password reaches the server's output.

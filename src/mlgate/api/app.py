@@ -14,8 +14,8 @@ from mlgate.api.auth import authenticate
 from mlgate.api.errors import error_headers, internal_error, render_error
 from mlgate.api.http import JSON_TYPE, RawHeaders, Request, Response
 from mlgate.api.routes import INTERNAL, ROUTES, Router
-from mlgate.domain import telemetry as tm
 from mlgate.domain.client_address import Network, client_address
+from mlgate.domain import telemetry as tm
 from mlgate.domain.errors import (
     ForbiddenError,
     MlgateError,
@@ -23,6 +23,7 @@ from mlgate.domain.errors import (
     RateLimitedError,
     UnauthorizedError,
 )
+from mlgate.domain.memory_budget import DEFAULT_MAX_IN_FLIGHT_BYTES, InFlightBudget, Lease
 from mlgate.domain.node import NODE_TOKEN_HEADER
 from mlgate.domain.principal import Principal
 from mlgate.domain.request_trace import RequestTrace
@@ -55,6 +56,7 @@ class MlgateApp:
         *,
         max_body_bytes: int = 100 * 1024 * 1024,
         trusted_proxies: tuple[Network, ...] = (),
+        budget: InFlightBudget | None = None,
         on_startup: Hook | None = None,
         on_shutdown: Hook | None = None,
         access_log: AccessLogger | None = None,
@@ -63,6 +65,7 @@ class MlgateApp:
         self._router = Router(ROUTES)
         self._max_body = max_body_bytes
         self._trusted_proxies = trusted_proxies
+        self._budget = budget if budget is not None else InFlightBudget(DEFAULT_MAX_IN_FLIGHT_BYTES)
         self._on_startup = on_startup
         self._on_shutdown = on_shutdown
         self._access_log = access_log
@@ -97,21 +100,26 @@ class MlgateApp:
         trace = RequestTrace(perf_counter_ns())
         method = scope["method"]
         raw_path = scope["path"]
+        # The bytes this request reads (its body, provider replies) count until its answer is sent.
+        lease = self._budget.lease()
         try:
-            response = await self._handle(scope, receive, method, raw_path, trace)
-        except MlgateError as exc:
-            status, body = render_error(exc)
-            response = Response(status, orjson.dumps(body), headers=error_headers(exc))
-        except Exception:
-            log.exception("unhandled error on %s %s", method, raw_path)
-            status, body = internal_error()
-            response = Response(status, orjson.dumps(body))
-        trace.finish()
-        if trace.predict:
-            response.headers.append((b"server-timing", trace.server_timing()))
-        headers = [(b"content-type", response.content_type), *response.headers]
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else response.body})
+            try:
+                response = await self._handle(scope, receive, method, raw_path, lease, trace)
+            except MlgateError as exc:
+                status, body = render_error(exc)
+                response = Response(status, orjson.dumps(body), headers=error_headers(exc))
+            except Exception:
+                log.exception("unhandled error on %s %s", method, raw_path)
+                status, body = internal_error()
+                response = Response(status, orjson.dumps(body))
+            trace.finish()
+            if trace.predict:
+                response.headers.append((b"server-timing", trace.server_timing()))
+            headers = [(b"content-type", response.content_type), *response.headers]
+            await send({"type": "http.response.start", "status": response.status, "headers": headers})
+            await send({"type": "http.response.body", "body": b"" if method == "HEAD" else response.body})
+        finally:
+            lease.release()
         if trace.span is not None:
             trace.span.set_attribute("http.response.status_code", response.status)
             trace.span.end(str(response.status) if response.status >= 500 else None)
@@ -119,7 +127,7 @@ class MlgateApp:
             self._access_log.write(trace, method, raw_path, response.status, trace.client)
 
     async def _handle(
-        self, scope: Scope, receive: Receive, method: str, path: str, trace: RequestTrace
+        self, scope: Scope, receive: Receive, method: str, path: str, lease: Lease, trace: RequestTrace
     ) -> Response:
         route, params, allowed = self._router.match(method, path)
         headers = RawHeaders(scope["headers"])
@@ -143,7 +151,7 @@ class MlgateApp:
                 parent=headers.get("traceparent"),
             )
             trace.traceparent = span.traceparent()
-        body = await self._read_body(receive, headers)
+        declared = self._declared_length(headers)
         raw_query = scope.get("query_string")
         query = dict(parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)) if raw_query else {}
         request = Request(
@@ -151,9 +159,10 @@ class MlgateApp:
             path=path,
             query=query,
             headers=headers,
-            body=body,
+            body=b"",
             client=trace.client if self._access_log is not None else self._client(scope),
             path_params={k: unquote(v) for k, v in params.items()} if params else {},
+            lease=lease,
             trace=trace,
         )
         if route.action == INTERNAL:
@@ -169,6 +178,8 @@ class MlgateApp:
             self.services.security.authorize(request.principal, route.action)
             trace.auth = authorized - started
             trace.access = perf_counter_ns() - authorized
+        # Read only for a caller who may make the request: others cannot take the in-flight budget.
+        request.body = await self._read_body(receive, declared, lease)
         return await route.handler(request, self.services)
 
     async def _authenticate(self, request: Request) -> Principal | None:
@@ -190,32 +201,49 @@ class MlgateApp:
         forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"x-forwarded-for"]
         return client_address(address, forwarded, self._trusted_proxies)
 
-    async def _read_body(self, receive: Receive, headers: RawHeaders) -> bytes:
+    def _declared_length(self, headers: RawHeaders) -> int | None:
+        """The body's ``Content-Length``; PayloadTooLargeError (413) over the limit, before any read."""
         declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
-            raise PayloadTooLargeError(f"Request body is larger than the limit of [{self._max_body}] bytes")
+        if declared is None or not declared.isdigit():
+            return None
+        length = int(declared)
+        if length > self._max_body:
+            raise self._too_large()
+        return length
+
+    async def _read_body(self, receive: Receive, declared: int | None, lease: Lease) -> bytes:
+        """The whole body, charged to ``lease``: at once before reading when its length is declared (a
+        request the budget cannot take is refused before its bytes arrive, and of several large ones
+        some complete rather than all failing halfway), else as it arrives."""
+        charged = declared or 0
+        if charged:
+            lease.charge(charged)
         message = await receive()
         if not message.get("more_body"):  # the whole body in one message: the usual case
             first: bytes = message.get("body", b"")
-            if len(first) > self._max_body:
-                raise PayloadTooLargeError(
-                    f"Request body is larger than the limit of [{self._max_body}] bytes"
-                )
+            if len(first) > charged:
+                if len(first) > self._max_body:
+                    raise self._too_large()
+                lease.charge(len(first) - charged)
             return first
         chunks: list[bytes] = []
         size = 0
         while True:
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self._max_body:
-                raise PayloadTooLargeError(
-                    f"Request body is larger than the limit of [{self._max_body}] bytes"
-                )
+            if size > charged:
+                if size > self._max_body:
+                    raise self._too_large()
+                lease.charge(size - charged)
+                charged = size
             chunks.append(chunk)
             if not message.get("more_body"):
                 break
             message = await receive()
         return b"".join(chunks)
+
+    def _too_large(self) -> PayloadTooLargeError:
+        return PayloadTooLargeError(f"Request body is larger than the limit of [{self._max_body}] bytes")
 
 
 def _plain_error(status: int, message: str) -> Response:

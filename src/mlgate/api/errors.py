@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from mlgate.domain.errors import (
+    CircuitBreakingError,
     ConflictError,
     ExecutionError,
     ForbiddenError,
     InvalidRequestError,
+    LimitExceededError,
     MlgateError,
     NotFoundError,
     PayloadTooLargeError,
@@ -25,7 +27,9 @@ _STATUS: tuple[tuple[type[MlgateError], int], ...] = (
     (ForbiddenError, 403),
     (UnauthorizedError, 401),
     (RateLimitedError, 429),
+    (CircuitBreakingError, 429),
     (ExecutionError, 500),
+    (LimitExceededError, 503),
 )
 
 
@@ -40,14 +44,15 @@ def status_of(error: MlgateError) -> int:
 
 
 def error_body(
-    error_type: str, reason: str, status: int, caused_by: tuple[str, str] | None = None
+    error_type: str,
+    reason: str,
+    status: int,
+    caused_by: tuple[str, str] | None = None,
+    metadata: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """``{"error": {"root_cause": [...], "type", "reason"[, "caused_by"]}, "status"}``."""
-    error: dict[str, Any] = {
-        "root_cause": [{"type": error_type, "reason": reason}],
-        "type": error_type,
-        "reason": reason,
-    }
+    """``{"error": {"root_cause": [...], "type", "reason"[, metadata…][, "caused_by"]}, "status"}``."""
+    cause = {"type": error_type, "reason": reason, **(metadata or {})}
+    error: dict[str, Any] = {"root_cause": [cause], **cause}
     if caused_by is not None:
         error["caused_by"] = {"type": caused_by[0], "reason": caused_by[1]}
     return {"error": error, "status": status}
@@ -56,7 +61,15 @@ def error_body(
 def render_error(error: MlgateError) -> tuple[int, dict[str, Any]]:
     """Status and body for a domain error."""
     status = status_of(error)
-    return status, error_body(error.error_type, error.message, status, error.caused_by)
+    metadata = None
+    if isinstance(error, CircuitBreakingError):
+        # OpenSearch's CircuitBreakingException adds these beside the reason.
+        metadata = {
+            "bytes_wanted": error.bytes_wanted,
+            "bytes_limit": error.bytes_limit,
+            "durability": "TRANSIENT",
+        }
+    return status, error_body(error.error_type, error.message, status, error.caused_by, metadata)
 
 
 def error_headers(error: MlgateError) -> list[tuple[bytes, bytes]]:

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.memory_budget import Lease
 from mlgate.domain.principal import Principal
 from mlgate.domain.request_trace import RequestTrace
 
@@ -92,6 +93,8 @@ class Request:
     principal: Principal | None = None
     # The request's stage timings (Server-Timing, metrics, access log), started by the app.
     trace: RequestTrace = field(default_factory=RequestTrace)
+    # This request's share of the in-flight byte budget (domain/memory_budget.py).
+    lease: Lease | None = None
 
     def json(self) -> Any:
         """The body as JSON (None when empty); malformed JSON is a 400 ``json_parse_exception``."""

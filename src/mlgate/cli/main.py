@@ -78,6 +78,22 @@ def _parser() -> argparse.ArgumentParser:
         help="comma list of CIDRs of proxies whose X-Forwarded-For names the client "
         "(MLGATE_TRUSTED_PROXIES, default none: the client is the socket peer)",
     )
+    serve.add_argument(
+        "--max-body-bytes",
+        dest="max_body_bytes",
+        help="largest request body, e.g. 100mb; larger ones get 413 (MLGATE_MAX_BODY_BYTES, default 100mb)",
+    )
+    serve.add_argument(
+        "--max-in-flight-bytes",
+        dest="max_in_flight_bytes",
+        help="request bodies and provider replies held at once per worker process; past it requests get "
+        "429 (MLGATE_MAX_IN_FLIGHT_BYTES, default 256mb)",
+    )
+    serve.add_argument(
+        "--max-reply-bytes",
+        dest="max_reply_bytes",
+        help="largest provider reply (MLGATE_MAX_REPLY_BYTES, default 100mb)",
+    )
     security_cli.add_parser(commands)
     mock = commands.add_parser("mock-provider", help="serve OpenAI/Cohere/SageMaker/Bedrock-shaped replies")
     mock.add_argument("--host", default="127.0.0.1")
@@ -116,6 +132,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             advertise_url=args.advertise_url,
             workers=args.workers,
             trusted_proxies=args.trusted_proxies,
+            max_body_bytes=args.max_body_bytes,
+            max_in_flight_bytes=args.max_in_flight_bytes,
+            max_reply_bytes=args.max_reply_bytes,
         )
         if config.workers < 1:
             raise ValueError("--workers must be at least 1")

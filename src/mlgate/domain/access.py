@@ -1,4 +1,6 @@
-"""Who may see, use, change and delete connectors and model groups — ML Commons' rules (§9).
+"""Who may see, use, change and delete connectors and model groups — ML Commons' rules.
+
+ml-commons: plugin/.../helper/{Connector,Model}AccessControlHelper.java.
 
 ``principal is None`` means security is off: every check passes. Decisions are pure functions of the
 principal, the document and whether the relevant access-control setting is on.
@@ -57,7 +59,10 @@ def can_access_model_group(principal: Principal | None, enabled: bool, doc: Mapp
 
 
 def visibility_filter(principal: Principal | None, enabled: bool) -> dict[str, Any] | None:
-    """The query AND-ed to searches for non-admin users (§3.4/§4.5), or None when unrestricted."""
+    """The query AND-ed to searches for non-admin users, or None when unrestricted.
+
+    ml-commons: ``addUserBackendRolesFilter`` of plugin/.../helper/{Connector,Model}AccessControlHelper.java.
+    """
     if principal is None or not enabled or principal.is_admin:
         return None
     should: list[dict[str, Any]] = [{"term": {"access": "public"}}]

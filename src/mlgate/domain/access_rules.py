@@ -1,4 +1,9 @@
-"""Validation of access-control fields on create and update (§9.2, §9.3), when access control is on."""
+"""Validation of access-control fields on create and update, when access control is on.
+
+ml-commons: plugin/.../action/connector/TransportCreateConnectorAction.java,
+plugin/.../model/MLModelGroupManager.java (validateRequestForAccessControl),
+plugin/.../action/model_group/TransportUpdateModelGroupAction.java.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Offline batch predict (§7.16): the BATCH_PREDICTION task's ``remote_job`` and its status rules.
+"""Offline batch predict: the BATCH_PREDICTION task's ``remote_job`` and its status rules.
+
+ml-commons: plugin/.../task/MLPredictTaskRunner.java, plugin/.../action/tasks/GetTaskTransportAction.java.
 
 A batch predict runs the connector's ``BATCH_PREDICT`` action once and keeps the provider's job
 description (first tensor's ``dataAsMap``) as ``remote_job``. Refreshing the task runs
@@ -9,7 +11,6 @@ two: they are derived from the ``BATCH_PREDICT`` URL as ML Commons derives them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from mlgate.domain import task as tdomain
 from mlgate.domain.connector import ConnectorAction
 from mlgate.domain.errors import InvalidRequestError, NotFoundError
+from mlgate.domain.linear_regex import LinearRegex, RegexError, compile_regex
 from mlgate.domain.template import substitute
 
 BATCH_PREDICTION = "BATCH_PREDICTION"
@@ -136,16 +138,18 @@ class StatusRules:
     """The ``remote_job.status_field`` / ``remote_job.status_regex.*`` settings, compiled."""
 
     fields: Sequence[str]
-    cancelling: re.Pattern[str]
-    cancelled: re.Pattern[str]
-    completed: re.Pattern[str]
-    expired: re.Pattern[str]
-    failed: re.Pattern[str]
+    cancelling: LinearRegex
+    cancelled: LinearRegex
+    completed: LinearRegex
+    expired: LinearRegex
+    failed: LinearRegex
 
     @classmethod
     def compile(cls, fields: Sequence[str], regexes: Mapping[str, str]) -> StatusRules:
-        """Case-insensitive patterns, searched anywhere in the status text (Java ``find()``)."""
-        return cls(fields, *(re.compile(regexes[k], re.IGNORECASE) for k in _STATE_ORDER))
+        """Case-insensitive patterns, searched anywhere in the status text (Java ``find()``) in linear
+        time (``domain/linear_regex.py``). Raises InvalidRequestError for a pattern that cannot run (one
+        stored before the settings checked them)."""
+        return cls(fields, *(_compile_status(regexes[k]) for k in _STATE_ORDER))
 
     def state_of(self, remote_job: Mapping[str, Any]) -> str | None:
         """The task state the job's status fields map to (the last matching field wins), or None."""
@@ -162,8 +166,15 @@ class StatusRules:
                     break
         return state
 
-    def _patterns(self) -> tuple[re.Pattern[str], ...]:
+    def _patterns(self) -> tuple[LinearRegex, ...]:
         return (self.cancelling, self.cancelled, self.completed, self.expired, self.failed)
+
+
+def _compile_status(pattern: str) -> LinearRegex:
+    try:
+        return compile_regex(pattern, ignore_case=True)
+    except RegexError as exc:
+        raise InvalidRequestError(f"Invalid regex pattern: {pattern}; {exc.reason}") from None
 
 
 # ML Commons tests the patterns in this order; the first that matches decides.

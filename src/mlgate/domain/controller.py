@@ -1,4 +1,6 @@
-"""Model controllers (ML Commons 2.12+): per-user rate limits of one model (§7.11, user level).
+"""Model controllers (ML Commons 2.12+): per-user rate limits of one model.
+
+ml-commons: common/.../controller/MLController.java, the transport actions of plugin/.../action/controller/.
 
 A controller document (id = the model id) maps user names to ``{"limit", "unit"}`` limiters, parsed like
 the model's own ``rate_limiter``. Create replaces a controller; update merges per user and per field.

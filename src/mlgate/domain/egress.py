@@ -1,7 +1,11 @@
 """Where a connector may send requests: trusted-endpoint regexes and private-address rules.
 
+ml-commons: common/.../connector/Connector.java (validateConnectorURL),
+ml-algorithms/.../algorithms/remote/ConnectorUtils.java (buildSdkRequest),
+common/.../httpclient/MLValidatableAsyncHttpClient.java (validate).
+
 Pure rules over strings and already-resolved IP addresses; DNS happens in ``mlgate.remote.resolver``.
-The order of checks follows ML Commons (§7.10): the URL must fully match a trusted-endpoint regex, then
+The order of checks follows ML Commons: the URL must fully match a trusted-endpoint regex, then
 parse as an http(s) URI, then every resolved address is checked against the restricted-IP patterns, the
 private-IP switch and the trusted-private-endpoint regexes.
 
@@ -15,6 +19,9 @@ mlgate is stricter than ML Commons in four documented ways:
 * ports above 65535 are out of range (ML Commons lets 65536 through to fail at connect time);
 * user information in the URL (``https://api.example.com@attacker.example/``) is refused: it defeats
   prefix-style trusted regexes, and credentials belong in ``${credential.*}`` headers.
+
+The regexes are matched in linear time (``domain/linear_regex.py``), so a pattern that passes ML Commons'
+ReDoS heuristic but needs backtracking (a lookahead, say) is refused when the setting is written.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.linear_regex import LinearRegex, RegexError, compile_regex
 
 DEFAULT_TRUSTED_ENDPOINTS: tuple[str, ...] = (
     r"^https://runtime\.sagemaker\..*[a-z0-9-]\.amazonaws\.com/.*$",
@@ -55,10 +63,13 @@ URI_ERROR = (
 )
 
 MAX_REGEX_LENGTH = 256
+MAX_HOST_LABEL_LENGTH = 63
+MAX_HOST_NAME_LENGTH = 253
 
-# The ML Commons 3.7+ ReDoS heuristics, applied to the pattern text with whole-string semantics.
-_NESTED_QUANTIFIER = re.compile(r".*\([^)]*[*+?]\)[*+?{].*")
-_BACKREFERENCE = re.compile(r".*\\[1-9].*")
+# The ML Commons 3.7+ ReDoS heuristics, applied to the pattern text with whole-string semantics; they run
+# before the length check, so they must be linear themselves (backtracking, the first is quadratic).
+_NESTED_QUANTIFIER = compile_regex(r".*\([^)]*[*+?]\)[*+?{].*")
+_BACKREFERENCE = compile_regex(r".*\\[1-9].*")
 
 # Characters java.net.URI refuses anywhere in a URI, plus whitespace and controls.
 _ILLEGAL_URI_CHARS = re.compile(r'[\x00-\x20\x7f"<>\\^`{|}]|%(?![0-9A-Fa-f]{2})')
@@ -71,8 +82,8 @@ def validate_endpoint_regex(pattern: str) -> None:
     """Refuse a regex for the endpoint/IP settings as ML Commons 3.7+ does.
 
     Raises InvalidRequestError for nested quantifiers or backreferences (a ReDoS heuristic), for
-    patterns longer than 256 characters, and for patterns Python's ``re`` cannot compile (Java-only
-    syntax such as ``\\p{Alpha}`` counts as invalid here).
+    patterns longer than 256 characters, and for patterns that cannot be matched in linear time
+    (``domain/linear_regex.py``: lookaround, say, named in the message) or do not compile.
     """
     if _NESTED_QUANTIFIER.fullmatch(pattern) or _BACKREFERENCE.fullmatch(pattern):
         raise InvalidRequestError(
@@ -80,28 +91,28 @@ def validate_endpoint_regex(pattern: str) -> None:
         )
     if len(pattern) > MAX_REGEX_LENGTH:
         raise InvalidRequestError(f"Regex pattern too long (max 256 chars): {pattern}")
+    _compile(pattern)
+
+
+def _compile(pattern: str) -> LinearRegex:
     try:
-        re.compile(pattern)
-    except re.error:
-        raise InvalidRequestError(f"Invalid regex pattern: {pattern}") from None
+        return compile_regex(pattern)
+    except RegexError as error:
+        # ML Commons' message; what mlgate alone refuses says why.
+        reason = f"; {error.reason}" if error.unsupported else ""
+        raise InvalidRequestError(f"Invalid regex pattern: {pattern}{reason}") from None
 
 
 @functools.lru_cache(maxsize=64)
-def _compile_all(patterns: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+def _compile_all(patterns: tuple[str, ...]) -> tuple[LinearRegex, ...]:
     # Settings change rarely and this runs on every predict, so each list is compiled once.
-    compiled = []
-    for pattern in patterns:
-        try:
-            compiled.append((pattern, re.compile(pattern)))
-        except re.error:
-            raise InvalidRequestError(f"Invalid regex pattern: {pattern}") from None
-    return tuple(compiled)
+    return tuple(_compile(pattern) for pattern in patterns)
 
 
 def _first_full_match(text: str, patterns: Sequence[str]) -> str | None:
-    for source, regex in _compile_all(tuple(patterns)):
+    for regex in _compile_all(tuple(patterns)):
         if regex.fullmatch(text):
-            return source
+            return regex.source
     return None
 
 
@@ -152,6 +163,21 @@ def _is_canonical_ipv4(host: str) -> bool:
     return len(octets) == 4 and all(_CANONICAL_OCTET.fullmatch(o) and int(o) <= 255 for o in octets)
 
 
+def _check_host_lengths(host: str) -> None:
+    # DNS limits (RFC 1035): java.net.URI accepts longer names, but no resolver can look them up.
+    name = host.rstrip(".")
+    if len(name) > MAX_HOST_NAME_LENGTH:
+        raise InvalidRequestError(
+            f"Invalid host in connector URL: the host name is longer than {MAX_HOST_NAME_LENGTH} characters"
+        )
+    for label in name.split("."):
+        if len(label) > MAX_HOST_LABEL_LENGTH:
+            raise InvalidRequestError(
+                f"Invalid host in connector URL: the label [{label}] is longer than "
+                f"{MAX_HOST_LABEL_LENGTH} characters"
+            )
+
+
 def _check_host(host: str, bracketed: bool) -> str:
     if bracketed:
         try:
@@ -161,6 +187,7 @@ def _check_host(host: str, bracketed: bool) -> str:
     host = host.lower()
     if not _HOST_NAME.fullmatch(host) or ".." in host:
         raise InvalidRequestError(URI_ERROR)
+    _check_host_lengths(host)
     # A numeric last label makes resolvers read the whole host as an IPv4 address (inet_aton rules).
     last_label = host.rstrip(".").rpartition(".")[2]
     if _NUMERIC_LABEL.fullmatch(last_label) and not _is_canonical_ipv4(host):
@@ -174,7 +201,7 @@ def _check_host(host: str, bracketed: bool) -> str:
 def parse_destination(url: str) -> Destination:
     """Parse a connector URL into its destination, with ML Commons' error texts.
 
-    Raises InvalidRequestError: the URI error of §7.10.2 when the URL is not a valid absolute URI with
+    Raises InvalidRequestError: ML Commons' URI error when the URL is not a valid absolute URI with
     a host, ``"Protocol is not http or https: <p>"``, ``"Port out of range: <n>"``, and the
     mlgate-specific refusals of obfuscated IPv4 hosts and of user information (module docstring).
     """
@@ -341,7 +368,7 @@ def check_addresses(
     *,
     trusted_pattern: str | None = None,
 ) -> EgressVerdict:
-    """Judge the resolved ``addresses`` of ``dest`` (§7.10.8 plus mlgate's stricter rules).
+    """Judge the resolved ``addresses`` of ``dest`` (ML Commons' address rules plus mlgate's stricter ones).
 
     Only the address rules are applied here; ``trusted_pattern`` is copied into the verdict as given.
     """

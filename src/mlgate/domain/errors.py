@@ -75,6 +75,24 @@ class RateLimitedError(MlgateError):
         self.retry_after = retry_after
 
 
+class LimitExceededError(MlgateError):
+    """A request needs more than a server-side limit allows, e.g. ``search.max_buckets`` (503)."""
+
+    default_type = "too_many_buckets_exception"
+
+
+class CircuitBreakingError(MlgateError):
+    """Taking more memory would pass a limit (429, as OpenSearch's circuit breakers answer); the
+    request may succeed once others finish."""
+
+    default_type = "circuit_breaking_exception"
+
+    def __init__(self, message: str, *, bytes_wanted: int, bytes_limit: int) -> None:
+        super().__init__(message)
+        self.bytes_wanted = bytes_wanted
+        self.bytes_limit = bytes_limit
+
+
 class ExecutionError(MlgateError):
     """Server-side failure with a known reason, e.g. a post-process path not found (500)."""
 

@@ -1,4 +1,7 @@
-"""Model guardrails (§5.1, §7.3 step 8, §7.14 step 1): what a model's ``guardrails`` field means.
+"""Model guardrails: what a model's ``guardrails`` field means.
+
+ml-commons: common/.../model/{Guardrails,LocalRegexGuardrail,ModelGuardrail}.java, checked by
+ml-algorithms/.../algorithms/remote/{RemoteConnectorExecutor,ConnectorUtils}.java (input, output).
 
 Two kinds, as in ML Commons:
 
@@ -11,17 +14,20 @@ Two kinds, as in ML Commons:
 
 Input is checked against the rendered payload (regex) or the request's ``question`` parameter (model);
 output against the raw provider body (regex) or that body as a JSON-escaped ``question`` (model).
-Everything is compiled once per deploy (:func:`compile_guardrails`).
+Everything is compiled once per deploy (:func:`compile_guardrails`), for linear-time matching
+(``domain/linear_regex.py``); a pattern mlgate cannot run that way is refused when the model is
+registered or updated (:func:`refuse_unsupported_regexes`). A match whose worst case is long runs off the
+event loop, through the ``offload`` the predict passes in.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mlgate.domain.errors import InvalidRequestError, MlgateError
+from mlgate.domain.linear_regex import LinearRegex, RegexError, compile_regex
 from mlgate.domain.template import gson_escape, to_gson_json
 
 INPUT_TRIGGERED = "guardrails triggered for user input"
@@ -30,12 +36,19 @@ TYPES = ("local_regex", "model")
 
 # Predicts with a guardrail model: (model id, request parameters) → the predict output document.
 AskModel = Callable[[str, Mapping[str, str]], Awaitable[Mapping[str, Any]]]
+# Runs a pure check in a worker thread (``services/cpu.py``) and returns its answer.
+Offload = Callable[[Callable[[], bool]], Awaitable[bool]]
+# Matches whose worst case (characters × RE2 instructions) stays under this run on the event loop: a few
+# milliseconds at most; a larger one is offloaded, as RE2 lets other threads run while it matches.
+INLINE_MATCH_COST = 1_000_000
 
 
 class Guardrail(Protocol):
     """One direction's check."""
 
-    async def allows(self, text: str, parameters: Mapping[str, str | None], ask: AskModel) -> bool:
+    async def allows(
+        self, text: str, parameters: Mapping[str, str | None], ask: AskModel, offload: Offload
+    ) -> bool:
         """Whether ``text`` (with the call's parameter map) may pass."""
         ...
 
@@ -44,12 +57,14 @@ class Guardrail(Protocol):
 class LocalRegexGuardrail:
     """``local_regex``: forbidden full matches, and stop-words indices (which always refuse here)."""
 
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[LinearRegex, ...]
     stop_word_indices: tuple[str, ...] = ()
 
-    async def allows(self, text: str, parameters: Mapping[str, str | None], ask: AskModel) -> bool:
+    async def allows(
+        self, text: str, parameters: Mapping[str, str | None], ask: AskModel, offload: Offload
+    ) -> bool:
         """No pattern matches the whole text and no stop-words index is configured."""
-        if any(pattern.fullmatch(text) for pattern in self.patterns):
+        if await _any_full_match(self.patterns, text, offload):
             return False
         return not self.stop_word_indices
 
@@ -60,9 +75,11 @@ class ModelGuardrail:
 
     model_id: str
     response_filter: str | None
-    accept: re.Pattern[str]
+    accept: LinearRegex
 
-    async def allows(self, text: str, parameters: Mapping[str, str | None], ask: AskModel) -> bool:
+    async def allows(
+        self, text: str, parameters: Mapping[str, str | None], ask: AskModel, offload: Offload
+    ) -> bool:
         """Ask the guardrail model; an absent or empty ``question`` is not checked (as ML Commons)."""
         question = parameters.get("question")
         if not question:
@@ -74,7 +91,7 @@ class ModelGuardrail:
             output = await ask(self.model_id, request)
         except MlgateError:
             return False  # ML Commons refuses the text when the guardrail model cannot answer
-        return self.accept.fullmatch(to_gson_json(_first_response(output))) is not None
+        return await _any_full_match((self.accept,), to_gson_json(_first_response(output)), offload)
 
 
 @dataclass(frozen=True)
@@ -91,11 +108,12 @@ class ActiveGuardrails:
 
     rules: Guardrails
     ask: AskModel
+    offload: Offload
 
     async def check_input(self, payload: str | None, parameters: Mapping[str, str | None]) -> None:
         """Before the send: refuse with ML Commons' 400."""
         guard = self.rules.input
-        if guard is not None and not await guard.allows(payload or "", parameters, self.ask):
+        if guard is not None and not await guard.allows(payload or "", parameters, self.ask, self.offload):
             raise InvalidRequestError(INPUT_TRIGGERED)
 
     async def check_output(self, body: bytes) -> None:
@@ -104,7 +122,7 @@ class ActiveGuardrails:
         if guard is None:
             return
         text = body.decode("utf-8", errors="replace")
-        if not await guard.allows(text, {"question": gson_escape(text)}, self.ask):
+        if not await guard.allows(text, {"question": gson_escape(text)}, self.ask, self.offload):
             raise InvalidRequestError(OUTPUT_TRIGGERED)
 
 
@@ -150,11 +168,45 @@ def _compile_one(kind: str, raw: Any) -> Guardrail | None:
     return LocalRegexGuardrail(tuple(_compile(str(r)) for r in regexes), indices)
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
+def refuse_unsupported_regexes(raw: Any) -> None:
+    """At register and update: refuse a guardrail regex mlgate cannot match in linear time.
+
+    Raises InvalidRequestError naming the construct (a backreference, lookaround...). A regex that does
+    not parse at all is accepted here and fails the deploy, as in ML Commons.
+    """
+    if not isinstance(raw, Mapping):
+        return
+    field = "response_validation_regex" if raw.get("type") == "model" else "regex"
+    for side in ("input_guardrail", "output_guardrail"):
+        guard = raw.get(side)
+        patterns = guard.get(field) if isinstance(guard, Mapping) else None
+        for pattern in patterns if isinstance(patterns, list) else [patterns]:
+            if isinstance(pattern, str | int | float):
+                try:
+                    compile_regex(str(pattern))
+                except RegexError as exc:
+                    if exc.unsupported:
+                        raise _refusal(str(pattern), exc) from None
+
+
+async def _any_full_match(patterns: tuple[LinearRegex, ...], text: str, offload: Offload) -> bool:
+    def run() -> bool:
+        return any(pattern.fullmatch(text) for pattern in patterns)
+
+    if sum(pattern.cost(text) for pattern in patterns) <= INLINE_MATCH_COST:
+        return run()
+    return await offload(run)
+
+
+def _compile(pattern: str) -> LinearRegex:
     try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise InvalidRequestError(f"Invalid guardrail regex {pattern!r}: {exc}") from exc
+        return compile_regex(pattern)
+    except RegexError as exc:
+        raise _refusal(pattern, exc) from None
+
+
+def _refusal(pattern: str, error: RegexError) -> InvalidRequestError:
+    return InvalidRequestError(f"Invalid guardrail regex [{pattern}]: {error.reason}")
 
 
 def _first_response(output: Mapping[str, Any]) -> Any:

@@ -1,4 +1,6 @@
-"""A model's ``interface`` (§7.13): JSON-Schema checks of predict input and output, and the presets.
+"""A model's ``interface``: JSON-Schema checks of predict input and output, and the presets.
+
+ml-commons: common/.../utils/ModelInterfaceUtils.java (presets).
 
 ML Commons validates with JSON Schema draft 2020-12. The input instance is the predict input as ML
 Commons serializes it (``{"algorithm": "REMOTE", "parameters": {…}, "action_type": "PREDICT"}``) with
@@ -96,7 +98,10 @@ class ModelInterface:
     output: CompiledSchema | None
 
     def check_input(self, inp: PredictInput) -> None:
-        """Raise the 400 of §7.2 step 3 when the predict input does not conform."""
+        """Raise ML Commons' 400 when the predict input does not conform.
+
+        ml-commons: plugin/.../action/prediction/TransportPredictionTaskAction.java.
+        """
         if self.input is None or inp.action_type == "BATCH_PREDICT":
             return
         detail = self.input.violations(input_instance(inp, self.input.string_parameters))
@@ -104,7 +109,10 @@ class ModelInterface:
             raise InvalidRequestError(INPUT_ERROR + detail, error_type="status_exception")
 
     def check_output(self, output: Mapping[str, Any]) -> None:
-        """Raise the 400 of §7.13 when the predict output does not conform."""
+        """Raise ML Commons' 400 when the predict output does not conform.
+
+        ml-commons: plugin/.../task/MLPredictTaskRunner.java.
+        """
         if self.output is None:
             return
         detail = self.output.violations(output)

@@ -1,4 +1,6 @@
-"""The preset ``interface`` ML Commons fills in for well-known AWS connectors (§7.13, since 2.16).
+"""The preset ``interface`` ML Commons fills in for well-known AWS connectors (since 2.16).
+
+ml-commons: common/.../utils/ModelInterfaceUtils.java.
 
 Which preset applies depends on the connector's ``service_name`` and ``model`` / ``api_name``
 parameters and, for embedding models, on whether the first action post-processes with the matching

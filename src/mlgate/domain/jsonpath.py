@@ -7,7 +7,8 @@ match, possibly empty. Misses carry Jayway's ``PathNotFoundException`` wording, 
 
 The core syntax is evaluated here, byte-compatible with Jayway's messages. Divergences:
 
-* filter expressions (``[?(...)]``) are delegated to python-jsonpath (result: a list of matches);
+* filter expressions (``[?(...)]``) are delegated to python-jsonpath (result: a list of matches), with
+  their regexes matched in linear time (``domain/jsonpath_regex.py``);
 * of Jayway's path functions, the closing ``length()``, ``size()``, ``min()``, ``max()``, ``sum()``,
   ``avg()``, ``keys()``, ``first()`` and ``last()`` are supported;
 * an index applied to a non-array on a definite path is reported as a miss (Jayway raises an
@@ -24,9 +25,13 @@ from typing import Any
 
 import jsonpath
 
+from mlgate.domain.jsonpath_regex import LinearJsonPathEnvironment
+
 _PROVIDER = "com.jayway.jsonpath.spi.json.JsonSmartJsonProvider"
 _INT_MAX = 2**31 - 1
 _FUNCTIONS = frozenset({"length", "size", "keys", "first", "last", "min", "max", "sum", "avg"})
+# Stateless but for python-jsonpath's bounded caches of compiled paths, like the library's default.
+_FILTERS = LinearJsonPathEnvironment()
 
 
 @dataclass(frozen=True)
@@ -131,7 +136,7 @@ def _apply_function(name: str, value: Any) -> Any:
 
 def _read_with_library(document: Any, path: str) -> Any:
     try:
-        return jsonpath.findall(path, document)
+        return _FILTERS.findall(path, document)
     except jsonpath.JSONPathError as error:
         raise JsonPathSyntaxError(str(error)) from error
 

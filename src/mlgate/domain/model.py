@@ -17,6 +17,7 @@ from mlgate.domain.fields import (
     parse_error,
     validate_safe_fields,
 )
+from mlgate.domain.guardrails import refuse_unsupported_regexes
 
 INDEX = ".plugins-ml-model"
 
@@ -118,6 +119,7 @@ def parse_extras(body: Mapping[str, Any]) -> dict[str, Any]:
         value = opt_object(body, key)
         if value is not None:
             extras[key] = value
+    refuse_unsupported_regexes(extras.get("guardrails"))
     deploy_setting = opt_object(body, "deploy_setting")
     if deploy_setting is not None:
         extras["deploy_setting"] = parse_deploy_setting(deploy_setting)

@@ -1,4 +1,7 @@
-"""Nodes of a cluster: roles, liveness and which nodes may serve remote models (§10.1)."""
+"""Nodes of a cluster: roles, liveness and which nodes may serve remote models.
+
+ml-commons: plugin/.../cluster/DiscoveryNodeHelper.java.
+"""
 
 from __future__ import annotations
 

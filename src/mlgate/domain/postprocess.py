@@ -1,4 +1,7 @@
-"""Built-in post-process functions (§7.7) and the generic ``response_filter`` read (§7.14 step 7).
+"""Built-in post-process functions and the generic ``response_filter`` read.
+
+ml-commons: common/.../connector/MLPostProcessFunction.java and common/.../connector/functions/postprocess/;
+the filter: ml-algorithms/.../algorithms/remote/ConnectorUtils.java (processOutput).
 
 A built-in reads the filter (or its default JSONPath) from the parsed response body and maps the
 result to ModelTensor dicts. Divergences from ML Commons, all where Java fails with a 500 cast error:
@@ -202,7 +205,7 @@ def run_post_process(
 
 
 def apply_response_filter(body: Any, response_filter: str) -> Any:
-    """§7.14 step 7: the filtered value; the whole body when the path is missing or selects ``null``.
+    """The filtered value; the whole body when the path is missing or selects ``null`` (processOutput).
 
     A definite path gives the value, an indefinite one a list (see :mod:`mlgate.domain.jsonpath`).
     Raises :class:`ExecutionError` (``invalid_path_exception``) for a filter that cannot be parsed.

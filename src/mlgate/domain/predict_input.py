@@ -1,4 +1,6 @@
-"""The predict request body in its four ML Commons shapes (§7.1).
+"""The predict request body in its four ML Commons shapes.
+
+ml-commons: common/.../input/remote/RemoteInferenceMLInput.java, common/.../input/nlp/*MLInput.java.
 
 ``remote`` is the ``{"parameters": {...}, "action_type": ...}`` shape; ``text_embedding`` and the
 ``sparse_*`` algorithms take ``text_docs``; ``text_similarity`` takes ``query_text`` + ``text_docs``;
@@ -91,7 +93,8 @@ def _parse_text_docs(algorithm: str, body: Mapping[str, Any]) -> PredictInput:
     docs = _doc_list(body, "text_docs", allow_null=True)
     if not docs:
         raise InvalidRequestError("Empty text docs")
-    # Given parameters (even {}) are re-serialised with their defaults; absent ones add nothing (§7.3).
+    # Given parameters (even {}) are re-serialised with their defaults; absent ones add nothing
+    # (ml-commons: ml-algorithms/.../algorithms/remote/RemoteConnectorExecutor.java, preparePayloadAndInvoke).
     raw_parameters = _optional_object(body, "parameters")
     parameters = _algorithm_parameters(raw_parameters) if body.get("parameters") is not None else {}
     return PredictInput(algorithm=algorithm, parameters=parameters, text_docs=docs)

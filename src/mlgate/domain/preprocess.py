@@ -1,9 +1,11 @@
-"""Built-in pre-process functions (§7.6) and the chunking of ``text_docs`` into remote calls (§7.5).
+"""Built-in pre-process functions and the chunking of ``text_docs`` into remote calls.
+
+ml-commons: common/.../connector/MLPreProcessFunction.java and common/.../connector/functions/preprocess/.
 
 Each function turns a text-docs (or text-similarity) input into connector parameters. Values are
 returned as plain JSON-able Python values *before* stringifying and escaping: lists/dicts for JSON
 arrays/objects (inserted raw), ``str`` for text (escaped; quote it in the template), ``int`` for counts,
-``None`` for an absent document. The caller stringifies them (§7.1) and escapes them (§7.4).
+``None`` for an absent document. The caller stringifies and escapes them (:mod:`mlgate.domain.template`).
 """
 
 from __future__ import annotations
@@ -160,7 +162,9 @@ def chunk_text_docs(
     connector_parameters: Mapping[str, str | None],
     pre_process_function: str | None,
 ) -> list[list[str | None]]:
-    """Split ``text_docs`` into the batches sent as separate remote calls, in input order (§7.5).
+    """Split ``text_docs`` into the batches sent as separate remote calls, in input order.
+
+    ml-commons: ml-algorithms/.../algorithms/remote/RemoteConnectorExecutor.java (calculateChunkSize).
 
     The connector's ``input_docs_processed_step_size`` wins; else no function or a batching built-in ⇒
     one call; ``bedrock.embedding`` or any script ⇒ one call per document.

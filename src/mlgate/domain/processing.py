@@ -38,7 +38,7 @@ def is_builtin_post_process(name: str) -> bool:
 
 
 def run_builtin_pre_process(name: str, inp: PredictInput) -> dict[str, Any]:
-    """Output parameters of built-in ``name`` for ``inp`` (§7.6), before stringifying and escaping.
+    """Output parameters of built-in ``name`` for ``inp`` (see preprocess), before stringifying and escaping.
 
     Values: ``list``/``dict`` for JSON arrays/objects, ``str`` for text, ``int`` for counts, ``None``
     for an absent document. Remote-parameters input passes through: the result is empty (the request
@@ -52,7 +52,7 @@ def run_builtin_pre_process(name: str, inp: PredictInput) -> dict[str, Any]:
 def run_builtin_post_process(
     name: str, body: Any, response_filter: str | None, *, action: str = "PREDICT"
 ) -> list[dict[str, Any]]:
-    """ModelTensor dicts from built-in ``name`` applied to a parsed response body (§7.7).
+    """ModelTensor dicts from built-in ``name`` applied to a parsed response body (:mod:`.postprocess`).
 
     ``response_filter`` (when non-blank) replaces the function's default JSONPath and decides the
     tensor ``data_type``. Validation failures are :class:`InvalidRequestError` with ML Commons'

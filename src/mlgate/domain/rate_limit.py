@@ -1,4 +1,6 @@
-"""The model-level ``rate_limiter`` (§7.11): a token bucket per model per worker node.
+"""The model-level ``rate_limiter``: a token bucket per model per worker node.
+
+ml-commons: plugin/.../model/MLModelManager.java (createTokenBucket), common/.../controller/MLRateLimiter.java.
 
 ML Commons gives every worker node a bucket refilling at ``limit / unit / worker_nodes`` tokens per unit
 of time, holding at most ``max(limit / worker_nodes, 1)`` tokens, full when built. Each remote call
@@ -58,7 +60,7 @@ class TokenBucket:
         return False
 
     def acquire(self, refusal: str = THROTTLED_AT_MODEL_LEVEL) -> None:
-        """Take one token or raise the 429 of §7.11 with ``refusal``."""
+        """Take one token or raise ML Commons' 429 with ``refusal``."""
         if not self.try_acquire():
             raise RateLimitedError(refusal)
 

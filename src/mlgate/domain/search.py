@@ -12,10 +12,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mlgate.domain.aggregations import AggContext, Budget, aggregate, parse_aggregations
 from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.fields import token_name
 from mlgate.domain.search_budget import SearchBudget
-from mlgate.domain.search_clause import Bool
+from mlgate.domain.search_clause import Clause
 from mlgate.domain.search_field import IndexedDoc, index_document
 from mlgate.domain.search_query import Query, compile_query
 from mlgate.domain.search_sort import SortKey, parse_sort, parse_sort_param, sort_hits, sort_values
@@ -56,6 +57,8 @@ class _Request:
     track_total_hits: bool | int
     track_scores: bool
     total_as_int: bool
+    typed_keys: bool = False
+    aggs: Mapping[str, Any] | None = None
 
 
 def search(
@@ -66,6 +69,7 @@ def search(
     extra_filter: Mapping[str, Any] | None = None,
     source_excludes: Sequence[str] = (),
     keyword_fields: frozenset[str] = frozenset(),
+    date_fields: frozenset[str] = frozenset(),
     url_params: Mapping[str, str] | None = None,
     took_ms: int = 0,
     budget: SearchBudget | None = None,
@@ -76,27 +80,49 @@ def search(
     are removed from every ``_source`` and can never be matched by a query. ``url_params`` are the
     query-string options (``size``, ``from``, ``sort``, ``_source``...) and override the body.
     ``_version``, ``_seq_no`` and ``_primary_term`` are always returned, as ML Commons forces them on.
-    The work is bounded by ``budget`` (a fresh ``SearchBudget`` when None): past it the search is
-    refused with ``SearchBudgetExceededError``. Raises ``InvalidRequestError`` for anything malformed
-    or unsupported.
+    ``aggs`` run over the documents the query matched (before ``post_filter``, as in OpenSearch);
+    ``date_fields`` are the fields mapped as ``date``. The work (aggregations included) is bounded by
+    ``budget`` (a fresh ``SearchBudget`` when None): past it the search is refused with
+    ``SearchBudgetExceededError``. Raises ``InvalidRequestError`` for anything malformed or
+    unsupported, ``LimitExceededError`` past ``search.max_buckets``.
     """
     budget = budget or SearchBudget()
     request = _parse_request(body or {}, url_params or {}, source_excludes)
-    filters = [q for q in (request.query, request.post_filter, extra_filter) if q is not None]
-    # Each query is compiled on its own, so the access filter never counts towards the caller's depth.
-    roots = tuple(
-        compile_query(
-            q, keyword_fields=keyword_fields, unsearchable_prefixes=source_excludes, budget=budget
+
+    def compile_clause(query: Mapping[str, Any] | None) -> Clause:
+        # Each query is compiled on its own, so the access filter never counts towards the caller's depth.
+        return compile_query(
+            query, keyword_fields=keyword_fields, unsearchable_prefixes=source_excludes, budget=budget
         ).root
-        for q in filters
-    )
-    root = Bool(must=roots, should=(), must_not=(), required_should=0)
+
+    query = compile_clause(request.query)
+    post_filter = compile_clause(request.post_filter) if request.post_filter is not None else None
+    visible = compile_clause(extra_filter)
+    aggs = parse_aggregations(request.aggs, compile_clause) if request.aggs is not None else None
     # Each hit remembers its input position: the ``_doc`` sort value.
+    universe: list[tuple[tuple[int, StoredDoc], IndexedDoc]] = []
     matched: list[tuple[tuple[int, StoredDoc], IndexedDoc]] = []
     for position, doc in enumerate(docs):
         indexed = index_document(doc.source, doc.id, source_excludes, budget)
-        if root.test(indexed):
-            matched.append(((position, doc), indexed))
+        if visible.test(indexed):
+            universe.append(((position, doc), indexed))
+            if query.test(indexed):
+                matched.append(((position, doc), indexed))
+    aggregations = None
+    if aggs is not None:
+        context = AggContext(
+            index=index,
+            universe=universe,
+            budget=Budget(budget),
+            keyword_fields=keyword_fields,
+            date_fields=date_fields,
+            source_excludes=tuple(source_excludes),
+            total_as_int=request.total_as_int,
+            typed_keys=request.typed_keys,
+        )
+        aggregations = aggregate(aggs, matched, context)
+    if post_filter is not None:
+        matched = [hit for hit in matched if post_filter.test(hit[1])]
     if request.sort is not None:
         matched = sort_hits(matched, request.sort, keyword_fields)
     page = matched[request.start : request.start + request.size]
@@ -126,7 +152,10 @@ def search(
     # OpenSearch reports no max_score when it collected no hits (none matched, or size 0).
     envelope["max_score"] = score if matched and request.size > 0 else None
     envelope["hits"] = hits
-    return {"took": took_ms, "timed_out": False, "_shards": dict(_SHARDS), "hits": envelope}
+    response = {"took": took_ms, "timed_out": False, "_shards": dict(_SHARDS), "hits": envelope}
+    if aggregations is not None:
+        response["aggregations"] = aggregations
+    return response
 
 
 def _total_hits(count: int, request: _Request) -> dict[str, Any] | int | None:
@@ -155,6 +184,8 @@ _BODY_KEYS = frozenset(
         "seq_no_primary_term",
         "version",
         "timeout",
+        "aggs",
+        "aggregations",
     }
 )
 _VALUE_KEYS = frozenset(
@@ -174,6 +205,7 @@ _URL_KEYS = frozenset(
         "version",
         "timeout",
         "rest_total_hits_as_int",
+        "typed_keys",
     }
 )
 
@@ -200,6 +232,16 @@ def _parse_request(body: Mapping[str, Any], params: Mapping[str, str], excludes:
             raise InvalidRequestError(
                 f"[{name}] query malformed, must start with start_object", error_type=PARSING
             )
+    # Both spellings are accepted; the last one given wins, as in OpenSearch's SearchSourceBuilder.
+    aggs = None
+    for key, value in body.items():
+        if key in ("aggs", "aggregations"):
+            if not isinstance(value, Mapping):
+                raise InvalidRequestError(
+                    f"Unknown key for a {token_name(value)} in [{key}].", error_type=PARSING
+                )
+            # An empty object asks for no aggregation: OpenSearch then answers without the key.
+            aggs = value or None
 
     for flag in ("seq_no_primary_term", "version"):
         # ML Commons turns both on whatever the caller says; the value must still be a boolean.
@@ -239,6 +281,8 @@ def _parse_request(body: Mapping[str, Any], params: Mapping[str, str], excludes:
         ),
         track_scores=_boolean(params.get("track_scores", body.get("track_scores", False)), "track_scores"),
         total_as_int=_boolean(params.get("rest_total_hits_as_int", False), "rest_total_hits_as_int"),
+        typed_keys=_boolean(params.get("typed_keys", False), "typed_keys"),
+        aggs=aggs,
     )
 
 

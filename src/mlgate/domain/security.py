@@ -8,13 +8,13 @@ action groups), which entries are reserved, and the password rule (the login thr
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.linear_regex import LinearRegex, RegexError, compile_regex
 from mlgate.domain.principal import Principal
 
 ADMIN_USER = "admin"
@@ -255,17 +255,38 @@ def reserved_message(name: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _pattern(pattern: str) -> re.Pattern[str]:
-    # OpenSearch's WildcardMatcher: `*` any run of characters (slashes included), `?` one character,
-    # and `/regex/` for a regular expression.
+def _pattern(pattern: str) -> LinearRegex | None:
+    # OpenSearch's WildcardMatcher: `*` any run of characters (slashes and newlines included), `?` one
+    # character, and `/regex/` for a regular expression, matched in linear time. None: a stored regex
+    # that no longer compiles (checked when written since), which then matches nothing.
+    try:
+        return compile_regex(_regex_text(pattern))
+    except RegexError:
+        return None
+
+
+def _regex_text(pattern: str) -> str:
     if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
-        return re.compile(pattern[1:-1])
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern))
+        return pattern[1:-1]
+    pieces = (
+        ".*" if c == "*" else "." if c == "?" else c if c.isalnum() else f"\\x{{{ord(c):X}}}" for c in pattern
+    )
+    return "(?s)" + "".join(pieces)
 
 
 def matches(pattern: str, value: str) -> bool:
     """Does an OpenSearch permission/user pattern match ``value`` (whole string)?"""
-    return _pattern(pattern).fullmatch(value) is not None
+    regex = _pattern(pattern)
+    return regex is not None and regex.fullmatch(value)
+
+
+def check_patterns(patterns: Iterable[str]) -> None:
+    """Refuse a ``/regex/`` pattern that does not compile or cannot be matched in linear time."""
+    for pattern in patterns:
+        try:
+            compile_regex(_regex_text(pattern))
+        except RegexError as exc:
+            raise SecurityConfigError(f"Invalid regex pattern: {pattern}; {exc.reason}") from None
 
 
 def expand(permissions: Iterable[str]) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlgate.domain.security import Role, RoleMapping, SecurityConfigError
+from mlgate.domain.security import Role, RoleMapping, SecurityConfigError, check_patterns
 
 _LIST = "Array expected"
 _STRING = "String expected"
@@ -81,8 +81,9 @@ def parse_user_body(body: Any, *, allow_empty: bool = False) -> UserBody:
     )
 
 
-def parse_role_body(name: str, body: Any) -> Role:
-    """Validate ``PUT /_plugins/_security/api/roles/{name}``."""
+def parse_role_body(name: str, body: Any, *, stored: bool = False) -> Role:
+    """Validate ``PUT /_plugins/_security/api/roles/{name}``; ``stored``: a document read back, whose
+    permission patterns were checked when written (one that no longer compiles matches nothing)."""
     fields = _check(
         body,
         {
@@ -95,6 +96,8 @@ def parse_role_body(name: str, body: Any) -> Role:
     for key in ("index_permissions", "tenant_permissions"):
         if fields.get(key) is not None and not isinstance(fields[key], list):
             raise SecurityConfigError("Wrong datatype", {"wrong_datatypes": {key: _LIST}})
+    if not stored:
+        check_patterns(fields.get("cluster_permissions") or ())
     return Role(
         name=name,
         cluster_permissions=tuple(fields.get("cluster_permissions") or ()),
@@ -121,6 +124,8 @@ def parse_mapping_body(role: str, body: Any) -> RoleMapping:
         },
         one_of=MAPPING_PRINCIPALS,
     )
+    for key in ("users", "backend_roles", "and_backend_roles"):
+        check_patterns(fields.get(key) or ())
     return RoleMapping(
         role=role,
         users=tuple(fields.get("users") or ()),

@@ -16,6 +16,7 @@ import orjson
 
 from mlgate.domain.egress import DEFAULT_TRUSTED_ENDPOINTS, validate_endpoint_regex
 from mlgate.domain.errors import InvalidRequestError
+from mlgate.domain.linear_regex import RegexError, compile_regex
 
 PREFIX = "plugins.ml_commons."
 
@@ -46,6 +47,21 @@ def _check_regex(pattern: str) -> None:
         raise ValueError(exc.message) from exc
 
 
+def _check_status_regex(pattern: str) -> None:
+    # ML Commons compiles these only when a batch task is refreshed; mlgate checks them when written.
+    try:
+        compile_regex(pattern, ignore_case=True)
+    except RegexError as exc:
+        raise ValueError(f"Invalid regex pattern: {pattern}; {exc.reason}") from exc
+
+
+_STATUS_REGEX_DEFAULTS = (
+    ("completed", "(complete|completed|partiallyCompleted)"),
+    ("cancelled", "(stopped|cancelled)"),
+    ("cancelling", "(stopping|cancelling)"),
+    ("expired", "(expired|timeout)"),
+    ("failed", "(failed)"),
+)
 _BYTE_SIZE = re.compile(r"(?:\d+(?:\.\d+)?\s*(?:b|kb?|mb?|gb?|tb?|pb?)|-1|0)", re.IGNORECASE)
 
 
@@ -97,11 +113,10 @@ def _defs() -> dict[str, SettingDef]:
         SettingDef("offline_batch_inference_enabled", b, True),
         SettingDef("max_batch_inference_tasks", i, 100, minimum=0, maximum=10_000),
         SettingDef("remote_job.status_field", lst, ("status", "Status", "TransformJobStatus")),
-        SettingDef("remote_job.status_regex.completed", s, "(complete|completed|partiallyCompleted)"),
-        SettingDef("remote_job.status_regex.cancelled", s, "(stopped|cancelled)"),
-        SettingDef("remote_job.status_regex.cancelling", s, "(stopping|cancelling)"),
-        SettingDef("remote_job.status_regex.expired", s, "(expired|timeout)"),
-        SettingDef("remote_job.status_regex.failed", s, "(failed)"),
+        *(
+            SettingDef(f"remote_job.status_regex.{state}", s, default, item_check=_check_status_regex)
+            for state, default in _STATUS_REGEX_DEFAULTS
+        ),
         SettingDef("stream_enabled", b, False, inert=True),
         SettingDef("mcp_connector_enabled", b, False, inert=True),
         SettingDef("master_key_cache_ttl_minutes", i, 5, dynamic=False, minimum=1, maximum=1440, inert=True),

@@ -2,10 +2,13 @@
 
 ML Commons keeps every parameter as a string and renders templates with Apache Commons Text's
 ``StringSubstitutor``; this module reproduces that engine (recursive values, ``:-`` defaults, the ``$$``
-escape, unknown placeholders left verbatim, the cycle error) plus the request-parameter escaping of
-§7.4 and the payload checks of §7.3/§7.9.
+escape, unknown placeholders left verbatim, the cycle error) plus the request-parameter escaping and
+the payload checks.
 
-Deliberate divergences from ML Commons (both stricter, both named in the spec):
+ml-commons: common/.../connector/{HttpConnector,Connector,AbstractConnector}.java,
+common/.../utils/StringUtils.java, ml-algorithms/.../algorithms/remote/ConnectorUtils.java.
+
+Deliberate divergences from ML Commons (docs/compatibility.md, "Stricter payload checks"):
 
 * "is this JSON?" uses a strict parser, where Java accepts org.json/Gson's lenient syntax (unquoted
   keys or values); a lenient-only payload is therefore an ``Invalid payload`` here.
@@ -34,7 +37,6 @@ _TO_STRING = ".toString()"
 
 # Java's \w is ASCII-only, hence re.ASCII.
 _NULL_DEFAULT = re.compile(r'"\$\{parameters\.(\w+):-null}"', re.ASCII)
-_TO_STRING_REF = re.compile(r"\$\{parameters\.(.+?)\.toString\(\)\}")
 _PLACEHOLDER = re.compile(r"\$\{parameters\.([^}]+)}")
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\/\x80-\U0010ffff]')
 _NON_ASCII = re.compile(r"[\x80-\U0010ffff]")
@@ -86,7 +88,7 @@ _MAX_TOTAL_HEADERS_SIZE = 65536
 
 
 def stringify_parameter(value: Any) -> str:
-    """A request parameter value as ML Commons stores it (§7.1).
+    """A request parameter value as ML Commons stores it (StringUtils.getParameterMap).
 
     Strings are kept verbatim; every other JSON value (including ``null``, which becomes the text
     ``null``) is compact-JSON-encoded.
@@ -110,12 +112,12 @@ def to_gson_json(value: Any) -> str:
 
 
 def gson_escape(text: str) -> str:
-    """``text`` as the inside of a Gson JSON string literal (used by ``.toString()`` keys, §7.9)."""
+    """``text`` as the inside of a Gson JSON string literal (used by ``.toString()`` keys)."""
     return to_gson_json(text)[1:-1]
 
 
 def escape_json(text: str) -> str:
-    """Apache Commons Text ``escapeJson``, byte for byte (§7.4).
+    """Apache Commons Text ``escapeJson``, byte for byte (ConnectorUtils.escapeRemoteInferenceInputData).
 
     ``"`` ``\\`` ``/`` and BS/FF/LF/CR/TAB get their short escapes; other characters below 0x20 or above
     0x7F become ``\\uXXXX`` with upper-case hex, per UTF-16 code unit (so astral characters become a
@@ -152,7 +154,7 @@ def is_json_container(text: str) -> bool:
 def escape_parameters(
     params: Mapping[str, str | None], known_json: Collection[str] = ()
 ) -> dict[str, str | None]:
-    """§7.4 on already-stringified values: JSON object/array text and ``no_escape_params`` keys untouched.
+    """Escape stringified values as ML Commons does: JSON object/array text, ``no_escape_params`` kept.
 
     ``None`` stays ``None`` (a missing value for substitution). Used for request parameters and for the
     output of pre-process functions. ``known_json``: keys whose values are JSON object/array text by
@@ -172,7 +174,7 @@ def escape_parameters(
 
 
 def prepare_request_parameters(raw: Mapping[str, Any]) -> dict[str, str | None]:
-    """Request ``parameters`` as they enter the parameter map: stringified (§7.1), then escaped (§7.4)."""
+    """Request ``parameters`` as they enter the parameter map: stringified, then escaped."""
     containers = [key for key, value in raw.items() if isinstance(value, dict | list)]
     return escape_parameters({key: stringify_parameter(value) for key, value in raw.items()}, containers)
 
@@ -246,14 +248,17 @@ def _substitute(
 
 
 def substitute(text: str, params: Mapping[str, str | None], prefix: str = PARAMETERS_PREFIX) -> str:
-    """Recursive ``${parameters.x}`` substitution (URLs, headers; §7.9 step 4 rules, no JSON checks)."""
+    """``${parameters.x}`` substitution for URLs and headers, as in :func:`render_payload` (no JSON check)."""
     if prefix not in text:
         return text
     return _substitute(text, prefix, params, [], [])
 
 
 def substitute_json_encoded(text: str, params: Mapping[str, str | None]) -> str:
-    """§7.5: ``${parameters.k}`` in pre/post function text becomes the JSON encoding of P[k]."""
+    """``${parameters.k}`` in pre/post function text becomes the JSON encoding of P[k].
+
+    ml-commons: ConnectorUtils.fillProcessFunctionParameter.
+    """
     if PARAMETERS_PREFIX not in text:
         return text
     encoded = {key: to_gson_json(value) for key, value in params.items()}
@@ -280,12 +285,15 @@ def compile_template(text: str) -> Template:
 
 
 def _with_to_string_keys(params: Mapping[str, str | None]) -> Mapping[str, str | None]:
-    """§7.9 step 3: add ``<name>.toString()`` for every such reference found in a parameter value."""
+    """Add ``<name>.toString()`` for every such reference found in a parameter value.
+
+    ml-commons: StringUtils.parseParameters.
+    """
     added: dict[str, str | None] = {}
     for value in params.values():
         if value is None or _TO_STRING not in value:
             continue
-        for name in _TO_STRING_REF.findall(value):
+        for name in to_string_names(value):
             referenced = params.get(name)
             if referenced is not None:
                 added[name + _TO_STRING] = gson_escape(referenced)
@@ -296,8 +304,37 @@ def _with_to_string_keys(params: Mapping[str, str | None]) -> Mapping[str, str |
     return merged
 
 
+def to_string_names(value: str) -> list[str]:
+    """The names of the ``${parameters.<name>.toString()}`` references in ``value``, left to right.
+
+    The same as ``re.findall(r"\\$\\{parameters\\.(.+?)\\.toString\\(\\)\\}", value)`` (the shortest
+    name, on one line), in linear time: that regex scans the rest of the text again from every opening
+    without a close, which for a long request parameter holds the server for minutes.
+    """
+    close = _TO_STRING + "}"
+    names: list[str] = []
+    opening = value.find(PARAMETERS_PREFIX)
+    end = newline = -1
+    while opening >= 0:
+        first = opening + len(PARAMETERS_PREFIX)
+        # Both searches move forward only, so the whole loop reads the text a bounded number of times.
+        if end < first + 1:
+            end = value.find(close, first + 1)
+            if end < 0:
+                break
+        if newline < first:
+            newline = value.find("\n", first)
+            newline = len(value) if newline < 0 else newline
+        if newline < end:
+            opening = value.find(PARAMETERS_PREFIX, opening + 1)
+            continue
+        names.append(value[first:end])
+        opening = value.find(PARAMETERS_PREFIX, end + len(close))
+    return names
+
+
 def render_payload(template: str | Template | None, params: Mapping[str, str | None]) -> str | None:
-    """The request body of §7.9 steps 1-4 (no validation: see :func:`check_payload`).
+    """The request body as HttpConnector.createPayload builds it (no validation: see :func:`check_payload`).
 
     No template ⇒ the ``http_body`` parameter. Otherwise: quoted ``"${parameters.k:-null}"`` with k
     missing ⇒ ``null``; ``.toString()`` helper keys; recursive substitution. Raises
@@ -330,7 +367,7 @@ def check_payload(
     *,
     from_template: bool = True,
 ) -> None:
-    """Validate a rendered body: §7.9 step 5 then §7.3 step 7.
+    """Validate a rendered body: JSON (HttpConnector.createPayload), then filled (Connector.validatePayload).
 
     ``from_template=False`` (the body is the ``http_body`` parameter) skips the JSON check, as ML
     Commons validates only template-rendered bodies. The placeholder check is skipped when
@@ -349,7 +386,7 @@ def check_payload(
             raise InvalidRequestError(f"Some parameter placeholder not filled in payload: {', '.join(names)}")
 
 
-# ---------------------------------------------------------------- headers (§4.6)
+# ---------------------------------------------------------------- headers (AbstractConnector, ConnectorUtils)
 
 
 def validate_header_templates(headers: Mapping[str, str | None], protocol: str) -> None:
@@ -396,7 +433,7 @@ def render_headers(
     *,
     protocol: str = "http",
 ) -> dict[str, str]:
-    """The action headers as sent: credentials, then per-request parameters, then §4.6 checks.
+    """The action headers as sent: credentials, then per-request parameters, then ML Commons' checks.
 
     A header whose value is null is dropped (it cannot be sent).
     """

@@ -69,7 +69,9 @@ def data_type_for_filter(response_filter: str | None) -> str:
 
 
 def build_response_tensors(value: Any, *, from_script: bool) -> list[dict[str, Any]]:
-    """§7.14 step 8: the tensors of one remote call when no built-in post function applies.
+    """The tensors of one remote call when no built-in post function applies.
+
+    ml-commons: common/.../connector/AbstractConnector.java (parseResponse).
 
     ``from_script`` with JSON text ⇒ the text is one ModelTensor object or an array of them. Otherwise
     JSON object/array text is parsed first; a map becomes ``dataAsMap``; anything else (plain text,

@@ -1,14 +1,13 @@
 """The mock provider's aiohttp application: the route table and the per-request pipeline.
 
 Every provider route runs the same pipeline: record → ``mock_delay_ms`` → SigV4 check → injected
-failure → a canned answer, else the provider shape → ``mock_body`` damage → send (trickled for
-``mock_slow_body_ms``).
+failure → a canned answer, else the provider shape → ``mock_body`` damage → send (slowly for
+``mock_slow_headers_ms``, ``mock_trickle_ms`` and ``mock_slow_body_ms``: mockprovider/slow.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import socket
 import struct
 from collections import deque
@@ -39,11 +38,11 @@ from mlgate.mockprovider.sigv4_verify import (
     missing_signature,
     verify,
 )
+from mlgate.mockprovider.slow import send_slow_headers, send_spread, send_trickle
 
 # Provider requests can be large (Textract documents, base64 images, big embedding batches).
 CLIENT_MAX_SIZE = 256 * 1024 * 1024
 DEFAULT_LIMIT = 100
-SLOW_BODY_CHUNKS = 10
 
 _UNPARSABLE_JSON = {
     Family.OPENAI: "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
@@ -186,8 +185,12 @@ class Endpoint:
             return _send(reply)
         if faults.body is not None:
             reply = transform_body(reply, faults.body, faults.huge_bytes)
+        if faults.slow_headers_ms:
+            return await send_slow_headers(request, reply, faults.slow_headers_ms)
+        if faults.trickle_ms:
+            return await send_trickle(request, reply, faults.trickle_ms, chunked=faults.chunked)
         if faults.slow_body_ms:
-            return await _trickle(request, reply, faults.slow_body_ms)
+            return await send_spread(request, reply, faults.slow_body_ms)
         return _send(reply)
 
     def _check_signature(self, request: web.Request, body: bytes) -> Reply | None:
@@ -280,24 +283,6 @@ def _abort(request: web.Request) -> web.Response:
         transport.abort()
     # aiohttp has nowhere to write this; returning it just ends the handler.
     return web.Response(status=499)
-
-
-async def _trickle(request: web.Request, reply: Reply, total_ms: int) -> web.StreamResponse:
-    """Send the headers at once, then the body in small pieces spread over ``total_ms``."""
-    response = web.StreamResponse(status=reply.status, headers=reply.headers)
-    response.content_type = reply.content_type
-    response.content_length = len(reply.body)
-    await response.prepare(request)
-    chunk = max(1, math.ceil(len(reply.body) / SLOW_BODY_CHUNKS))
-    pieces = [reply.body[i : i + chunk] for i in range(0, len(reply.body), chunk)] or [b""]
-    try:
-        for piece in pieces:
-            await asyncio.sleep(total_ms / 1000 / len(pieces))
-            await response.write(piece)
-        await response.write_eof()
-    except ConnectionResetError:
-        pass  # the client gave up (a read-timeout test); there is nobody left to answer
-    return response
 
 
 async def _list_requests(request: web.Request) -> web.Response:

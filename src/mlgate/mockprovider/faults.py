@@ -10,6 +10,9 @@
 ``mock_huge_bytes=<n>`` padding size for ``mock_body=huge`` (default 4 MiB)
 ``mock_delay_ms=<n>``   wait before sending the headers
 ``mock_slow_body_ms=<n>`` send the headers, then trickle the body over ``n`` ms
+``mock_trickle_ms=<n>`` send the headers, then the body one byte every ``n`` ms (never silent longer)
+``mock_chunked=1``      with ``mock_trickle_ms``: chunked transfer encoding, one chunk per byte
+``mock_slow_headers_ms=<n>`` send the status line and headers one byte every ``n`` ms, then the body
 =====================  =======================================================================
 """
 
@@ -44,6 +47,9 @@ class Faults:
     huge_bytes: int = DEFAULT_HUGE_BYTES
     delay_ms: int = 0
     slow_body_ms: int = 0
+    trickle_ms: int = 0
+    chunked: bool = False
+    slow_headers_ms: int = 0
 
     @property
     def has_failure(self) -> bool:
@@ -90,6 +96,9 @@ def parse_faults(query: Mapping[str, str]) -> Faults | None:
         huge_bytes=_int(query, "mock_huge_bytes", 0, MAX_HUGE_BYTES) or DEFAULT_HUGE_BYTES,
         delay_ms=_int(query, "mock_delay_ms", 0, MAX_WAIT_MS) or 0,
         slow_body_ms=_int(query, "mock_slow_body_ms", 0, MAX_WAIT_MS) or 0,
+        trickle_ms=_int(query, "mock_trickle_ms", 0, MAX_WAIT_MS) or 0,
+        chunked=_flag(query, "mock_chunked"),
+        slow_headers_ms=_int(query, "mock_slow_headers_ms", 0, MAX_WAIT_MS) or 0,
     )
 
 

@@ -122,8 +122,8 @@ class ProgramCompiler:
         def run_block(f: Frame) -> Signal | None:
             run = f.run
             run.steps += count
-            if run.steps > run.max_steps:
-                raise run.exceeded_steps()
+            if run.steps > run.step_mark:
+                run.checkpoint()
             for statement in compiled:
                 signal = statement(f)
                 if signal is not None:
@@ -244,8 +244,8 @@ class ProgramCompiler:
             run = f.run
             while True:
                 run.steps += 1
-                if run.steps > run.max_steps:
-                    raise run.exceeded_steps()
+                if run.steps > run.step_mark:
+                    run.checkpoint()
                 if not test(f):
                     return None
                 signal = body(f)
@@ -264,8 +264,8 @@ class ProgramCompiler:
             run = f.run
             while True:
                 run.steps += 1
-                if run.steps > run.max_steps:
-                    raise run.exceeded_steps()
+                if run.steps > run.step_mark:
+                    run.checkpoint()
                 signal = body(f)
                 if signal is BREAK:
                     return None
@@ -289,8 +289,8 @@ class ProgramCompiler:
             run = f.run
             while True:
                 run.steps += 1
-                if run.steps > run.max_steps:
-                    raise run.exceeded_steps()
+                if run.steps > run.step_mark:
+                    run.checkpoint()
                 if test is not None and not test(f):
                     return None
                 signal = body(f)
@@ -319,8 +319,8 @@ class ProgramCompiler:
                         "ConcurrentModificationException", "the list was modified during iteration"
                     )
                 run.steps += 1
-                if run.steps > run.max_steps:
-                    raise run.exceeded_steps()
+                if run.steps > run.step_mark:
+                    run.checkpoint()
                 value = values[i]
                 f.slots[slot] = value if convert is None else convert(value)
                 signal = body(f)

@@ -1,10 +1,15 @@
-"""Lists, maps and arrays: their methods, brace access (``x[i]``) and dot access (``x.name``)."""
+"""Lists, maps and arrays: their methods, brace access (``x[i]``) and dot access (``x.name``).
+
+Methods whose work grows with the collection pay for it: copies and shifts per element copied, lookups
+by ``equals`` per element visited.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, Final
 
+from mlgate.painless.cost import ELEMENT, VISIT
 from mlgate.painless.errors import ScriptRuntimeError
 from mlgate.painless.jstring import hash_order
 from mlgate.painless.ops import java_equals, java_error
@@ -133,13 +138,13 @@ def _list_insert(items: list[Any], args: list[Any], run: Run) -> None:
     index = int_arg(args[0])
     if not 0 <= index <= len(items):
         raise _bounds_error(index, len(items))
-    run.check_size(len(items) + 1)
+    run.check_size(len(items) + 1, len(items) - index + 1)  # the elements after it move
     items.insert(index, args[1])
 
 
 def _list_add_all(items: list[Any], args: list[Any], run: Run) -> bool:
     extra = _collection(args[0])
-    run.check_size(len(items) + len(extra))
+    run.check_size(len(items) + len(extra), len(extra))
     items.extend(list(extra))
     return bool(extra)
 
@@ -153,8 +158,9 @@ def _list_set(items: list[Any], args: list[Any], run: Run) -> Any:
     return previous
 
 
-def _list_index_of(items: list[Any], value: Any) -> int:
-    return next((i for i, item in enumerate(items) if java_equals(value, item)), -1)
+def _list_index_of(items: list[Any], value: Any, run: Run) -> int:
+    run.charge(len(items) * VISIT)  # the whole list, before the work: a run stops before a long scan
+    return next((i for i, item in enumerate(items) if java_equals(value, item, run)), -1)
 
 
 def _list_remove(items: list[Any], args: list[Any], run: Run) -> Any:
@@ -162,10 +168,12 @@ def _list_remove(items: list[Any], args: list[Any], run: Run) -> Any:
         index = args[0]
         if not 0 <= index < len(items):
             raise _bounds_error(index, len(items))
+        run.charge((len(items) - index) * ELEMENT)  # the elements after it move
         return items.pop(index)
-    position = _list_index_of(items, args[0])  # remove(Object)
+    position = _list_index_of(items, args[0], run)  # remove(Object)
     if position < 0:
         return False
+    run.charge((len(items) - position) * ELEMENT)
     del items[position]
     return True
 
@@ -180,22 +188,24 @@ LIST_METHODS: Final[dict[tuple[str, int], Method]] = {
     ("addAll", 1): _list_add_all,
     ("set", 2): _list_set,
     ("remove", 1): _list_remove,
-    ("contains", 1): lambda x, a, r: _list_index_of(x, a[0]) >= 0,
-    ("indexOf", 1): lambda x, a, r: _list_index_of(x, a[0]),
+    ("contains", 1): lambda x, a, r: _list_index_of(x, a[0], r) >= 0,
+    ("indexOf", 1): lambda x, a, r: _list_index_of(x, a[0], r),
     ("clear", 0): lambda x, a, r: x.clear(),
-    ("equals", 1): lambda x, a, r: java_equals(x, a[0]),
+    ("equals", 1): lambda x, a, r: java_equals(x, a[0], r),
 }
 
 
-def map_entries(target: dict[Any, Any]) -> list[tuple[Any, Any]]:
-    """The entries in Java iteration order (hash order for maps the script created)."""
-    return hash_order(target) if type(target) is HashMap else list(target.items())
+def map_entries(target: dict[Any, Any], run: Run) -> list[tuple[Any, Any]]:
+    """The entries in Java iteration order (hash order for maps the script created), paid as a copy."""
+    run.check_size(len(target), len(target))
+    return hash_order(target, run) if type(target) is HashMap else list(target.items())
 
 
 def _map_put_all(target: dict[Any, Any], args: list[Any], run: Run) -> None:
     source = args[0]
     if not isinstance(source, dict):
         raise java_error("ClassCastException", f"Cannot cast {java_class(source)} to java.util.Map")
+    run.charge(len(source) * VISIT)
     for key, value in list(source.items()):
         _put(target, key, value, run)
 
@@ -211,6 +221,11 @@ def _map_remove(target: dict[Any, Any], args: list[Any], run: Run) -> Any:
     return target.pop(args[0], None)
 
 
+def _contains_value(target: dict[Any, Any], value: Any, run: Run) -> bool:
+    run.charge(len(target) * VISIT)
+    return any(java_equals(value, item, run) for item in target.values())
+
+
 def _map_get_or_default(target: dict[Any, Any], args: list[Any], run: Run) -> Any:
     return target[args[0]] if args[0] in target else args[1]
 
@@ -222,12 +237,12 @@ MAP_METHODS: Final[dict[tuple[str, int], Method]] = {
     ("putIfAbsent", 2): _map_put_if_absent,
     ("getOrDefault", 2): _map_get_or_default,
     ("containsKey", 1): lambda m, a, r: a[0] in m,
-    ("containsValue", 1): lambda m, a, r: any(java_equals(a[0], v) for v in m.values()),
+    ("containsValue", 1): lambda m, a, r: _contains_value(m, a[0], r),
     ("remove", 1): _map_remove,
     ("size", 0): lambda m, a, r: len(m),
     ("isEmpty", 0): lambda m, a, r: not m,
-    ("keySet", 0): lambda m, a, r: [key for key, _ in map_entries(m)],
-    ("values", 0): lambda m, a, r: [value for _, value in map_entries(m)],
+    ("keySet", 0): lambda m, a, r: [key for key, _ in map_entries(m, r)],
+    ("values", 0): lambda m, a, r: [value for _, value in map_entries(m, r)],
     ("clear", 0): lambda m, a, r: m.clear(),
-    ("equals", 1): lambda m, a, r: java_equals(m, a[0]),
+    ("equals", 1): lambda m, a, r: java_equals(m, a[0], r),
 }

@@ -45,3 +45,10 @@ class ScriptRuntimeError(ScriptError):
 
 class ScriptLimitError(ScriptError):
     """A sandbox limit (steps, call depth, size of a built string or collection) was exceeded."""
+
+
+class ScriptYield(Exception):
+    """A run given a ``Slice`` used it up; the caller runs the script again where it may take longer.
+
+    Deliberately not a ScriptError: nothing that handles a script's failures may mistake it for one.
+    """

@@ -12,14 +12,13 @@ from typing import Any
 from mlgate.painless import nodes as n
 from mlgate.painless.containers import field_get, field_set, index_get, index_set
 from mlgate.painless.conversion import KNOWN_TYPES, converter, default_value
+from mlgate.painless.cost import WRITE
 from mlgate.painless.errors import ScriptCompileError, ScriptLimitError
-from mlgate.painless.jstring import to_java_string
 from mlgate.painless.members import constructor, invoke
 from mlgate.painless.numeric import STATIC_CLASSES, STATIC_FIELDS, STATICS
 from mlgate.painless.ops import (
     add,
     arith,
-    check_length,
     compare,
     is_instance,
     is_number,
@@ -30,6 +29,7 @@ from mlgate.painless.ops import (
 )
 from mlgate.painless.runtime import Frame, Run
 from mlgate.painless.scope import Eval, FunctionInfo, Scope
+from mlgate.painless.strings import append
 from mlgate.painless.values import HashMap, JavaArray, StringBuilder
 
 Builtin = Callable[[list[Any], Run], Any]
@@ -42,19 +42,19 @@ def _error(message: str, pos: n.Pos) -> ScriptCompileError:
 def _binary_op(op: str) -> Callable[[Any, Any, Run], Any]:
     """The runtime function of a binary operator (also used by compound assignment)."""
     if op == "+":
-        return lambda a, b, run: add(a, b, run.max_chars)
+        return add
     if op in ("-", "*", "/", "%"):
         return lambda a, b, run: arith(op, a, b)
     if op in ("<", "<=", ">", ">="):
         return lambda a, b, run: compare(op, a, b)
     if op == "==":
-        return lambda a, b, run: java_eq(a, b)
+        return java_eq
     if op == "!=":
-        return lambda a, b, run: not java_eq(a, b)
+        return lambda a, b, run: not java_eq(a, b, run)
     if op == "===":
-        return lambda a, b, run: a is b or (not isinstance(a, list | dict) and java_eq(a, b))
+        return lambda a, b, run: a is b or (not isinstance(a, list | dict) and java_eq(a, b, run))
     if op == "!==":
-        return lambda a, b, run: not (a is b or (not isinstance(a, list | dict) and java_eq(a, b)))
+        return lambda a, b, run: not (a is b or (not isinstance(a, list | dict) and java_eq(a, b, run)))
     raise AssertionError(op)
 
 
@@ -150,19 +150,25 @@ class ExprCompiler:
             # The hot path of every StringBuilder-based script: skip the generic dispatch.
             (value,) = args
 
-            def append(f: Frame) -> Any:
+            def append_one(f: Frame) -> Any:
                 receiver = target(f)
                 if type(receiver) is StringBuilder:
-                    text = to_java_string(value(f))
-                    if len(receiver) + len(text) > f.run.max_chars:
-                        check_length(receiver.text() + text, f.run.max_chars)
+                    run, text = f.run, value(f)
+                    if type(text) is not str:
+                        return append(receiver, text, run)
+                    # strings.append, inlined: the charge is a counter and a comparison.
+                    if len(receiver) + len(text) > run.max_chars:
+                        run.charge_string(len(receiver) + len(text))  # refused
+                    run.cost += len(text) * WRITE
+                    if run.cost > run.cost_mark:
+                        run.checkpoint()
                     receiver.append(text)
                     return receiver
                 if receiver is None and null_safe:
                     return None
                 return invoke(receiver, name, key, [value(f)], f.run)
 
-            return append
+            return append_one
         if len(args) == 1:
             (single,) = args
 
@@ -233,14 +239,15 @@ class ExprCompiler:
 
         def create(f: Frame) -> JavaArray:
             sizes = [dim(f) for dim in dims]
-            total = 1
+            count, total = 1, 0  # arrays at a level, elements of every level
             for size in sizes:
                 if type(size) is not int:
                     raise java_error("ClassCastException", "array dimensions must be int")
                 if size < 0:
                     raise java_error("NegativeArraySizeException", str(size))
-                total *= size
-            f.run.check_size(total)
+                count *= size
+                total += count
+            f.run.check_size(total, total)
             return build(sizes)
 
         return create
@@ -291,7 +298,7 @@ class ExprCompiler:
         left, right = self.compile(node.left, scope), self.compile(node.right, scope)
         op = node.op
         if op == "+":
-            return lambda f: add(left(f), right(f), f.run.max_chars)
+            return lambda f: add(left(f), right(f), f.run)
         if op == "<":
 
             def less(f: Frame) -> bool:
@@ -302,9 +309,9 @@ class ExprCompiler:
 
             return less
         if op == "==":
-            return lambda f: java_eq(left(f), right(f))
+            return lambda f: java_eq(left(f), right(f), f.run)
         if op == "!=":
-            return lambda f: not java_eq(left(f), right(f))
+            return lambda f: not java_eq(left(f), right(f), f.run)
         function = _binary_op(op)
         return lambda f: function(left(f), right(f), f.run)
 

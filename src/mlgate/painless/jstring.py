@@ -6,8 +6,11 @@ import math
 import struct
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Any, Final
 
+from mlgate.painless.cost import FORMAT, HASH, VISIT
+from mlgate.painless.limits import Limits
+from mlgate.painless.runtime import Run
 from mlgate.painless.values import (
     HashMap,
     JavaArray,
@@ -21,8 +24,8 @@ from mlgate.painless.values import (
 _ARRAY_DESCRIPTORS = {"int": "I", "long": "J", "double": "D", "float": "F", "boolean": "Z", "short": "S"}
 
 
-def to_java_string(value: Any) -> str:
-    """Java ``String.valueOf`` semantics.
+def to_java_string(value: Any, run: Run | None = None) -> str:
+    """Java ``String.valueOf`` semantics, paid for by ``run`` (a run with the default limits if None).
 
     ``1.0`` -> ``"1.0"``, ``0.0003`` -> ``"3.0E-4"``, ``1e10`` -> ``"1.0E10"``, lists ``"[a, b]"``,
     maps ``"{k=v}"``, null -> ``"null"``, booleans ``"true"``/``"false"``.
@@ -39,15 +42,18 @@ def to_java_string(value: Any) -> str:
     if cls is bool:
         return "true" if value else "false"
     if cls is list or cls is tuple:
-        return _collection_string(value)
+        return _collection_string(value, run or Run(Limits()))
     if cls is StringBuilder:
-        return value.text()  # type: ignore[no-any-return]
+        return builder_text(value, run or Run(Limits()))
     if isinstance(value, dict):
-        return _map_string(value)
+        return _map_string(value, run or Run(Limits()))
     if cls is JavaFloat:
         return format_float(value.value)
     if cls is Decimal:
-        return str(value)
+        text = str(value)  # its length follows the digits the script wrote to create it
+        if run is not None:
+            run.charge_string(len(text))
+        return text
     if cls is JavaArray:
         # Java prints the type descriptor and the identity hash; the hash is not reproducible.
         code = _ARRAY_DESCRIPTORS.get(value.elem, f"Ljava.lang.{value.elem};")
@@ -58,50 +64,108 @@ def to_java_string(value: Any) -> str:
     return str(value)
 
 
-def _collection_string(items: list[Any] | tuple[Any, ...]) -> str:
+def builder_text(builder: StringBuilder, run: Run) -> str:
+    """The content of a StringBuilder; joining the appended parts is paid for as a new string."""
+    if not builder.is_joined():
+        run.charge_string(len(builder))
+    return builder.text()
+
+
+# The longest Double.toString plus the ", " separator: a list of at most max_chars // this many doubles
+# always fits, so the fast path never builds an oversized string.
+_DOUBLE_WIDTH: Final = 26
+
+
+def _collection_string(items: list[Any] | tuple[Any, ...], run: Run) -> str:
     # The embedding case: thousands of doubles. When every value lies in [1e-3, 1e7) (checked with
     # C-level min/max; a NaN or infinity makes the sum non-finite), Python's repr is exactly Java's
     # Double.toString and the list is joined without a Python-level call per element.
-    if items and type(items[0]) is float and all(type(item) is float for item in items):
-        if math.isfinite(sum(items)) and min(map(abs, items)) >= 1e-3 and max(map(abs, items)) < 1e7:
-            return "[" + ", ".join(map(repr, items)) + "]"
-        return "[" + ", ".join(map(format_double, items)) + "]"
-    return (
-        "["
-        + ", ".join("(this Collection)" if item is items else to_java_string(item) for item in items)
-        + "]"
-    )
+    if (
+        items
+        and type(items[0]) is float
+        and len(items) <= run.max_chars // _DOUBLE_WIDTH
+        and all(type(item) is float for item in items)
+        and math.isfinite(sum(items))
+        and min(map(abs, items)) >= 1e-3
+        and max(map(abs, items)) < 1e7
+    ):
+        run.charge(len(items) * FORMAT)
+        text = "[" + ", ".join(map(repr, items)) + "]"
+        run.charge_string(len(text))
+        return text
+    run.charge(VISIT)
+    parts = _Parts(run)
+    for item in items:
+        parts.add("(this Collection)" if item is items else _element_text(item, run))
+    return parts.join("[", "]")
 
 
-def _map_string(mapping: dict[Any, Any]) -> str:
-    entries = hash_order(mapping) if type(mapping) is HashMap else list(mapping.items())
-    return (
-        "{"
-        + ", ".join(
-            ("(this Map)" if key is mapping else to_java_string(key))
-            + "="
-            + ("(this Map)" if item is mapping else to_java_string(item))
-            for key, item in entries
-        )
-        + "}"
-    )
+def _map_string(mapping: dict[Any, Any], run: Run) -> str:
+    entries = hash_order(mapping, run) if type(mapping) is HashMap else list(mapping.items())
+    run.charge(VISIT)
+    parts = _Parts(run)
+    for key, item in entries:
+        key_text = "(this Map)" if key is mapping else _element_text(key, run)
+        parts.add(key_text + "=" + ("(this Map)" if item is mapping else _element_text(item, run)))
+    return parts.join("{", "}")
 
 
-def hash_order(mapping: HashMap) -> list[tuple[Any, Any]]:
+def _element_text(item: Any, run: Run) -> str:
+    """An element of a collection as text, paid for by what converting it costs."""
+    cls = type(item)
+    if cls is float:
+        if 1e-3 <= abs(item) < 1e7:  # repr is Java's form
+            run.charge(FORMAT)
+            return repr(item)
+        run.charge(4 * VISIT)  # format_double takes up to ~4 µs outside that range
+        return format_double(item)
+    if cls is JavaFloat:
+        run.charge(9 * VISIT)  # format_float takes ~9 µs
+        return format_float(item.value)
+    run.charge(VISIT)
+    return to_java_string(item, run)
+
+
+class _Parts:
+    """The texts of a collection's elements, refused as soon as their total passes the size limit
+    (a collection that holds one big string many times must not be joined first and measured after)."""
+
+    __slots__ = ("items", "length", "run")
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.items: list[str] = []
+        self.length = 0
+
+    def add(self, text: str) -> None:
+        self.length += len(text) + 2  # with its ", "
+        if self.length > self.run.max_chars:
+            self.run.charge_string(self.length)  # refused
+        self.items.append(text)
+
+    def join(self, opening: str, closing: str) -> str:
+        text = opening + ", ".join(self.items) + closing
+        self.run.charge_string(len(text))
+        return text
+
+
+def hash_order(mapping: HashMap, run: Run) -> list[tuple[Any, Any]]:
     """The entries in ``java.util.HashMap`` iteration order: by bucket, then by insertion."""
     mask = mapping.capacity - 1
 
     def bucket(entry: tuple[Any, Any]) -> int:
-        code = java_hash(entry[0]) & 0xFFFFFFFF
+        code = java_hash(entry[0], run) & 0xFFFFFFFF
         return (code ^ (code >> 16)) & mask
 
+    run.charge(len(mapping) * VISIT)
     return sorted(mapping.items(), key=bucket)
 
 
-def java_hash(value: Any) -> int:
+def java_hash(value: Any, run: Run) -> int:
     """``Object.hashCode()`` for the value types a script can use as map keys."""
     cls = type(value)
     if cls is str:
+        run.charge(len(value) * HASH)
         code = 0
         for unit in _utf16_units(value):
             code = (31 * code + unit) & 0xFFFFFFFF

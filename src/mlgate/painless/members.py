@@ -40,9 +40,9 @@ _EXCEPTION_METHODS: Final[dict[tuple[str, int], Method]] = {
 }
 
 _COMMON_METHODS: Final[dict[tuple[str, int], Method]] = {
-    ("toString", 0): lambda x, a, r: to_java_string(x),
-    ("equals", 1): lambda x, a, r: java_equals(x, a[0]),
-    ("hashCode", 0): lambda x, a, r: java_hash(x),
+    ("toString", 0): lambda x, a, r: to_java_string(x, r),
+    ("equals", 1): lambda x, a, r: java_equals(x, a[0], r),
+    ("hashCode", 0): lambda x, a, r: java_hash(x, r),
 }
 
 _EMPTY: Final[dict[tuple[str, int], Method]] = {}
@@ -82,7 +82,7 @@ def _new_builder(args: list[Any], run: Run) -> StringBuilder:
         if args and int_arg(args[0]) < 0:
             raise java_error("NegativeArraySizeException", str(args[0]))
         return StringBuilder()
-    return StringBuilder(text_arg(args[0]))
+    return StringBuilder(text_arg(args[0], run))
 
 
 def _new_list(args: list[Any], run: Run) -> list[Any]:
@@ -91,6 +91,7 @@ def _new_list(args: list[Any], run: Run) -> list[Any]:
     source = args[0]
     if type(source) is not list:
         raise java_error("ClassCastException", f"Cannot cast {java_class(source)} to java.util.Collection")
+    run.check_size(len(source), len(source))
     return list(source)
 
 
@@ -99,6 +100,7 @@ def _new_map(ordered: bool) -> Constructor:
         source = args[0] if args and type(args[0]) is not int else {}
         if not isinstance(source, dict):
             raise java_error("ClassCastException", f"Cannot cast {java_class(source)} to java.util.Map")
+        run.check_size(len(source), len(source))
         if ordered:
             return dict(source)
         created = HashMap(source)
@@ -114,7 +116,7 @@ def _new_exception(cls: str) -> Constructor:
     def create(args: list[Any], run: Run) -> JavaException:
         message = args[0] if args else None
         if message is not None and type(message) is not str:
-            message = text_arg(message)
+            message = text_arg(message, run)
         return JavaException(cls, message)
 
     return create

@@ -9,9 +9,10 @@ from decimal import Decimal
 from typing import Any, Final
 
 from mlgate.painless.conversion import converter
+from mlgate.painless.cost import READ, VISIT
 from mlgate.painless.jstring import format_double, java_hash, to_java_string
 from mlgate.painless.nodes import TypeRef
-from mlgate.painless.ops import check_length, compare, is_number, java_equals, java_error
+from mlgate.painless.ops import compare, is_number, java_equals, java_error
 from mlgate.painless.runtime import Run
 from mlgate.painless.strings import text_arg
 from mlgate.painless.values import (
@@ -58,10 +59,33 @@ def _double(value: Any) -> float:
     raise java_error("ClassCastException", f"Cannot cast {java_class(value)} to double")
 
 
-def _decimal_int(value: Decimal, wrap: Callable[[int], int]) -> int:
+_LOW_64: Final = (1 << 64) - 1
+_CHUNK: Final = 18  # decimal digits that always fit an int conversion without Python's digit limit
+
+
+def _decimal_int(value: Decimal, wrap: Callable[[int], int], run: Run) -> int:
+    """``intValue``/``longValue``: the low bits of the integer part, computed modulo 2**64 so that a
+    huge exponent or coefficient costs its digits, not a giant integer (``int(value)`` is quadratic)."""
     if not value.is_finite():
         return 0
-    return wrap(int(value))
+    sign, digit_tuple, exponent = value.as_tuple()
+    assert isinstance(exponent, int)
+    run.charge(len(digit_tuple) * VISIT)
+    digits = "".join(map(str, digit_tuple[: len(digit_tuple) + min(exponent, 0)]))
+    low = 0
+    for start in range(0, len(digits), _CHUNK):
+        chunk = digits[start : start + _CHUNK]
+        low = (low * 10 ** len(chunk) + int(chunk)) & _LOW_64
+    low = low * pow(10, max(exponent, 0), 1 << 64) & _LOW_64
+    return wrap(-low if sign else low)
+
+
+def _plain_string(value: Decimal, run: Run) -> str:
+    """``toPlainString``: its length (digits plus zeros from the exponent) is known before it is built."""
+    _, digit_tuple, exponent = value.as_tuple()
+    if isinstance(exponent, int):
+        run.charge_string(len(digit_tuple) + abs(exponent) + 2)
+    return format(value, "f")
 
 
 NUMBER_METHODS: Final[dict[tuple[str, int], Method]] = {
@@ -69,10 +93,10 @@ NUMBER_METHODS: Final[dict[tuple[str, int], Method]] = {
     ("longValue", 0): lambda n, a, r: _TO_LONG(n),
     ("doubleValue", 0): lambda n, a, r: _double(n),
     ("floatValue", 0): lambda n, a, r: JavaFloat(_double(n)),
-    ("toString", 0): lambda n, a, r: to_java_string(n),
-    ("equals", 1): lambda n, a, r: java_equals(n, a[0]),
+    ("toString", 0): lambda n, a, r: to_java_string(n, r),
+    ("equals", 1): lambda n, a, r: java_equals(n, a[0], r),
     ("compareTo", 1): lambda n, a, r: -1 if compare("<", n, a[0]) else (1 if compare(">", n, a[0]) else 0),
-    ("hashCode", 0): lambda n, a, r: java_hash(n),
+    ("hashCode", 0): lambda n, a, r: java_hash(n, r),
     ("isNaN", 0): lambda n, a, r: _double(n) != _double(n),
     ("isInfinite", 0): lambda n, a, r: math.isinf(_double(n)),
 }
@@ -92,23 +116,23 @@ def _decimal_compare(value: Decimal, args: list[Any], run: Run) -> int:
 
 
 DECIMAL_METHODS: Final[dict[tuple[str, int], Method]] = {
-    ("intValue", 0): lambda d, a, r: _decimal_int(d, wrap_int),
-    ("longValue", 0): lambda d, a, r: _decimal_int(d, wrap_long),
+    ("intValue", 0): lambda d, a, r: _decimal_int(d, wrap_int, r),
+    ("longValue", 0): lambda d, a, r: _decimal_int(d, wrap_long, r),
     ("doubleValue", 0): lambda d, a, r: float(d),
     ("floatValue", 0): lambda d, a, r: JavaFloat(float(d)),
-    ("toString", 0): lambda d, a, r: str(d),
-    ("toPlainString", 0): lambda d, a, r: format(d, "f"),
+    ("toString", 0): lambda d, a, r: to_java_string(d, r),
+    ("toPlainString", 0): lambda d, a, r: _plain_string(d, r),
     ("add", 1): lambda d, a, r: d + _decimal_arg(a[0]),
     ("subtract", 1): lambda d, a, r: d - _decimal_arg(a[0]),
     ("multiply", 1): lambda d, a, r: d * _decimal_arg(a[0]),
     ("compareTo", 1): _decimal_compare,
-    ("equals", 1): lambda d, a, r: java_equals(d, a[0]),
+    ("equals", 1): lambda d, a, r: java_equals(d, a[0], r),
 }
 
 BOOLEAN_METHODS: Final[dict[tuple[str, int], Method]] = {
     ("booleanValue", 0): lambda b, a, r: b,
-    ("toString", 0): lambda b, a, r: to_java_string(b),
-    ("equals", 1): lambda b, a, r: java_equals(b, a[0]),
+    ("toString", 0): lambda b, a, r: to_java_string(b, r),
+    ("equals", 1): lambda b, a, r: java_equals(b, a[0], r),
 }
 
 
@@ -116,6 +140,7 @@ def new_big_decimal(args: list[Any], run: Run) -> Decimal:
     """``new BigDecimal(String | int | double)``."""
     value = args[0]
     if type(value) is str:
+        run.charge(len(value) * READ)
         if not _DECIMAL_TEXT.fullmatch(value):
             raise java_error(
                 "NumberFormatException", f"Character array is missing \"exponent\" mark 'e' or 'E'. [{value}]"
@@ -135,8 +160,10 @@ def new_big_decimal(args: list[Any], run: Run) -> Decimal:
 
 def _parse_int(low: int, high: int) -> Static:
     def parse(args: list[Any], run: Run) -> int:
-        text = text_arg(args[0])
-        if not _INTEGER_TEXT.fullmatch(text) or not low <= int(text) <= high:
+        text = text_arg(args[0], run)
+        run.charge(len(text) * READ)
+        # Past 20 characters no text is in range, and int() refuses very long digit strings.
+        if len(text) > 20 or not _INTEGER_TEXT.fullmatch(text) or not low <= int(text) <= high:
             raise java_error("NumberFormatException", f'For input string: "{text}"')
         return int(text)
 
@@ -148,7 +175,8 @@ def _integer_value(args: list[Any], run: Run) -> int:
 
 
 def _parse_double(args: list[Any], run: Run) -> float:
-    text = text_arg(args[0])
+    text = text_arg(args[0], run)
+    run.charge(len(text) * READ)
     stripped = text.strip(_CONTROL)
     if not _DOUBLE_TEXT.fullmatch(stripped):
         raise java_error(
@@ -239,10 +267,14 @@ def _floor_or_ceil(function: Callable[[float], int]) -> Static:
 
 
 def _string_join(args: list[Any], run: Run) -> str:
-    separator, items = text_arg(args[0]), args[1]
+    separator, items = text_arg(args[0], run), args[1]
     if type(items) is not list:
         raise java_error("ClassCastException", f"Cannot cast {java_class(items)} to java.lang.Iterable")
-    return check_length(separator.join(text_arg(item) for item in items), run.max_chars)
+    run.charge(len(items) * VISIT)
+    texts = [text_arg(item, run) for item in items]
+    # Measured before joining: one long string listed many times must not be joined first.
+    run.charge_string(sum(map(len, texts)) + len(separator) * max(len(texts) - 1, 0))
+    return separator.join(texts)
 
 
 STATICS: Final[dict[tuple[str, str, int], Static]] = {
@@ -257,13 +289,13 @@ STATICS: Final[dict[tuple[str, str, int], Static]] = {
     ("Math", "log", 1): _unary_double(lambda x: -math.inf if x == 0 else math.log(x)),
     ("Math", "log10", 1): _unary_double(lambda x: -math.inf if x == 0 else math.log10(x)),
     ("Math", "exp", 1): _unary_double(math.exp),
-    ("String", "valueOf", 1): lambda a, r: to_java_string(a[0]),
+    ("String", "valueOf", 1): lambda a, r: to_java_string(a[0], r),
     ("String", "join", 2): _string_join,
     ("Integer", "parseInt", 1): _parse_int(INT_MIN, INT_MAX),
     ("Integer", "valueOf", 1): _integer_value,
-    ("Integer", "toString", 1): lambda a, r: to_java_string(a[0]),
+    ("Integer", "toString", 1): lambda a, r: to_java_string(a[0], r),
     ("Long", "parseLong", 1): _parse_int(LONG_MIN, LONG_MAX),
-    ("Long", "toString", 1): lambda a, r: to_java_string(a[0]),
+    ("Long", "toString", 1): lambda a, r: to_java_string(a[0], r),
     ("Double", "parseDouble", 1): _parse_double,
     ("Double", "valueOf", 1): lambda a, r: _parse_double(a, r) if type(a[0]) is str else _double(a[0]),
     ("Double", "toString", 1): lambda a, r: format_double(_double(a[0])),
@@ -271,7 +303,7 @@ STATICS: Final[dict[tuple[str, str, int], Static]] = {
     ("Float", "parseFloat", 1): lambda a, r: JavaFloat(_parse_double(a, r)),
     ("Boolean", "parseBoolean", 1): _parse_boolean,
     ("Boolean", "valueOf", 1): lambda a, r: a[0] if type(a[0]) is bool else _parse_boolean(a, r),
-    ("Boolean", "toString", 1): lambda a, r: to_java_string(a[0]),
+    ("Boolean", "toString", 1): lambda a, r: to_java_string(a[0], r),
 }
 
 STATIC_FIELDS: Final[dict[tuple[str, str], Any]] = {

@@ -12,8 +12,10 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from mlgate.painless.errors import ScriptLimitError, ScriptRuntimeError
+from mlgate.painless.cost import READ, VISIT, WRITE
+from mlgate.painless.errors import ScriptRuntimeError
 from mlgate.painless.jstring import to_java_string
+from mlgate.painless.runtime import Run
 from mlgate.painless.values import (
     JavaArray,
     JavaFloat,
@@ -32,11 +34,15 @@ def java_error(exception: str, message: str) -> ScriptRuntimeError:
     return ScriptRuntimeError(message, exception)
 
 
-def check_length(text: str, max_chars: int) -> str:
-    """Enforce the size limit on a string the script has built."""
-    if len(text) > max_chars:
-        raise ScriptLimitError(f"string length {len(text)} exceeds the limit of {max_chars} characters")
-    return text
+def concat(left: str, right: str, run: Run) -> str:
+    """``left + right``, paid for (and refused past the size limit) before it is built."""
+    size = len(left) + len(right)
+    if size > run.max_chars:
+        run.charge_string(size)  # refused
+    run.cost += size * WRITE  # Run.charge, inlined: concatenation is the commonest operation
+    if run.cost > run.cost_mark:
+        run.checkpoint()
+    return left + right
 
 
 def _cannot_apply(op: str, left: Any, right: Any) -> ScriptRuntimeError:
@@ -60,15 +66,13 @@ def _int_result(value: int, left: int, right: int) -> int:
     return wrap_long(value)
 
 
-def add(left: Any, right: Any, max_chars: int) -> Any:
+def add(left: Any, right: Any, run: Run) -> Any:
     """``+``: string concatenation when either side is a String, else numeric addition."""
     lcls, rcls = type(left), type(right)
     if lcls is str:
-        text = left + (right if rcls is str else to_java_string(right))
-        return text if len(text) <= max_chars else check_length(text, max_chars)
+        return concat(left, right if rcls is str else to_java_string(right, run), run)
     if rcls is str:
-        text = to_java_string(left) + right
-        return text if len(text) <= max_chars else check_length(text, max_chars)
+        return concat(to_java_string(left, run), right, run)
     if lcls is int and rcls is int:
         return _int_result(left + right, left, right)
     return arith("+", left, right)
@@ -150,7 +154,7 @@ def compare(op: str, left: Any, right: Any) -> bool:
     return bool(a >= b)
 
 
-def java_eq(left: Any, right: Any) -> bool:
+def java_eq(left: Any, right: Any, run: Run) -> bool:
     """Painless ``==``: numbers compare by value after promotion, other values with ``equals``."""
     if left is right:
         return left is not None or right is None
@@ -162,11 +166,12 @@ def java_eq(left: Any, right: Any) -> bool:
         if type(a) is not type(b):
             return float(a) == float(b)
         return bool(a == b)
-    return java_equals(left, right)
+    return java_equals(left, right, run)
 
 
-def java_equals(left: Any, right: Any) -> bool:
-    """``Object.equals``: same class and same value; collections element by element."""
+def java_equals(left: Any, right: Any, run: Run) -> bool:
+    """``Object.equals``: same class and same value; collections element by element (charged per
+    element visited, so shared sub-collections compared again are paid for again)."""
     lcls, rcls = type(left), type(right)
     if left is right:
         return True
@@ -176,14 +181,23 @@ def java_equals(left: Any, right: Any) -> bool:
         return bool(left == right) and is_int_range(left) == is_int_range(right)
     if lcls is float and rcls is float:
         return bool(left == right or (left != left and right != right))
-    if lcls is str or lcls is bool or lcls is JavaFloat or lcls is Decimal:
+    if lcls is str:
+        if rcls is not str or len(left) != len(right):
+            return False
+        run.charge(len(left) * READ)
+        return bool(left == right)
+    if lcls is bool or lcls is JavaFloat or lcls is Decimal:
         return lcls is rcls and bool(left == right)
     if isinstance(left, list) and isinstance(right, list):
-        return len(left) == len(right) and all(java_equals(a, b) for a, b in zip(left, right, strict=True))
+        if len(left) != len(right):
+            return False
+        run.charge(len(left) * VISIT)
+        return all(java_equals(a, b, run) for a, b in zip(left, right, strict=True))
     if isinstance(left, dict) and isinstance(right, dict):
-        return len(left) == len(right) and all(
-            key in right and java_equals(item, right[key]) for key, item in left.items()
-        )
+        if len(left) != len(right):
+            return False
+        run.charge(len(left) * VISIT)
+        return all(key in right and java_equals(item, right[key], run) for key, item in left.items())
     return False
 
 

@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from mlgate.painless.compiler import ProgramCompiler
+from mlgate.painless.cost import READ
 from mlgate.painless.errors import ScriptCompileError, ScriptLimitError, ScriptRuntimeError
 from mlgate.painless.expressions import Builtin
-from mlgate.painless.limits import Limits
-from mlgate.painless.ops import check_length, java_error
+from mlgate.painless.jstring import to_java_string
+from mlgate.painless.limits import Limits, Slice
+from mlgate.painless.ops import java_error
 from mlgate.painless.parser import parse
 from mlgate.painless.runtime import Frame, Run, Signal
 from mlgate.painless.values import java_class
@@ -28,7 +30,7 @@ def uses_builtin_escape(source: str) -> bool:
     return any(not _STRING_BEFORE.search(source[: m.start()]) for m in _ESCAPE_CALL.finditer(source))
 
 
-def escape(value: Any, max_chars: int) -> str:
+def escape(value: Any, run: Run) -> str:
     """ML Commons' injected ``String escape(def input)``, replacement for replacement.
 
     The two-character sequence backslash-t is rewritten after backslashes were doubled, so it also
@@ -36,6 +38,7 @@ def escape(value: Any, max_chars: int) -> str:
     """
     if type(value) is not str:
         raise _escape_failure(value)
+    run.charge(len(value) * READ * 7)  # seven scans; the result, at most 2.5 times as long, is measured
     text = (
         value.replace("\\", "\\\\")
         .replace('"', '\\"')
@@ -45,7 +48,8 @@ def escape(value: Any, max_chars: int) -> str:
         .replace("\b", "\\b")
         .replace("\f", "\\f")
     )
-    return check_length(text, max_chars)
+    run.charge_string(len(text))
+    return text
 
 
 def _escape_failure(value: Any) -> ScriptRuntimeError:
@@ -60,7 +64,7 @@ def _escape_failure(value: Any) -> ScriptRuntimeError:
 
 
 def _escape_builtin(args: list[Any], run: Run) -> str:
-    return escape(args[0], run.max_chars)
+    return escape(args[0], run)
 
 
 class CompiledScript:
@@ -79,22 +83,38 @@ class CompiledScript:
         except RecursionError:
             raise ScriptCompileError("the script is nested too deeply", 1, 1) from None
 
-    def execute(self, params: Mapping[str, Any]) -> Any:
+    def execute(self, params: Mapping[str, Any], *, slice_: Slice | None = None) -> Any:
         """Run with ``params`` (JSON-shaped values) and return the script's return value.
 
         Raises ScriptRuntimeError for a Java exception (thrown by the script or by an operation) and
         ScriptLimitError when a sandbox limit is exceeded. A script that modifies ``params`` modifies the
-        caller's objects, as in Painless.
+        caller's objects, as in Painless. With ``slice_``, a run that outgrows it raises ScriptYield.
         """
-        frame = Frame(self._size, Run(self._limits))
+        return self._run(params, slice_, as_text=False)
+
+    def execute_text(self, params: Mapping[str, Any], *, slice_: Slice | None = None) -> str | None:
+        """``execute`` as ML Commons runs connector scripts (template scripts): the value returned is
+        converted to its Java string within the same budget; null stays None."""
+        result = self._run(params, slice_, as_text=True)
+        assert result is None or type(result) is str
+        return result
+
+    def _run(self, params: Mapping[str, Any], slice_: Slice | None, *, as_text: bool) -> Any:
+        run = Run(self._limits, slice_)
+        frame = Frame(self._size, run)
         frame.slots[0] = params
         try:
             signal: Signal | None = self._body(frame)
+            result = frame.result if signal is not None else None
+            if as_text and result is not None:
+                return to_java_string(result, run)
+            return result
         except RecursionError:
             raise ScriptLimitError("the script nested too deeply (stack overflow)") from None
         except MemoryError:
             raise ScriptLimitError("the script ran out of memory") from None
-        return frame.result if signal is not None else None
+        except ArithmeticError as error:  # e.g. a BigDecimal beyond Python's exponent range
+            raise java_error("ArithmeticException", f"{type(error).__name__}: {error}") from None
 
 
 def compile_script(source: str, *, limits: Limits | None = None) -> CompiledScript:

@@ -64,19 +64,29 @@ class JavaFloat:
 class StringBuilder:
     """``java.lang.StringBuilder``: appends are collected and joined on demand."""
 
-    __slots__ = ("_length", "_parts")
+    __slots__ = ("_ascii", "_length", "_parts")
 
     def __init__(self, initial: str = "") -> None:
         self._parts: list[str] = [initial] if initial else []
         self._length = len(initial)
+        self._ascii = initial.isascii()
 
     def append(self, text: str) -> None:
         """Append already-converted text."""
         self._parts.append(text)
         self._length += len(text)
+        self._ascii = self._ascii and text.isascii()
 
     def __len__(self) -> int:
         return self._length
+
+    def is_ascii(self) -> bool:
+        """Whether the content is ASCII, so that its length in UTF-16 units is ``len``."""
+        return self._ascii
+
+    def is_joined(self) -> bool:
+        """Whether ``text`` returns the content without joining (copying) anything."""
+        return len(self._parts) <= 1
 
     def text(self) -> str:
         """The current content."""
@@ -91,6 +101,7 @@ class StringBuilder:
         """Replace the content."""
         self._parts = [text] if text else []
         self._length = len(text)
+        self._ascii = text.isascii()
 
 
 class HashMap(dict[Any, Any]):

@@ -4,36 +4,33 @@ One :class:`ConnectorClient` (an aiohttp ClientSession over a bounded keep-alive
 connector ``client_config``; :class:`ClientPool` owns them. Every send passes the egress check (its
 verdict cached by the resolver until the policy or the host's addresses change), and the shared
 :class:`~mlgate.remote.resolver.GuardedResolver` makes the socket go to the address that was checked.
-:func:`raise_for_remote_status` applies the §7.14 outcome table to a received response.
+:func:`raise_for_remote_status` applies ML Commons' outcome table to a received response
+(ml-commons: ml-algorithms/.../algorithms/remote/MLSdkAsyncHttpResponseHandler.java).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import math
 import ssl
 import time
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from dataclasses import dataclass
 
 import aiohttp
 from yarl import URL
 
 from mlgate.domain.egress import enforce
 from mlgate.domain.errors import InvalidRequestError, MlgateError, RemoteError, RemoteTimeoutError
+from mlgate.domain.memory_budget import REMOTE_RESPONSE, Lease
 from mlgate.domain.request_trace import RequestTrace
+from mlgate.remote.client_config import ClientConfig
+from mlgate.remote.deadline import Deadlines
 from mlgate.remote.mtls import mtls_context
 from mlgate.remote.resolver import GuardedResolver
 from mlgate.remote.timing import CONNECT_PROBE, ConnectProbe, TimedConnector
+from mlgate.remote.transport_errors import describe_client_error, describe_os_error
 
-RETRY_BACKOFF_POLICIES = ("constant", "exponential_equal_jitter", "exponential_full_jitter")
 DEFAULT_MAX_RESPONSE_BYTES = 100_000_000
-# The pool of a connector WITHOUT client_config. ML Commons' 30 (the default when client_config is given)
-# is per node of a cluster that usually has several; one mlgate worker holding only 30 connections caps a
-# 50 ms provider at 600 req/s. 512 stays well inside a default 1,024-descriptor limit.
-IMPLICIT_MAX_CONNECTION = 512
 # Parsed target URLs kept per client (a connector's URL rarely varies; bounded all the same).
 _MAX_CACHED_URLS = 256
 COMMUNICATION_ERROR = "Error communicating with remote model: "
@@ -48,107 +45,6 @@ THROTTLED = (
     REMOTE_SERVICE_ERROR + "The request was denied due to remote server throttling. "
     "To change the retry policy and behavior, please update the connector client_config."
 )
-
-
-def _int_field(name: str, value: Any, minimum: int) -> int:
-    # Like OpenSearch's XContentParser.intValue(): numbers (truncated) and numeric strings.
-    number: float | None = None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str):
-        with contextlib.suppress(ValueError):
-            number = float(value.strip())
-    if number is None or not math.isfinite(number) or abs(number) >= 2**31:
-        raise InvalidRequestError(f"client_config.{name} must be an integer")
-    if int(number) < minimum:
-        raise InvalidRequestError(f"client_config.{name} must be at least {minimum}")
-    return int(number)
-
-
-def _bool_field(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value in ("true", "false"):
-        return value == "true"
-    raise InvalidRequestError(f"client_config.{name} must be true or false")
-
-
-@dataclass(frozen=True)
-class ClientConfig:
-    """A connector's ``client_config`` (§4.3) with HEAD defaults; timeouts in seconds (0 = none).
-
-    ``connection_timeout`` bounds both the TCP/TLS connect and the wait for a free pooled connection;
-    ``read_timeout`` bounds each wait for data from the provider. ``mutual_tls_enabled`` presents the
-    client certificate of the connector's credential (``keystore_type`` PEM or PKCS12; remote/mtls.py).
-    """
-
-    max_connection: int = 30
-    connection_timeout: float = 30
-    read_timeout: float = 30
-    retry_backoff_millis: int = 200
-    retry_timeout_seconds: int = 30
-    max_retry_times: int = 0
-    retry_backoff_policy: str = "constant"
-    skip_ssl_verification: bool = False
-    mutual_tls_enabled: bool = False
-    keystore_type: str | None = None
-
-    _MINIMUMS: ClassVar[dict[str, int]] = {
-        "max_connection": 1,
-        "connection_timeout": 0,
-        "read_timeout": 0,
-        "retry_backoff_millis": 0,
-        "retry_timeout_seconds": 0,
-        "max_retry_times": -1,
-    }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any] | None) -> ClientConfig:
-        """Parse a ``client_config`` object; missing or null fields take their defaults.
-
-        Unknown fields are ignored as in ML Commons. Raises InvalidRequestError for wrong types, values
-        below their minimum, and ``"Unsupported retry backoff policy"``.
-        """
-        if data is None:
-            return cls()
-        if not isinstance(data, Mapping):
-            raise InvalidRequestError("client_config must be an object")
-        values: dict[str, Any] = {}
-        for name, minimum in cls._MINIMUMS.items():
-            if data.get(name) is not None:
-                values[name] = _int_field(name, data[name], minimum)
-        for name in ("skip_ssl_verification", "mutual_tls_enabled"):
-            if data.get(name) is not None:
-                values[name] = _bool_field(name, data[name])
-        policy = data.get("retry_backoff_policy")
-        if policy is not None:
-            if not isinstance(policy, str) or policy.lower() not in RETRY_BACKOFF_POLICIES:
-                raise InvalidRequestError("Unsupported retry backoff policy")
-            values["retry_backoff_policy"] = policy.lower()
-        keystore_type = data.get("keystore_type")
-        if keystore_type is not None:
-            if not isinstance(keystore_type, str):
-                raise InvalidRequestError("client_config.keystore_type must be a string")
-            values["keystore_type"] = keystore_type
-        return cls(**values)
-
-    @classmethod
-    def for_connector(cls, data: Mapping[str, Any] | None) -> ClientConfig:
-        """The config a connector runs with: its ``client_config``, or when it has none the implicit one
-        (ML Commons' defaults with a pool of :data:`IMPLICIT_MAX_CONNECTION`; see docs/api.md)."""
-        if data is None:
-            return IMPLICIT_CLIENT_CONFIG
-        return cls.from_json(data)
-
-    def to_json(self) -> dict[str, Any]:
-        """The complete object as GET returns it (``keystore_type`` only when set)."""
-        out = {field.name: getattr(self, field.name) for field in fields(self)}
-        if self.keystore_type is None:
-            del out["keystore_type"]
-        return out
-
-
-IMPLICIT_CLIENT_CONFIG = ClientConfig(max_connection=IMPLICIT_MAX_CONNECTION)
 
 
 @dataclass(frozen=True)
@@ -169,10 +65,10 @@ def _is_aws_throttling(headers: Mapping[str, str]) -> bool:
 
 
 def remote_failure(resp: RemoteResponse) -> RemoteError | None:
-    """The error §7.14 makes of ``resp``, or None when it is a usable success.
+    """The error ML Commons makes of ``resp``, or None when it is a usable success.
 
     Success is 200–300 inclusive with a non-blank body. ``retryable`` marks AWS throttling, 429 and ≥ 500
-    (including the 502 for an empty success body), the failures §7.12 retries.
+    (including the 502 for an empty success body), the failures :mod:`mlgate.remote.retry` retries.
     """
     blank = not resp.body.strip()
     if 200 <= resp.status <= 300:
@@ -190,7 +86,7 @@ def remote_failure(resp: RemoteResponse) -> RemoteError | None:
 
 
 def raise_for_remote_status(resp: RemoteResponse) -> None:
-    """Raise the §7.14 RemoteError for a failed or empty response; return for a usable success."""
+    """Raise :func:`remote_failure`'s error for a failed or empty response; return for a usable success."""
     failure = remote_failure(resp)
     if failure is not None:
         raise failure
@@ -205,9 +101,10 @@ def _transport_error(cause: str, status: int | None, *, timeout: bool = False) -
 class ConnectorClient:
     """One pooled aiohttp ClientSession per connector client_config (TCPConnector(limit=max_connection),
     keep-alive, no redirects, timeouts from the config in seconds, GuardedResolver). Pool exhaustion
-    (waiting for a connection longer than the connect timeout) ⇒ 429 with the spec text;
+    (waiting for a connection longer than the connect timeout) ⇒ 429 with ML Commons' text;
     transport errors mapped ONCE to RemoteError/RemoteTimeoutError with 'Error communicating with remote
-    model: <cause>' (status per §7.14). Bodies above ``max_response_bytes`` are refused.
+    model: <cause>' (status as in MLSdkAsyncHttpResponseHandler). Bodies above ``max_response_bytes``
+    are refused.
 
     The pool bound is aiohttp's own (``limit``; its ``connect`` timeout covers the wait for a free
     connection plus the connect); this class only counts requests in flight, to tell a pool wait from a
@@ -226,6 +123,8 @@ class ConnectorClient:
         self._idle = asyncio.Event()
         self._closing = False
         self._urls: dict[str, URL] = {}
+        deadline = config.attempt_deadline
+        self._deadlines = Deadlines(deadline) if deadline is not None else None
 
     def _open_session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -267,14 +166,17 @@ class ConnectorClient:
         *,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
         timing: RequestTrace | None = None,
+        lease: Lease | None = None,
     ) -> RemoteResponse:
-        """Check egress for ``url``, send the request and read the whole response.
+        """Check egress for ``url``, send the request and read the whole response, charging its bytes
+        to ``lease`` (the in-flight budget of the request this call serves) as they arrive.
 
         Raises InvalidRequestError when egress is refused or the body exceeds ``max_response_bytes``
-        (None = unlimited), RemoteError(429) when no pooled connection frees up within
-        ``connection_timeout``, and RemoteError / RemoteTimeoutError for transport failures. A
-        provider's error status is returned, not raised: see :func:`raise_for_remote_status`.
-        ``timing`` receives the connection wait, the provider's first byte and the body read.
+        (None = unlimited), CircuitBreakingError when the budget cannot take the body, RemoteError(429)
+        when no pooled connection frees up within ``connection_timeout``, and RemoteError /
+        RemoteTimeoutError for transport failures. A provider's error status is returned, not raised:
+        see :func:`raise_for_remote_status`. ``timing`` receives the connection wait, the provider's
+        first byte and the body read.
         """
         enforce(await self._resolver.check(url))
         target = self._target(url)
@@ -287,16 +189,25 @@ class ConnectorClient:
         probing = CONNECT_PROBE.set(probe)
         sent = time.perf_counter_ns()
         headers_at = 0
+        attempt = self._deadlines.start() if self._deadlines is not None else None
         try:
             async with session.request(
                 method, target, headers=headers, data=body, allow_redirects=False
             ) as resp:
                 status = resp.status
                 headers_at = time.perf_counter_ns()
-                payload = await _read_body(resp, max_response_bytes)
+                payload = await read_body(resp, max_response_bytes, lease)
                 return RemoteResponse(status, resp.headers, payload)
         except MlgateError:
             raise
+        except asyncio.CancelledError:
+            if attempt is None or not attempt.expired:
+                raise
+            # The attempt's deadline cancelled it: the provider kept sending, too slowly to finish.
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+            raise _transport_error(self.config.deadline_message, status, timeout=True) from None
         except aiohttp.ConnectionTimeoutError:
             if pool_full:
                 raise RemoteError(COMMUNICATION_ERROR + POOL_EXHAUSTED, status=429, retryable=True) from None
@@ -306,13 +217,15 @@ class ConnectorClient:
             cause = f"Read timed out after {self.config.read_timeout} seconds"
             raise _transport_error(cause, status, timeout=True) from None
         except aiohttp.ClientError as error:
-            raise _transport_error(str(error) or type(error).__name__, status) from None
+            raise _transport_error(describe_client_error(error), status) from None
         except OSError as error:
-            raise _transport_error(str(error), status) from None
+            raise _transport_error(describe_os_error(error), status) from None
         finally:
             CONNECT_PROBE.reset(probing)
             if timing is not None and probe is not None:
                 timing.sent(sent, headers_at, time.perf_counter_ns(), probe.ns, pool_full)
+            if attempt is not None:
+                attempt.finish()
             self._in_flight -= 1
             if self._closing and self._in_flight == 0:
                 self._idle.set()
@@ -341,16 +254,24 @@ class ConnectorClient:
             await session.close()
 
 
-async def _read_body(resp: aiohttp.ClientResponse, limit: int | None) -> bytes:
-    declared = resp.content_length
-    if limit is not None and declared is not None and declared > limit:
+async def read_body(resp: aiohttp.ClientResponse, limit: int | None, lease: Lease | None) -> bytes:
+    """The whole body of ``resp``, refused past ``limit`` bytes and charged to ``lease``: its declared
+    length before reading, bytes beyond it (a compressed body grows when decompressed) as they arrive."""
+    charged = resp.content_length or 0
+    if limit is not None and charged > limit:
         raise _too_large(limit)
+    if lease is not None and charged:
+        lease.charge(charged, REMOTE_RESPONSE)
     chunks: list[bytes] = []
     size = 0
     async for chunk in resp.content.iter_chunked(65536):
         size += len(chunk)
-        if limit is not None and size > limit:
-            raise _too_large(limit)
+        if size > charged:
+            if limit is not None and size > limit:
+                raise _too_large(limit)
+            if lease is not None:
+                lease.charge(size - charged, REMOTE_RESPONSE)
+            charged = size
         chunks.append(chunk)
     return b"".join(chunks)
 

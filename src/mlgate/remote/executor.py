@@ -2,7 +2,8 @@
 
 One executor serves both protocols; ``aws_sigv4`` only adds signing. Everything per-connector that
 can be prepared once (decrypted credential, SigV4 keys, client config, compiled scripts) lives in a
-:class:`RuntimeConnector` built at deploy time, so a predict does no storage read and no decryption.
+:class:`RuntimeConnector` built at deploy time (remote/runtime_connector.py), so a predict does no
+storage read and no decryption.
 
 A dry run (``/_plugins/_mlgate/.../_render``) walks the very same path and stops before the send:
 :meth:`ConnectorExecutor.plan` gives the parameter map of every remote call, :meth:`~ConnectorExecutor.
@@ -15,17 +16,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from time import perf_counter_ns
 from typing import Any
 
 import orjson
 
-from mlgate.domain.batch import BATCH_PREDICT, BATCH_PREDICT_STATUS, CANCEL_BATCH_PREDICT, derive_action
+from mlgate.domain.batch import BATCH_PREDICT, BATCH_PREDICT_STATUS, CANCEL_BATCH_PREDICT
+from mlgate.domain.charset import encode_payload
 from mlgate.domain.connector import ConnectorAction
 from mlgate.domain.egress import EgressVerdict, explain, preflight
 from mlgate.domain.errors import ExecutionError, InvalidRequestError, MlgateError, RemoteError
 from mlgate.domain.guardrails import ActiveGuardrails
+from mlgate.domain.memory_budget import (
+    DEFAULT_MAX_IN_FLIGHT_BYTES,
+    DEFAULT_MAX_REPLY_BYTES,
+    InFlightBudget,
+    Lease,
+)
 from mlgate.domain.predict_input import PredictInput
 from mlgate.domain.processing import (
     apply_response_filter,
@@ -38,13 +46,10 @@ from mlgate.domain.processing import (
 )
 from mlgate.domain.rate_limit import THROTTLED_AT_USER_LEVEL, TokenBucket
 from mlgate.domain.request_trace import RequestTrace
+from mlgate.domain.secret_mask import SecretMask
 from mlgate.domain.telemetry import Span, error_type
 from mlgate.domain.template import (
-    CREDENTIAL_PREFIX,
-    PARAMETERS_PREFIX,
-    Template,
     check_payload,
-    compile_template,
     escape_parameters,
     gson_escape,
     prepare_request_parameters,
@@ -55,124 +60,18 @@ from mlgate.domain.template import (
     substitute_json_encoded,
 )
 from mlgate.domain.token_usage import token_usage
-from mlgate.remote.client import (
-    COMMUNICATION_ERROR,
-    ClientConfig,
-    ClientPool,
-    RemoteResponse,
-    raise_for_remote_status,
-)
-from mlgate.remote.mtls import tls_identity
+from mlgate.remote.client import COMMUNICATION_ERROR, ClientPool, RemoteResponse, raise_for_remote_status
 from mlgate.remote.resolver import GuardedResolver
 from mlgate.remote.retry import send_with_retry
+from mlgate.remote.runtime_connector import RuntimeConnector, mask_error, masked, with_content_type
 from mlgate.remote.scripting import ScriptFailedError, ScriptRunner
-from mlgate.remote.sigv4 import SigV4Params, sign_request, sigv4_parameters
+from mlgate.remote.sigv4 import sign_request
 
 _METHODS = ("POST", "GET", "PUT", "DELETE")
-_CONTENT_TYPE = "Content-Type"
-_JSON = "application/json"
 _RESPONSE = "response"
+_BATCH_ACTIONS = frozenset({BATCH_PREDICT, BATCH_PREDICT_STATUS, CANCEL_BATCH_PREDICT})
 # Message content on a span (opt-in) is cut here: spans are not a place for whole documents.
 _MAX_CONTENT = 65536
-
-
-@dataclass(frozen=True)
-class PreparedAction:
-    """What rendering an action needs that is the same for every request, worked out at deploy.
-
-    ``headers`` holds the rendered, checked headers when no header depends on a request parameter
-    (None otherwise: they are rendered per request, and any error is raised there).
-    """
-
-    action: ConnectorAction
-    template: Template | None
-    headers: Mapping[str, str] | None
-
-
-def prepare_action(action: ConnectorAction, credential: Mapping[str, str]) -> PreparedAction:
-    """Compile ``action``'s request body and, when they are static, render its headers."""
-    template = compile_template(action.request_body) if action.request_body is not None else None
-    raw = action.headers or {}
-    with_credentials = [
-        substitute(value, credential, CREDENTIAL_PREFIX) for value in raw.values() if value is not None
-    ]
-    headers: dict[str, str] | None = None
-    if not any(PARAMETERS_PREFIX in value for value in with_credentials):
-        try:
-            headers = _with_content_type(render_headers(raw, {}, credential))
-        except InvalidRequestError:
-            headers = None
-    return PreparedAction(action, template, headers)
-
-
-def _with_content_type(headers: dict[str, str]) -> dict[str, str]:
-    if not any(k.lower() == "content-type" for k in headers):
-        headers[_CONTENT_TYPE] = _JSON
-    return headers
-
-
-@dataclass(frozen=True)
-class RuntimeConnector:
-    """A connector ready to call: credential decrypted, config parsed, actions prepared."""
-
-    key: str
-    protocol: str
-    parameters: Mapping[str, str]
-    actions: Mapping[str, ConnectorAction]
-    credential: Mapping[str, str]
-    client_config: ClientConfig
-    sigv4: SigV4Params | None = None
-    secrets: tuple[str, ...] = field(default=())
-    prepared: Mapping[str, PreparedAction] = field(default_factory=dict)
-    # Digest of the mutual-TLS certificate material ("" without mTLS): the client pool's key part.
-    tls_identity: str = ""
-
-    def prepared_for(self, action: ConnectorAction) -> PreparedAction | None:
-        """The deploy-time preparation of ``action`` (None for an action that is not this connector's)."""
-        prepared = self.prepared.get(action.action_type)
-        return prepared if prepared is not None and prepared.action is action else None
-
-
-def build_runtime_connector(
-    key: str, source: Mapping[str, Any], credential: Mapping[str, str], actions: list[ConnectorAction]
-) -> RuntimeConnector:
-    """Prepare a connector document for execution (first action of each type wins)."""
-    by_type: dict[str, ConnectorAction] = {}
-    for action in actions:
-        by_type.setdefault(action.action_type, action)
-    protocol = str(source.get("protocol", "http"))
-    parameters = dict(source.get("parameters") or {})
-    batch = by_type.get(BATCH_PREDICT)
-    if batch is not None:
-        # Batch status and cancel may be left out for the providers ML Commons knows (§7.16).
-        for action_type in (BATCH_PREDICT_STATUS, CANCEL_BATCH_PREDICT):
-            derived = None if action_type in by_type else derive_action(batch, parameters, action_type)
-            if derived is not None:
-                by_type[action_type] = derived
-    sigv4 = sigv4_parameters(credential, parameters) if protocol == "aws_sigv4" else None
-    # Values short enough to be common words would mask innocent text; mask real secrets only.
-    secrets = tuple(sorted((v for v in credential.values() if len(v) >= 4), key=len, reverse=True))
-    client_config = ClientConfig.for_connector(source.get("client_config"))
-    return RuntimeConnector(
-        key=key,
-        protocol=protocol,
-        parameters=parameters,
-        actions=by_type,
-        credential=dict(credential),
-        client_config=client_config,
-        sigv4=sigv4,
-        secrets=secrets,
-        prepared={kind: prepare_action(action, credential) for kind, action in by_type.items()},
-        tls_identity=tls_identity(credential) if client_config.mutual_tls_enabled else "",
-    )
-
-
-def mask_secrets(text: str, secrets: tuple[str, ...]) -> str:
-    """Replace every credential value in ``text``."""
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, "*****")
-    return text
 
 
 @dataclass(frozen=True)
@@ -202,8 +101,16 @@ class ConnectorExecutor:
         scripts: ScriptRunner,
         max_json_size: Callable[[], int],
         resolver: GuardedResolver,
+        *,
+        budget: InFlightBudget | None = None,
+        max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES,
     ) -> None:
+        """``budget``: the process's in-flight bytes, charged for provider replies of callers that pass
+        no lease of their own; ``max_reply_bytes``: this node's cap on one provider reply, whatever the
+        ``max_json_size`` cluster setting allows."""
         self._pool = pool
+        self._budget = budget if budget is not None else InFlightBudget(DEFAULT_MAX_IN_FLIGHT_BYTES)
+        self._max_reply_bytes = max_reply_bytes
         self._scripts = scripts
         self._max_json_size = max_json_size
         self._resolver = resolver
@@ -217,44 +124,53 @@ class ConnectorExecutor:
         *,
         splice: bool = False,
         user_limiter: TokenBucket | None = None,
+        lease: Lease | None = None,
         trace: RequestTrace | None = None,
     ) -> list[dict[str, Any]]:
         """All ``inference_results`` elements for one predict input; one token of ``limiter`` (the model's)
         and then of ``user_limiter`` (the caller's, from the model controller) per call, ``guardrails``
-        checked around every call.
+        checked around every call. Provider replies are charged to ``lease`` (the HTTP request's, held
+        until its answer is sent) or, without one, to a lease of this call's own.
 
         ``splice``: the caller only serialises the result with orjson, so a reply that needs no
         post-processing may be carried as an ``orjson.Fragment`` of the provider's bytes (see
         :meth:`splice_output`) instead of being parsed into dicts. ``trace`` collects the stage timings,
         retries and token usage.
         """
+        own_lease = lease is None
+        held = self._budget.lease() if lease is None else lease
         if trace is None:
             trace = RequestTrace()
         try:
             started = perf_counter_ns()
-            action, calls = self.plan(rc, inp)
+            action, calls = await self.plan(rc, inp)
             trace.pre += perf_counter_ns() - started
             limiters = (limiter, user_limiter)
             if len(calls) == 1:
-                return [await self._call(rc, action, calls[0], limiters, guardrails, splice, trace)]
-            return list(
-                await asyncio.gather(
-                    *(self._call(rc, action, p, limiters, guardrails, splice, trace) for p in calls)
+                results = [await self._call(rc, action, calls[0], limiters, guardrails, splice, held, trace)]
+            else:
+                results = list(
+                    await asyncio.gather(
+                        *(self._call(rc, action, p, limiters, guardrails, splice, held, trace) for p in calls)
+                    )
                 )
-            )
+            if action.action_type in _BATCH_ACTIONS:
+                # A batch job's description is kept in its task for anyone who may read tasks.
+                return [masked(result, rc.mask) for result in results]
+            return results
         except MlgateError as exc:
             if isinstance(exc, RemoteError) and exc.status < 400:
                 # A transport failure after a success status (a body that stalls past read_timeout):
                 # ML Commons answers with that 2xx status; an error is never answered as a success here.
                 exc.status = 500
             # Provider bodies and transport errors may echo a key; no reason leaves with a secret in it.
-            masked = mask_secrets(exc.message, rc.secrets)
-            if masked != exc.message:
-                exc.message = masked
-                exc.args = (masked,)
+            mask_error(exc, rc.mask)
             raise
+        finally:
+            if own_lease:
+                held.release()
 
-    def plan(
+    async def plan(
         self, rc: RuntimeConnector, inp: PredictInput
     ) -> tuple[ConnectorAction, list[dict[str, str | None]]]:
         """The action and the parameter map of every remote call ``inp`` makes (pre-processing done).
@@ -265,8 +181,8 @@ class ConnectorExecutor:
         if action is None:
             raise InvalidRequestError(f"no {inp.action_type} action found")
         if inp.kind == "remote":
-            return action, [self._remote_parameters(rc, action, inp)]
-        return action, self._documents_parameters(rc, action, inp)
+            return action, [await self._remote_parameters(rc, action, inp)]
+        return action, await self._documents_parameters(rc, action, inp)
 
     def render(
         self,
@@ -289,9 +205,14 @@ class ConnectorExecutor:
         method = action.method.upper()
         if method not in _METHODS:
             problems.append(InvalidRequestError("unsupported http method"))
-        body = payload.encode(params.get("charset") or "utf-8") if payload is not None else None
-        if method == "POST" and not body and action.action_type != CANCEL_BATCH_PREDICT:
-            problems.append(InvalidRequestError("Content length is 0. Aborting request to remote model"))
+        body: bytes | None = None
+        try:
+            body = encode_payload(payload, params.get("charset")) if payload is not None else None
+        except InvalidRequestError as exc:
+            problems.append(exc)
+        else:
+            if method == "POST" and not body and action.action_type != CANCEL_BATCH_PREDICT:
+                problems.append(InvalidRequestError("Content length is 0. Aborting request to remote model"))
         headers: Mapping[str, str]
         if prepared is not None and prepared.headers is not None:
             headers = prepared.headers  # shared and read-only: signing makes a new mapping
@@ -301,7 +222,7 @@ class ConnectorExecutor:
                 rendered = render_headers(action.headers or {}, params, rc.credential)
             except InvalidRequestError as exc:
                 problems.append(exc)
-            headers = _with_content_type(rendered)
+            headers = with_content_type(rendered)
         if rc.sigv4 is not None and not problems:
             signing = perf_counter_ns()
             headers = sign_request(method, url, headers, body, rc.sigv4)
@@ -327,7 +248,7 @@ class ConnectorExecutor:
             return replace(first, allowed=False, reason=reason)
         return explain(url, addresses, policy)
 
-    def _remote_parameters(
+    async def _remote_parameters(
         self, rc: RuntimeConnector, action: ConnectorAction, inp: PredictInput
     ) -> dict[str, str | None]:
         request = prepare_request_parameters(inp.parameters)
@@ -339,14 +260,18 @@ class ConnectorExecutor:
             and not is_builtin_pre_process(script)
             and params.get("pre_process_function.process_remote_inference_input") == "true"
         ):
-            raw = {k: stringify_parameter(v) for k, v in inp.parameters.items()}
-            if params.get("pre_process_function.convert_remote_inference_param_to_object") == "true":
-                raw = {k: _maybe_json(v) for k, v in raw.items()}
-            params.update(self._script_parameters(substitute_json_encoded(script, params), raw))
+            as_objects = params.get("pre_process_function.convert_remote_inference_param_to_object") == "true"
+
+            def script_input() -> dict[str, Any]:
+                raw = {k: stringify_parameter(v) for k, v in inp.parameters.items()}
+                return {k: _maybe_json(v) for k, v in raw.items()} if as_objects else raw
+
+            script = substitute_json_encoded(script, params)
+            params.update(await self._script_parameters(script, script_input))
             params.update(request)
         return params
 
-    def _documents_parameters(
+    async def _documents_parameters(
         self, rc: RuntimeConnector, action: ConnectorAction, inp: PredictInput
     ) -> list[dict[str, str | None]]:
         pre = action.pre_process_function
@@ -367,11 +292,11 @@ class ConnectorExecutor:
                 action_type=inp.action_type,
             )
             params = dict(base)
-            params.update(self._pre_process(pre, part, params))
+            params.update(await self._pre_process(pre, part, params))
             calls.append(params)
         return calls
 
-    def _pre_process(
+    async def _pre_process(
         self, pre: str | None, inp: PredictInput, params: Mapping[str, str | None]
     ) -> dict[str, str | None]:
         if pre is None:
@@ -381,18 +306,14 @@ class ConnectorExecutor:
         if is_builtin_pre_process(pre):
             produced = run_builtin_pre_process(pre, inp)
             return escape_parameters({k: stringify_parameter(v) for k, v in produced.items()})
-        script_params: dict[str, Any] = {"algorithm": inp.algorithm}
-        if inp.kind == "text_docs":
-            script_params["text_docs"] = [None if d is None else gson_escape(d) for d in inp.text_docs or ()]
-        else:
-            script_params["query_text"] = inp.query_text
-            script_params["text_docs"] = list(inp.text_docs or ())
-        if inp.parameters:
-            script_params["parameters"] = dict(inp.parameters)
-        return self._script_parameters(substitute_json_encoded(pre, params), script_params)
+        return await self._script_parameters(
+            substitute_json_encoded(pre, params), lambda: _pre_process_input(inp)
+        )
 
-    def _script_parameters(self, script: str, script_params: Mapping[str, Any]) -> dict[str, str | None]:
-        out = self._scripts.run(script, script_params)
+    async def _script_parameters(
+        self, script: str, script_input: Callable[[], dict[str, Any]]
+    ) -> dict[str, str | None]:
+        out = await self._scripts.run(script, script_input(), script_input)
         if out is None:
             raise InvalidRequestError("Preprocess function output is null")
         parsed = orjson.loads(out) if isinstance(out, str) else out
@@ -408,6 +329,7 @@ class ConnectorExecutor:
         limiters: tuple[TokenBucket | None, TokenBucket | None],
         guardrails: ActiveGuardrails | None,
         splice: bool,
+        lease: Lease,
         trace: RequestTrace,
     ) -> dict[str, Any]:
         started, signed = perf_counter_ns(), trace.sign
@@ -431,14 +353,14 @@ class ConnectorExecutor:
             await guardrails.check_input(request.payload, params)
             trace.guard += perf_counter_ns() - checking
         if trace.tracer is None or trace.genai is None:
-            return await self._exchange(rc, action, params, request, guardrails, splice, trace, None)
+            return await self._exchange(rc, action, params, request, guardrails, splice, lease, trace, None)
         # One GenAI CLIENT span per provider call, its traceparent sent to the provider.
         name, attributes = trace.genai
         span = trace.tracer.span(name, kind="client", attributes=attributes, parent=trace.traceparent)
         if trace.content and request.payload is not None:
-            span.set_attribute("gen_ai.input.messages", mask_secrets(request.payload, rc.secrets))
+            span.set_attribute("gen_ai.input.messages", rc.mask.mask(request.payload))
         try:
-            result = await self._exchange(rc, action, params, request, guardrails, splice, trace, span)
+            result = await self._exchange(rc, action, params, request, guardrails, splice, lease, trace, span)
         except Exception as exc:
             span.end(error_type(exc))
             raise
@@ -453,12 +375,13 @@ class ConnectorExecutor:
         request: RenderedRequest,
         guardrails: ActiveGuardrails | None,
         splice: bool,
+        lease: Lease,
         trace: RequestTrace,
         span: Span | None,
     ) -> dict[str, Any]:
         """Send ``request`` and turn the reply into one ``inference_results`` element."""
         traceparent = span.traceparent() if span is not None else trace.traceparent
-        response = await self._send(rc, request, trace, traceparent)
+        response = await self._send(rc, request, lease, trace, traceparent)
         if action.action_type == CANCEL_BATCH_PREDICT and not response.body.strip():
             # Stopping a job often answers with no body; only the status matters (ML Commons).
             return {"output": [], "status_code": response.status}
@@ -472,23 +395,28 @@ class ConnectorExecutor:
         if usage is not None:
             trace.usage(*usage)
         if span is not None:
-            _describe(span, response, usage, rc.secrets if trace.content else None)
+            _describe(span, response, usage, rc.mask if trace.content else None)
         if splice and action.post_process_function is None and not params.get("response_filter"):
             output = self._splice(response.body, body)
         else:
-            output = self._post_process(action, params, body)
+            output = await self._post_process(action, params, response.body, body)
         trace.post += perf_counter_ns() - processing
         return {"output": output, "status_code": response.status}
 
     async def _send(
-        self, rc: RuntimeConnector, request: RenderedRequest, trace: RequestTrace, traceparent: str | None
+        self,
+        rc: RuntimeConnector,
+        request: RenderedRequest,
+        lease: Lease,
+        trace: RequestTrace,
+        traceparent: str | None,
     ) -> RemoteResponse:
         client = self._pool.get(rc.key, rc.client_config, rc.credential, rc.tls_identity)
         headers = request.headers
         if traceparent is not None:  # after signing: SigV4 does not sign it, the provider may read it
             headers = {**headers, "traceparent": traceparent}
         limit = self._max_json_size()
-        max_bytes = limit if limit >= 0 else None
+        max_bytes = self._max_reply_bytes if limit < 0 else min(limit, self._max_reply_bytes)
 
         async def send_once() -> RemoteResponse:
             # The client checks egress (trusted regex, addresses) on every send, pinned to what it checked.
@@ -499,6 +427,7 @@ class ConnectorExecutor:
                 headers,
                 request.body,
                 max_response_bytes=max_bytes,
+                lease=lease,
                 timing=trace,
             )
             trace.provider_status = response.status
@@ -538,14 +467,14 @@ class ConnectorExecutor:
             raise InvalidRequestError("Unsupported response type")
         return build_response_tensors(body, from_script=False)
 
-    def post_process(
+    async def post_process(
         self, action: ConnectorAction, params: Mapping[str, str | None], raw: bytes
     ) -> list[dict[str, Any]]:
         """ML Commons' ``processOutput``: built-in function, or script → filter → tensors."""
-        return self._post_process(action, params, self._decode(raw))
+        return await self._post_process(action, params, raw, self._decode(raw))
 
-    def _post_process(
-        self, action: ConnectorAction, params: Mapping[str, str | None], body: Any
+    async def _post_process(
+        self, action: ConnectorAction, params: Mapping[str, str | None], raw: bytes, body: Any
     ) -> list[dict[str, Any]]:
         response_filter = params.get("response_filter") or None
         post = action.post_process_function
@@ -559,7 +488,9 @@ class ConnectorExecutor:
         from_script = False
         if post is not None:
             try:
-                out = self._scripts.run(post, body if isinstance(body, dict) else {"result": body})
+                out = await self._scripts.run(
+                    post, _post_process_input(body), lambda: _post_process_input(orjson.loads(raw))
+                )
             except ScriptFailedError as exc:
                 # As ML Commons' response handler: any non-argument failure becomes this MLException.
                 raise ExecutionError(
@@ -576,20 +507,35 @@ class ConnectorExecutor:
         return build_response_tensors(value, from_script=from_script)
 
 
+def _pre_process_input(inp: PredictInput) -> dict[str, Any]:
+    """The ``params`` of a pre-process script, as ML Commons builds them from the ML input."""
+    script_params: dict[str, Any] = {"algorithm": inp.algorithm}
+    if inp.kind == "text_docs":
+        script_params["text_docs"] = [None if d is None else gson_escape(d) for d in inp.text_docs or ()]
+    else:
+        script_params["query_text"] = inp.query_text
+        script_params["text_docs"] = list(inp.text_docs or ())
+    if inp.parameters:
+        script_params["parameters"] = dict(inp.parameters)
+    return script_params
+
+
+def _post_process_input(body: Any) -> dict[str, Any]:
+    """The ``params`` of a post-process script: the reply's object, or a top-level array as ``result``."""
+    return body if isinstance(body, dict) else {"result": body}
+
+
 def _describe(
-    span: Span,
-    response: RemoteResponse,
-    usage: tuple[int, int] | None,
-    content_secrets: tuple[str, ...] | None,
+    span: Span, response: RemoteResponse, usage: tuple[int, int] | None, content_mask: SecretMask | None
 ) -> None:
     """The reply's GenAI attributes on the call's span (its body only when content capture is on)."""
     span.set_attribute("http.response.status_code", response.status)
     if usage is not None:
         span.set_attribute("gen_ai.usage.input_tokens", usage[0])
         span.set_attribute("gen_ai.usage.output_tokens", usage[1])
-    if content_secrets is not None:
+    if content_mask is not None:
         text = response.body[:_MAX_CONTENT].decode("utf-8", errors="replace")
-        span.set_attribute("gen_ai.output.messages", mask_secrets(text, content_secrets))
+        span.set_attribute("gen_ai.output.messages", content_mask.mask(text))
 
 
 def _maybe_json(value: str | None) -> Any:

@@ -15,7 +15,9 @@ import aiohttp
 import orjson
 
 from mlgate.domain.errors import RemoteError, RemoteTimeoutError
+from mlgate.domain.memory_budget import Lease
 from mlgate.domain.node import NODE_TOKEN_HEADER
+from mlgate.remote.client import read_body
 
 _LABEL = b"mlgate node-to-node v1"
 
@@ -38,8 +40,11 @@ class NodeForwarder:
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
 
-    async def predict(self, base_url: str, model_id: str, payload: Mapping[str, Any]) -> tuple[int, bytes]:
-        """POST the predict to ``base_url``; (status, body bytes) exactly as the worker answered."""
+    async def predict(
+        self, base_url: str, model_id: str, payload: Mapping[str, Any], lease: Lease | None = None
+    ) -> tuple[int, bytes]:
+        """POST the predict to ``base_url``; (status, body bytes) exactly as the worker answered, charged
+        to ``lease`` as they arrive."""
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
         url = f"{base_url.rstrip('/')}/_plugins/_mlgate/_internal/models/{model_id}/_predict"
@@ -49,7 +54,7 @@ class NodeForwarder:
                 data=orjson.dumps(payload),
                 headers={NODE_TOKEN_HEADER: self._token, "content-type": "application/json"},
             ) as response:
-                return response.status, await response.read()
+                return response.status, await read_body(response, None, lease)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise RemoteError(
                 f"Failed to forward predict to node {base_url}: {exc.__class__.__name__}", status=500

@@ -1,4 +1,7 @@
-"""Mutual TLS for a connector (§4.3, 3.9+): the client certificate and trust anchors from its credential.
+"""Mutual TLS for a connector (ML Commons 3.9+): the client certificate and trust anchors from its credential.
+
+ml-commons: common/.../connector/CertificateProcessor.java, common/.../httpclient/MLTlsClientConfigurer.java;
+docs/api.md, "Where mlgate answers differently".
 
 The certificate material lives only in the decrypted credential and in memory: Python's ``ssl`` loads a
 client certificate from a file name only, so the chain and key are handed over through an anonymous

@@ -1,4 +1,7 @@
-"""Retrying a remote call per the connector ``client_config`` (§7.12)."""
+"""Retrying a remote call per the connector ``client_config``.
+
+ml-commons: ml-algorithms/.../algorithms/remote/RemoteConnectorExecutor.java (invokeRemoteServiceWithRetry).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from mlgate.domain.errors import RemoteError, RemoteTimeoutError
-from mlgate.remote.client import COMMUNICATION_ERROR, THROTTLED, ClientConfig, RemoteResponse, remote_failure
+from mlgate.remote.client import COMMUNICATION_ERROR, THROTTLED, RemoteResponse, remote_failure
+from mlgate.remote.client_config import ClientConfig
 
 # 2**32 × any sane backoff already exceeds every retry budget; the cap only keeps the float finite.
 _MAX_EXPONENT = 32

@@ -1,4 +1,8 @@
-"""AWS Signature Version 4 for ``aws_sigv4`` connectors, computed by botocore (§7.10 step 6)."""
+"""AWS Signature Version 4 for ``aws_sigv4`` connectors, computed by botocore.
+
+ml-commons: ml-algorithms/.../algorithms/remote/ConnectorUtils.java (signRequest); signing name and region:
+common/.../connector/AwsConnector.java.
+"""
 
 from __future__ import annotations
 

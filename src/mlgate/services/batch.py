@@ -1,4 +1,8 @@
-"""Offline batch predict (§7.16, §6.2): start a provider job, refresh its task, cancel it."""
+"""Offline batch predict: start a provider job, refresh its task, cancel it.
+
+ml-commons: plugin/.../task/MLPredictTaskRunner.java (start),
+plugin/.../action/tasks/{GetTask,CancelBatchJob}TransportAction.java (refresh, cancel).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from mlgate.domain import task as tdomain
 from mlgate.domain.errors import ExecutionError, InvalidRequestError, NotFoundError, RateLimitedError
 from mlgate.domain.predict_input import PredictInput
 from mlgate.domain.principal import Principal
-from mlgate.remote.executor import ConnectorExecutor, RuntimeConnector
+from mlgate.remote.executor import ConnectorExecutor
+from mlgate.remote.runtime_connector import RuntimeConnector
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.environment import Environment

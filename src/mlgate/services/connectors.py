@@ -12,7 +12,7 @@ from mlgate.domain.egress import check_trusted_endpoint
 from mlgate.domain.errors import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
 from mlgate.domain.principal import Principal
 from mlgate.domain.template import substitute, validate_header_templates
-from mlgate.remote.client import ClientConfig
+from mlgate.remote.client_config import ClientConfig
 from mlgate.remote.scripting import ScriptRunner
 from mlgate.remote.secrets import CredentialCipher
 from mlgate.services.access import AccessPolicy
@@ -63,11 +63,14 @@ class ConnectorService:
         self._hub = hub
 
     def require_remote_inference(self) -> None:
-        """The remote-inference kill switch (§2.2)."""
+        """The remote-inference kill switch.
+
+        ml-commons: common/.../settings/MLFeatureEnabledSetting.java (isRemoteInferenceEnabled).
+        """
         if not self._settings.current.flag("remote_inference.enabled"):
             raise InvalidRequestError(REMOTE_INFERENCE_DISABLED, error_type="status_exception")
 
-    def check_connector(
+    async def check_connector(
         self,
         protocol: str | None,
         parameters: Mapping[str, str] | None,
@@ -82,12 +85,15 @@ class ConnectorService:
         for action in actions or ():
             for script in (action.pre_process_function, action.post_process_function):
                 if script:
-                    self._scripts.check(script)
+                    await self._scripts.check(script)
 
     def check_trusted_urls(
         self, actions: list[cdomain.ConnectorAction] | None, parameters: Mapping[str, str] | None
     ) -> None:
-        """Every action URL, resolved with the connector's own parameters, must be trusted (§4.7)."""
+        """Every action URL, resolved with the connector's own parameters, must be trusted.
+
+        ml-commons: common/.../connector/Connector.java (validateConnectorURL).
+        """
         if not actions:
             raise InvalidRequestError("No actions configured for this connector")
         patterns = self._settings.current.strings("trusted_connector_endpoints_regex")
@@ -96,7 +102,10 @@ class ConnectorService:
             check_trusted_endpoint(url, patterns)
 
     async def create(self, principal: Principal | None, body: Mapping[str, Any] | None) -> dict[str, Any]:
-        """``POST /connectors/_create`` (§4.4)."""
+        """``POST /connectors/_create``.
+
+        ml-commons: plugin/.../action/connector/TransportCreateConnectorAction.java.
+        """
         if not body:
             # ML Commons answers 500 here; an empty body is the caller's error.
             raise InvalidRequestError("Create Connector request has empty body", error_type="i_o_exception")
@@ -106,7 +115,7 @@ class ConnectorService:
         if inp.dry_run:
             return {"connector_id": "dryRunConnector"}
         if inp.protocol not in cdomain.MCP_PROTOCOLS:
-            self.check_connector(inp.protocol, inp.parameters, inp.credential, inp.actions)
+            await self.check_connector(inp.protocol, inp.parameters, inp.credential, inp.actions)
         doc = cdomain.document_fields(inp)
         if inp.client_config is not None:
             doc["client_config"] = self.client_config_json(inp.client_config)
@@ -167,7 +176,10 @@ class ConnectorService:
     async def update(
         self, principal: Principal | None, connector_id: str, body: Mapping[str, Any] | None
     ) -> dict[str, Any]:
-        """``PUT /connectors/{id}`` (§4.8), plus credential rotation on deployed models."""
+        """``PUT /connectors/{id}``, plus credential rotation on deployed models (docs/api.md).
+
+        ml-commons: plugin/.../action/connector/UpdateConnectorTransportAction.java.
+        """
         if not body:
             raise InvalidRequestError(
                 "Failed to update connector: Request body is empty", error_type="parse_exception"
@@ -201,7 +213,7 @@ class ConnectorService:
             doc["credential"] = self._cipher.encrypt(inp.credential)
         if doc.get("protocol") not in cdomain.MCP_PROTOCOLS:
             credential = self._cipher.decrypt(doc.get("credential") or {})
-            self.check_connector(
+            await self.check_connector(
                 doc.get("protocol"), doc.get("parameters"), credential, cdomain.actions_of(doc)
             )
         doc["last_updated_time"] = self._env.now_ms()
@@ -213,7 +225,10 @@ class ConnectorService:
         return write_response(INDEX, connector_id, "updated", saved)
 
     async def delete(self, principal: Principal | None, connector_id: str) -> dict[str, Any]:
-        """``DELETE /connectors/{id}`` (§4.9)."""
+        """``DELETE /connectors/{id}``.
+
+        ml-commons: plugin/.../action/connector/DeleteConnectorTransportAction.java.
+        """
         stored = await self._store.load(INDEX, connector_id)
         if stored is not None and not self._access.can_access_connector(principal, stored.source):
             raise ForbiddenError(

@@ -1,4 +1,7 @@
-"""Model controllers: per-user rate limits of a model, stored beside it and loaded with it (§7.11)."""
+"""Model controllers: per-user rate limits of a model, stored beside it and loaded with it.
+
+ml-commons: plugin/.../action/controller/*TransportAction.java, common/.../controller/MLController.java.
+"""
 
 from __future__ import annotations
 

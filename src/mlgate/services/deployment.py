@@ -21,7 +21,7 @@ from mlgate.domain.interface_presets import preset_interface
 from mlgate.domain.principal import Principal
 from mlgate.domain.rate_limit import build_rate_limiter, build_user_limiters
 from mlgate.remote.client import ClientPool
-from mlgate.remote.executor import build_runtime_connector
+from mlgate.remote.runtime_connector import build_runtime_connector
 from mlgate.services.access import AccessPolicy
 from mlgate.services.changes import CONNECTOR, DEPLOY, DEPLOY_REPORT, MODEL, MODEL_GROUP, UNDEPLOY, ChangeHub
 from mlgate.services.cluster import NodeRegistry
@@ -85,7 +85,10 @@ class DeploymentService:
         model: Mapping[str, Any],
         message: str = "User doesn't have privilege to perform this operation on this model",
     ) -> None:
-        """The model's group decides (§9.3); models without a group are open."""
+        """The model's group decides; models without a group are open.
+
+        ml-commons: plugin/.../helper/ModelAccessControlHelper.java (validateModelGroupAccess).
+        """
         if principal is None or not self._access.model_control_on(principal):
             return
         group_id = model.get("model_group_id")
@@ -144,7 +147,10 @@ class DeploymentService:
     async def deploy(
         self, principal: Principal | None, model_id: str, body: Mapping[str, Any] | None
     ) -> dict[str, Any]:
-        """``POST /models/{id}/_deploy`` — every target node loads the model and reports (§5.7)."""
+        """``POST /models/{id}/_deploy`` — every target node loads the model and reports.
+
+        ml-commons: plugin/.../action/deploy/TransportDeployModelAction.java.
+        """
         stored = await self._store.load(INDEX, model_id)
         if stored is None:
             raise NotFoundError("Failed to find model")

@@ -43,6 +43,18 @@ KEYWORD_FIELDS = frozenset(
         "model_config.additional_config.*",
     }
 )
+# Fields ML Commons maps as date (epoch milliseconds) in its system indices.
+DATE_FIELDS = frozenset(
+    {
+        "created_time",
+        "last_updated_time",
+        "last_registered_time",
+        "last_deployed_time",
+        "last_undeployed_time",
+        "create_time",
+        "last_update_time",
+    }
+)
 
 
 def write_response(index: str, doc_id: str, result: str, doc: StoredDoc | None) -> dict[str, Any]:
@@ -84,6 +96,7 @@ async def search_collection(
             extra_filter=extra_filter,
             source_excludes=source_excludes,
             keyword_fields=KEYWORD_FIELDS,
+            date_fields=DATE_FIELDS,
             url_params=url_params,
         )
     )

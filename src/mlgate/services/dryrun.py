@@ -21,13 +21,9 @@ from mlgate.domain.egress import EgressVerdict, classify_address, is_private_add
 from mlgate.domain.errors import InvalidRequestError, MlgateError, NotFoundError
 from mlgate.domain.predict_input import PredictInput, parse_predict_input
 from mlgate.domain.principal import Principal
-from mlgate.remote.executor import (
-    ConnectorExecutor,
-    RenderedRequest,
-    RuntimeConnector,
-    build_runtime_connector,
-    mask_secrets,
-)
+from mlgate.domain.secret_mask import SecretMask
+from mlgate.remote.executor import ConnectorExecutor, RenderedRequest
+from mlgate.remote.runtime_connector import RuntimeConnector, build_runtime_connector
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.runtime import ModelRuntime
@@ -120,23 +116,25 @@ class DryRunService:
         if algorithm is not None and not isinstance(algorithm, str):
             raise InvalidRequestError("algorithm must be a string")
         inp = _predict_input(algorithm, body)
-        action, calls = self._executor.plan(rc, inp)
+        action, calls = await self._executor.plan(rc, inp)
         sample = _sample_bytes(body)
         requests = []
         for params in calls:
             request = self._executor.render(rc, action, params)
-            shown = _request_json(request, rc.secrets)
+            shown = _request_json(request, rc.mask)
             shown["egress"] = verdict_json(await self._executor.explain_egress(request.url))
             if sample is not None:
-                shown["post_process"] = self._post_process(rc, request, sample)
+                shown["post_process"] = await self._post_process(rc, request, sample)
             requests.append(shown)
         return {"action_type": action.action_type, "protocol": rc.protocol, "requests": requests}
 
-    def _post_process(self, rc: RuntimeConnector, request: RenderedRequest, sample: bytes) -> dict[str, Any]:
+    async def _post_process(
+        self, rc: RuntimeConnector, request: RenderedRequest, sample: bytes
+    ) -> dict[str, Any]:
         try:
-            output = self._executor.post_process(request.action, request.parameters, sample)
+            output = await self._executor.post_process(request.action, request.parameters, sample)
         except MlgateError as exc:
-            return {"error": _error_json(exc, rc.secrets)}
+            return {"error": _error_json(exc, rc.mask)}
         return {"output": output, "status_code": 200}
 
 
@@ -155,10 +153,10 @@ def _sample_bytes(body: Mapping[str, Any]) -> bytes | None:
     return sample.encode() if isinstance(sample, str) else orjson.dumps(sample)
 
 
-def _request_json(request: RenderedRequest, secrets: tuple[str, ...]) -> dict[str, Any]:
-    payload = None if request.payload is None else mask_secrets(request.payload, secrets)
-    headers = {name: mask_secrets(value, secrets) for name, value in request.headers.items()}
-    url = mask_secrets(request.url, secrets)
+def _request_json(request: RenderedRequest, mask: SecretMask) -> dict[str, Any]:
+    payload = None if request.payload is None else mask.mask(request.payload)
+    headers = {name: mask.mask(value) for name, value in request.headers.items()}
+    url = mask.mask(request.url)
     texts = [request.url, *request.headers.values(), request.payload or ""]
     unfilled = list(dict.fromkeys(name for text in texts for name in _UNFILLED.findall(text)))
     return {
@@ -170,10 +168,8 @@ def _request_json(request: RenderedRequest, secrets: tuple[str, ...]) -> dict[st
         "unfilled_placeholders": unfilled,
         # The parameter map the body was rendered from: connector and request parameters plus what the
         # pre-process function (built-in or script) produced — a script's output made visible.
-        "parameters": {
-            k: None if v is None else mask_secrets(v, secrets) for k, v in request.parameters.items()
-        },
-        "error": None if request.error is None else _error_json(request.error, secrets),
+        "parameters": {k: None if v is None else mask.mask(v) for k, v in request.parameters.items()},
+        "error": None if request.error is None else _error_json(request.error, mask),
     }
 
 
@@ -193,8 +189,8 @@ def _json_check(payload: str | None) -> dict[str, Any] | None:
     return {"valid": True}
 
 
-def _error_json(error: MlgateError, secrets: tuple[str, ...]) -> dict[str, str]:
-    return {"type": error.error_type, "reason": mask_secrets(error.message, secrets)}
+def _error_json(error: MlgateError, mask: SecretMask) -> dict[str, str]:
+    return {"type": error.error_type, "reason": mask.mask(error.message)}
 
 
 def verdict_json(verdict: EgressVerdict) -> dict[str, Any]:

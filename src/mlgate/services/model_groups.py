@@ -78,7 +78,10 @@ class ModelGroupService:
         return access, roles, principal.owner_json()
 
     async def load(self, principal: Principal | None, group_id: str) -> dict[str, Any]:
-        """The group document, checked for access (§3.3)."""
+        """The group document, checked for access.
+
+        ml-commons: plugin/.../action/model_group/GetModelGroupTransportAction.java.
+        """
         doc = await self._store.load(INDEX, group_id)
         if doc is None:
             raise NotFoundError(f"Failed to find model group with the provided model group id: {group_id}")
@@ -102,7 +105,10 @@ class ModelGroupService:
     async def update(
         self, principal: Principal | None, group_id: str, body: Mapping[str, Any] | None
     ) -> dict[str, Any]:
-        """``PUT /model_groups/{id}``: ml-commons TransportUpdateModelGroupAction (§3.5)."""
+        """``PUT /model_groups/{id}``.
+
+        ml-commons: plugin/.../action/model_group/TransportUpdateModelGroupAction.java.
+        """
         if body is None:
             # ML Commons throws an IOException here (500 i_o_exception); mlgate answers 400.
             raise InvalidRequestError("Model group request has empty body", error_type="i_o_exception")
@@ -148,7 +154,10 @@ class ModelGroupService:
         return {"status": "Updated"}
 
     async def delete(self, principal: Principal | None, group_id: str) -> dict[str, Any]:
-        """``DELETE /model_groups/{id}`` (§3.6)."""
+        """``DELETE /model_groups/{id}``.
+
+        ml-commons: plugin/.../action/model_group/DeleteModelGroupTransportAction.java.
+        """
         stored = await self._store.load(INDEX, group_id)
         if stored is not None and not self._access.can_access_model_group(principal, stored.source):
             raise ForbiddenError(

@@ -67,7 +67,10 @@ class ModelService:
     async def register(
         self, principal: Principal | None, body: Mapping[str, Any] | None, *, deploy: bool
     ) -> dict[str, Any]:
-        """``POST /models/_register[?deploy=true]`` (§5.2)."""
+        """``POST /models/_register[?deploy=true]``.
+
+        ml-commons: plugin/.../action/register/TransportRegisterModelAction.java.
+        """
         if not body:
             raise InvalidRequestError("Model register request has empty body", error_type="parse_exception")
         inp = mdomain.parse_register_input(body)
@@ -86,7 +89,8 @@ class ModelService:
             connector_field=connector_field,
         )
         if "interface" not in doc:
-            # ML Commons fills a preset interface for known AWS connectors at register (§7.13).
+            # ML Commons fills a preset interface for known AWS connectors at register
+            # (ml-commons: common/.../utils/ModelInterfaceUtils.java).
             preset = preset_interface(await self._connector_source(connector_field))
             if preset is not None:
                 doc["interface"] = preset
@@ -108,7 +112,7 @@ class ModelService:
             if group is None:
                 # ML Commons answers 500 m_l_resource_not_found_exception; the id is the caller's error.
                 # Its access check runs first and, for a non-admin under model access control, words it
-                # "Fail to find model group" (§5.2.1).
+                # "Fail to find model group" (ml-commons: plugin/.../helper/ModelAccessControlHelper.java).
                 checked = principal is not None and not principal.is_admin
                 checked = checked and self._access.model_control_on(principal)
                 raise NotFoundError(
@@ -167,9 +171,9 @@ class ModelService:
             raise InvalidRequestError(
                 "You must provide connector content when creating a remote model without connector id!"
             )
-        return "connector", self.inline_connector(inp.connector)
+        return "connector", await self.inline_connector(inp.connector)
 
-    def inline_connector(
+    async def inline_connector(
         self, raw: Mapping[str, Any], stored: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
         """Validate an inline connector (new, or merged into a stored one) and encrypt its credential."""
@@ -185,7 +189,7 @@ class ModelService:
             doc = cdomain.merge_update(stored, cin)
             credential = cin.credential or self._cipher.decrypt(stored.get("credential") or {})
         cdomain.validate_protocol(doc.get("protocol"))
-        self._connectors.check_connector(
+        await self._connectors.check_connector(
             doc.get("protocol"), doc.get("parameters"), credential, cdomain.actions_of(doc)
         )
         if cin.client_config is not None:
@@ -235,7 +239,10 @@ class ModelService:
     async def update(
         self, principal: Principal | None, model_id: str, body: Mapping[str, Any] | None
     ) -> dict[str, Any]:
-        """``PUT /models/{id}`` (§5.5)."""
+        """``PUT /models/{id}``.
+
+        ml-commons: plugin/.../action/models/UpdateModelTransportAction.java.
+        """
         if not body:
             raise InvalidRequestError("Update model request has empty body", error_type="parse_exception")
         stored = await self._store.load(INDEX, model_id)
@@ -282,7 +289,7 @@ class ModelService:
                     "Cannot update connector settings for this model. The model was created with a connector_id "
                     "and does not have an inline connector."
                 )
-            doc["connector"] = self.inline_connector(body["connector"], doc["connector"])
+            doc["connector"] = await self.inline_connector(body["connector"], doc["connector"])
         if body.get("connector_id") is not None:
             if "connector" in doc:
                 raise InvalidRequestError(
@@ -316,7 +323,10 @@ class ModelService:
             doc["model_version"] = await self._groups.next_version(str(group_id))
 
     async def delete(self, principal: Principal | None, model_id: str) -> dict[str, Any]:
-        """``DELETE /models/{id}`` (§5.6)."""
+        """``DELETE /models/{id}``.
+
+        ml-commons: plugin/.../action/models/DeleteModelTransportAction.java.
+        """
         stored = await self._store.load(INDEX, model_id)
         if stored is None:
             raise NotFoundError("Failed to find model")

@@ -1,4 +1,8 @@
-"""Predict: gate checks, auto-deploy, then the connector executor (§7, §10.2)."""
+"""Predict: gate checks, auto-deploy, then the connector executor.
+
+ml-commons: plugin/.../action/prediction/TransportPredictionTaskAction.java,
+plugin/.../task/MLPredictTaskRunner.java; in a cluster: docs/compatibility.md, "Predict routing in a cluster".
+"""
 
 from __future__ import annotations
 
@@ -13,14 +17,17 @@ import orjson
 
 from mlgate.domain.errors import ForbiddenError, InvalidRequestError, NotFoundError, RemoteError
 from mlgate.domain.guardrails import ActiveGuardrails
+from mlgate.domain.memory_budget import Lease
 from mlgate.domain.node import NodeInfo
 from mlgate.domain.predict_input import PredictInput, parse_predict_input
 from mlgate.domain.principal import Principal
 from mlgate.domain.request_trace import RequestTrace
-from mlgate.remote.executor import ConnectorExecutor, RenderedRequest, mask_secrets
+from mlgate.domain.secret_mask import SecretMask
+from mlgate.remote.executor import ConnectorExecutor, RenderedRequest
 from mlgate.remote.forward import NodeForwarder
 from mlgate.services.cluster import NodeRegistry
 from mlgate.services.connectors import ConnectorService
+from mlgate.services.cpu import CpuWorkers
 from mlgate.services.deployment import SERVING_STATES, DeploymentService
 from mlgate.services.doc_cache import DocumentCache
 from mlgate.services.predict_metrics import ModelInstruments, PredictMetrics
@@ -53,15 +60,15 @@ class Forwarded:
         return payload
 
 
-def trace_json(trace: RequestTrace, secrets: tuple[str, ...]) -> dict[str, Any]:
+def trace_json(trace: RequestTrace, mask: SecretMask) -> dict[str, Any]:
     """``?trace=true``: the timeline, token usage and each request as sent, credentials masked."""
 
     def shown(request: RenderedRequest) -> dict[str, Any]:
         return {
             "method": request.method,
-            "url": mask_secrets(request.url, secrets),
-            "headers": {name: mask_secrets(value, secrets) for name, value in request.headers.items()},
-            "body": None if request.payload is None else mask_secrets(request.payload, secrets),
+            "url": mask.mask(request.url),
+            "headers": {name: mask.mask(value) for name, value in request.headers.items()},
+            "body": None if request.payload is None else mask.mask(request.payload),
         }
 
     return {
@@ -85,9 +92,11 @@ class PredictService:
         stats: PredictStats,
         nodes: NodeRegistry,
         forwarder: NodeForwarder,
+        cpu: CpuWorkers,
         metrics: PredictMetrics,
     ) -> None:
         self._nodes = nodes
+        self._cpu = cpu
         self._metrics = metrics
         self._forwarder = forwarder
         self._turn = 0
@@ -110,15 +119,18 @@ class PredictService:
         forwarded: bool = False,
         splice: bool = False,
         user: str | None = None,
+        lease: Lease | None = None,
         trace: RequestTrace | None = None,
     ) -> dict[str, Any] | Forwarded:
         """``POST /models/{id}/_predict`` and ``/_predict/{algorithm}/{id}``.
 
-        A node that does not serve the model forwards the call to one that does (§10.2); a forwarded
-        call was authorized by the node that received it and is never forwarded again, carrying the
-        caller's ``user`` name for the model controller's limits. ``splice``: the caller only encodes the
-        result with orjson, so it may carry provider bytes as orjson Fragments. ``trace`` collects the
-        stage timings (the metrics are recorded from it when the predict ends).
+        A node that does not serve the model forwards the call to one that does; a forwarded call was
+        authorized by the node that received it and is never forwarded again, carrying the caller's
+        ``user`` name for the model controller's limits (docs/compatibility.md, "Predict routing in a
+        cluster"). ``splice``: the caller only encodes the result with orjson, so it may carry provider
+        bytes as orjson Fragments. ``lease``: the HTTP request's share of the in-flight byte budget,
+        charged for the replies read on its behalf. ``trace`` collects the stage timings (the metrics are
+        recorded from it when the predict ends).
         """
         self._connectors.require_remote_inference()
         if principal is not None:
@@ -133,7 +145,7 @@ class PredictService:
             located = await self._locate(principal, model_id, forwarded=forwarded)
             if isinstance(located, NodeInfo):
                 payload = {"algorithm": algorithm, "body": body, "user": user}
-                return Forwarded(*await self._forwarder.predict(located.url, model_id, payload))
+                return Forwarded(*await self._forwarder.predict(located.url, model_id, payload, lease))
             deployed = located
         elif principal is not None:
             checking = perf_counter_ns()
@@ -156,7 +168,7 @@ class PredictService:
             guardrails = None
             if deployed.guardrails is not None:
                 ask = partial(self._ask_guardrail_model, principal)
-                guardrails = ActiveGuardrails(deployed.guardrails, ask)
+                guardrails = ActiveGuardrails(deployed.guardrails, ask, self._cpu.run)
             timer.inference_started()
             results = await self._executor.predict(
                 deployed.connector,
@@ -167,13 +179,14 @@ class PredictService:
                 # An output schema checks the parsed output: nothing to splice then.
                 splice=splice and (interface is None or interface.output is None),
                 trace=trace,
+                lease=lease,
             )
             timer.inference_finished()
             output: dict[str, Any] = {"inference_results": results}
             if interface is not None:
                 interface.check_output(output)
             if trace.capture:
-                output["ext"] = {"trace": trace_json(trace, deployed.connector.secrets)}
+                output["ext"] = {"trace": trace_json(trace, deployed.connector.mask)}
         except Exception as exc:
             self._finished(timer, instruments, trace, started, exc)
             raise
@@ -249,7 +262,10 @@ class PredictService:
         return [n for n in self._nodes.live() if n.node_id in planned and n.node_id != me]
 
     async def _deploy_on_demand(self, model_id: str, model: Mapping[str, Any]) -> DeployedModel | None:
-        """Auto-deploy (§10.2): the deploy plans the eligible nodes, which may not include this one."""
+        """Auto-deploy: the deploy plans the eligible nodes, which may not include this one.
+
+        ml-commons: plugin/.../task/MLPredictTaskRunner.java.
+        """
         deploy_setting = model.get("deploy_setting") or {}
         if deploy_setting.get("is_auto_deploy_enabled") is False:
             raise InvalidRequestError(

@@ -9,7 +9,7 @@ from typing import Any
 from mlgate.domain.guardrails import Guardrails
 from mlgate.domain.interface import ModelInterface
 from mlgate.domain.rate_limit import TokenBucket
-from mlgate.remote.executor import RuntimeConnector
+from mlgate.remote.runtime_connector import RuntimeConnector
 
 
 @dataclass(frozen=True)

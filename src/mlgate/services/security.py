@@ -116,7 +116,7 @@ class SecurityService:
     async def _reload(self) -> None:
         store = self._require_store()
         users = {d.id: sec.User.from_document(d.id, d.source) for d in await store.load_all(USERS)}
-        roles = {d.id: parse_role_body(d.id, d.source) for d in await store.load_all(ROLES)}
+        roles = {d.id: parse_role_body(d.id, d.source, stored=True) for d in await store.load_all(ROLES)}
         mappings = {
             d.id: sec.RoleMapping.from_document(d.id, d.source) for d in await store.load_all(MAPPINGS)
         }

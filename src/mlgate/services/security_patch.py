@@ -106,7 +106,9 @@ class SecurityPatchService:
             users = [(sec.User.from_document(d.id, d.source), d.version) for d in docs]
             return {u.name: _Entry(user_entity(u), u.to_json(), v) for u, v in users}
         if kind == ROLE:
-            roles = {d.id: _Entry(*_role(parse_role_body(d.id, d.source)), d.version) for d in docs}
+            roles = {
+                d.id: _Entry(*_role(parse_role_body(d.id, d.source, stored=True)), d.version) for d in docs
+            }
             # Built-in roles shadow stored ones of the same name, as everywhere else.
             return roles | {n: _Entry(*_role(r), None) for n, r in sec.BUILTIN_ROLES.items()}
         mappings = [(sec.RoleMapping.from_document(d.id, d.source), d.version) for d in docs]

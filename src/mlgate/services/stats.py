@@ -1,4 +1,7 @@
-"""Predict counters and latencies, and the cluster's ``/_plugins/_ml/profile`` and ``/stats`` (§6.3, §6.4).
+"""Predict counters and latencies, and the cluster's ``/_plugins/_ml/profile`` and ``/stats``.
+
+ml-commons: plugin/.../action/profile/MLProfileTransportAction.java,
+plugin/.../action/stats/MLStatsNodesTransportAction.java.
 
 The predict path pays for two clock reads, a few integer increments and two bounded-deque appends per
 request; percentiles are computed only when someone asks for a profile.

@@ -1,4 +1,7 @@
-"""Profile and stats routes (§6.3, §6.4), and the node-to-node routes that give one node's part."""
+"""Profile and stats routes, and the node-to-node routes that give one node's part.
+
+ml-commons: plugin/.../rest/RestMLProfileAction.java, plugin/.../rest/RestMLStatsAction.java.
+"""
 
 from __future__ import annotations
 

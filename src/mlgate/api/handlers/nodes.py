@@ -73,5 +73,6 @@ async def internal_predict(req: Request, s: Services) -> Response:
         forwarded=True,
         splice=True,
         user=user if isinstance(user, str) else None,
+        lease=req.lease,
     )
     return predict_response(result)

@@ -130,7 +130,13 @@ async def _predict(req: Request, s: Services, algorithm: str | None) -> Response
         req.trace.traceparent = req.headers.get("traceparent")
     body = req.json_object()
     result = await s.predict.predict(
-        req.principal, req.path_params["model_id"], algorithm, body, splice=True, trace=req.trace
+        req.principal,
+        req.path_params["model_id"],
+        algorithm,
+        body,
+        splice=True,
+        lease=req.lease,
+        trace=req.trace,
     )
     return predict_response(result)
 
