@@ -14,8 +14,8 @@ from mlgate.api.auth import authenticate
 from mlgate.api.errors import error_headers, internal_error, render_error
 from mlgate.api.http import JSON_TYPE, RawHeaders, Request, Response
 from mlgate.api.routes import INTERNAL, ROUTES, Router
-from mlgate.domain.client_address import Network, client_address
 from mlgate.domain import telemetry as tm
+from mlgate.domain.client_address import Network, client_address
 from mlgate.domain.errors import (
     ForbiddenError,
     MlgateError,
