@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import platform
@@ -21,6 +22,7 @@ from mlgate.domain.egress import EgressPolicy
 from mlgate.domain.memory_budget import InFlightBudget
 from mlgate.domain.node import NodeInfo
 from mlgate.domain.settings import ClusterSettings
+from mlgate.domain.telemetry import EGRESS_REFUSALS, egress_refusal_kind
 from mlgate.remote.client import ClientPool
 from mlgate.remote.executor import ConnectorExecutor
 from mlgate.remote.forward import NodeForwarder
@@ -50,11 +52,13 @@ from mlgate.services.events import (
     Undeployed,
 )
 from mlgate.services.housekeeping import Housekeeping
+from mlgate.services.metrics import MetricsService, pool_readings
 from mlgate.services.model_groups import ModelGroupService
 from mlgate.services.model_loader import ModelLoader
 from mlgate.services.model_writes import ModelWrites
 from mlgate.services.models import ModelService
 from mlgate.services.predict import PredictService
+from mlgate.services.predict_metrics import PredictMetrics
 from mlgate.services.runtime import ModelRuntime
 from mlgate.services.runtime_builder import RuntimeBuilder
 from mlgate.services.security import SecurityService
@@ -66,10 +70,17 @@ from mlgate.services.tasks import Refresher, TaskService
 from mlgate.storage.postgres import PostgresStore
 from mlgate.storage.sqlite import SqliteStore
 from mlgate.storage.store import Store
+from mlgate.telemetry.logs import AccessLog
+from mlgate.telemetry.otlp import OtlpTracer
+from mlgate.telemetry.prometheus import PrometheusTelemetry
 
 NODE_FILE = "node.json"
 ADMIN_PASSWORD_FILE = "initial-admin-password"
 SQLITE_FILE = "mlgate.sqlite3"
+# Each --workers process writes its metrics for the others this often (a scrape sees them this fresh).
+METRICS_FLUSH_S = 1.0
+# Access-log lines are written in batches at least this often.
+ACCESS_LOG_FLUSH_S = 0.5
 
 
 @dataclass
@@ -80,6 +91,7 @@ class Node:
     services: Services
     store: Store
     pool: ClientPool
+    telemetry: PrometheusTelemetry
     scripts: ScriptRunner
     admin_password_file: Path | None = None
     follower: ChangeFollower | None = None
@@ -87,6 +99,9 @@ class Node:
     # Set by start() on the very first start when no admin password was given; shown once by the CLI.
     generated_admin_password: str | None = None
     background: Background = field(default_factory=Background)
+    # How often this worker shares its metrics with the others (None: one process, nothing to share).
+    metrics_flush_s: float | None = None
+    access_log: AccessLog | None = None
 
     async def start(self) -> None:
         """Join the cluster, load settings and security (creating ``admin`` at first start), restore
@@ -107,6 +122,19 @@ class Node:
             self.background.spawn(self.follower.run(), "change-follower")
         await self.services.deployment.restore()
         self.background.spawn(every(nodes.interval_s, self._tick, "heartbeat"), "heartbeat")
+        if self.metrics_flush_s is not None:
+            self.background.spawn(every(self.metrics_flush_s, self._flush_metrics, "metrics"), "metrics")
+        if self.access_log is not None:
+            self.background.spawn(
+                every(ACCESS_LOG_FLUSH_S, self._flush_access_log, "access log"), "access-log"
+            )
+
+    async def _flush_metrics(self) -> None:
+        self.telemetry.flush()
+
+    async def _flush_access_log(self) -> None:
+        if self.access_log is not None:
+            self.access_log.flush()
 
     async def _tick(self) -> None:
         await self.services.nodes.beat()
@@ -121,6 +149,10 @@ class Node:
         await self.pool.close_all()
         self.scripts.close()
         await self.store.close()
+        # Exporting the last spans blocks on the network: not on the event loop.
+        await asyncio.to_thread(self.telemetry.close)
+        if self.access_log is not None:
+            self.access_log.flush()
 
 
 def _node_identity(config: Config) -> tuple[str, str]:
@@ -210,10 +242,12 @@ async def build_node(
     environment: Environment | None = None,
     security_clock: Callable[[], float] = time.monotonic,
     bcrypt_rounds: int = 12,
+    access_log: AccessLog | None = None,
 ) -> Node:
     """Build a node from its config; the store is opened here to read the stable node id.
 
-    ``security_clock`` and ``bcrypt_rounds`` exist for tests (throttling without sleeps, fast hashes).
+    ``security_clock`` and ``bcrypt_rounds`` exist for tests (throttling without sleeps, fast hashes);
+    ``access_log`` logs every request (the CLI passes one writing to stderr).
     """
     store = _store_for(config)
     await store.open()
@@ -268,8 +302,13 @@ async def build_node(
         policies[:] = [(current, policy)]
         return policy
 
+    telemetry = PrometheusTelemetry(
+        multiprocess_dir=config.metrics_dir, tracer=OtlpTracer() if config.tracing else None
+    )
     resolver = GuardedResolver(egress_policy)
+    resolver.on_refusal = lambda verdict: telemetry.count(EGRESS_REFUSALS, egress_refusal_kind(verdict))
     pool = ClientPool(resolver)
+    telemetry.watch(lambda: pool_readings(pool))
     budget = InFlightBudget(config.max_in_flight_bytes)
     executor = ConnectorExecutor(
         pool,
@@ -323,6 +362,7 @@ async def build_node(
         registry,
         forwarder,
         environment.cpu,
+        PredictMetrics(telemetry, trace_content=config.trace_content),
     )
 
     hasher = PasswordHasher(bcrypt_rounds)
@@ -357,17 +397,23 @@ async def build_node(
         nodes=registry,
         node_auth=NodeAuth(master_key),
         housekeeping=Housekeeping(store, environment, settings, registry, tasks, writes, deployment, hub),
+        telemetry=telemetry,
+        metrics=MetricsService(store, telemetry),
     )
     return Node(
         app=MlgateApp(
             services,
             max_body_bytes=config.max_body_bytes,
             trusted_proxies=config.trusted_proxies,
+            access_log=access_log,
             budget=budget,
         ),
         services=services,
         store=store,
         pool=pool,
+        telemetry=telemetry,
+        metrics_flush_s=METRICS_FLUSH_S if config.metrics_dir is not None else None,
+        access_log=access_log,
         scripts=scripts,
         admin_password_file=config.data_dir / ADMIN_PASSWORD_FILE,
         follower=_follower(store, hub, config),

@@ -29,6 +29,8 @@ class Config:
     # One provider reply at most (the max_json_size cluster setting may lower it).
     max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
     log_level: str = "info"
+    # text (time LEVEL logger: message) or json (one object per line), the access log included.
+    log_format: str = "text"
     # Secure by default: turning security off is an explicit, loudly reported choice.
     security: bool = True
     # Never shown: repr=False keeps it out of any log line that prints the config.
@@ -45,6 +47,12 @@ class Config:
     trusted_proxies: tuple[Network, ...] = ()
     heartbeat_interval_s: float = 1.0
     heartbeat_expiry_ms: int = 5_000
+    # The private directory where --workers share their metrics (PROMETHEUS_MULTIPROC_DIR); set by serve.
+    metrics_dir: Path | None = None
+    # OTLP trace export, asked for by the standard OTEL_* variables (docs/observability.md); with
+    # message content on spans only when OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true.
+    tracing: bool = False
+    trace_content: bool = False
 
     @property
     def public_url(self) -> str:
@@ -96,6 +104,7 @@ def config_from(env: Mapping[str, str], **flags: object) -> Config:
             "max reply bytes", pick("max_reply_bytes", "MLGATE_MAX_REPLY_BYTES", DEFAULT_MAX_REPLY_BYTES)
         ),
         log_level=str(pick("log_level", "MLGATE_LOG_LEVEL", "info")),
+        log_format=log_format_from(str(pick("log_format", "MLGATE_LOG_FORMAT", "text"))),
         security=security_from(env, bool(flags.get("no_security"))),
         initial_admin_password=env.get("MLGATE_INITIAL_ADMIN_PASSWORD") or None,
         tls_cert=_path(pick("tls_cert", "MLGATE_TLS_CERT", None)),
@@ -107,7 +116,26 @@ def config_from(env: Mapping[str, str], **flags: object) -> Config:
         trusted_proxies=parse_trusted_proxies(str(pick("trusted_proxies", "MLGATE_TRUSTED_PROXIES", ""))),
         heartbeat_interval_s=float(env.get("MLGATE_HEARTBEAT_INTERVAL_S", 1.0)),
         heartbeat_expiry_ms=int(env.get("MLGATE_HEARTBEAT_EXPIRY_MS", 5_000)),
+        tracing=tracing_from(env),
+        trace_content=env.get("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "").lower() == "true",
     )
+
+
+def tracing_from(env: Mapping[str, str]) -> bool:
+    """An OTLP endpoint is set (``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_ENDPOINT``)
+    and neither ``OTEL_SDK_DISABLED=true`` nor ``OTEL_TRACES_EXPORTER=none`` says no."""
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return False
+    if env.get("OTEL_TRACES_EXPORTER", "otlp").strip().lower() == "none":
+        return False
+    return bool(env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+
+
+def log_format_from(value: str) -> str:
+    """``--log-format`` / ``MLGATE_LOG_FORMAT``: ``text`` or ``json``."""
+    if value not in ("text", "json"):
+        raise ValueError(f"--log-format / MLGATE_LOG_FORMAT must be text or json, not {value!r}")
+    return value
 
 
 _BYTE_UNITS = {"": 1, "b": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40}

@@ -51,11 +51,14 @@ def frozen(process: Process) -> Iterator[None]:
         os.kill(process.proc.pid, signal.SIGCONT)
 
 
-def predict(base: str, model_id: str) -> None:
+def predict(base: str, model_id: str) -> tuple[int, int]:
+    """One predict; the (input, output) tokens the provider reported."""
     status, result = call(
         base, "POST", f"{ML}/models/{model_id}/_predict", {"parameters": {"messages": MESSAGES}}
     )
     assert status == 200, result
+    usage = result["inference_results"][0]["output"][0]["dataAsMap"]["usage"]
+    return usage["prompt_tokens"], usage["completion_tokens"]
 
 
 def deploy_on_both(a: Process, b: Process, provider: str) -> str:
@@ -103,8 +106,11 @@ def test_profile_and_stats_list_every_node_with_its_own_counters(
     assert sorted(model["planning_worker_nodes"]) == sorted(both), model
 
     # Both nodes serve the model, so each answers its own predicts: 2 on A, 3 on B.
+    tokens = {a.url: [0, 0], b.url: [0, 0]}
     for base in (a.url, b.url, a.url, b.url, b.url):
-        predict(base, model_id)
+        used = predict(base, model_id)
+        tokens[base][0] += used[0]
+        tokens[base][1] += used[1]
 
     # Stats from either node: the cluster values once, each node's own counters under its id.
     for process in (a, b):
@@ -112,13 +118,15 @@ def test_profile_and_stats_list_every_node_with_its_own_counters(
         assert status == 200, stats
         assert stats["ml_model_count"] == 1 and stats["ml_connector_count"] == 1
         assert set(stats["nodes"]) == both
-        for node_id, count in ((a_id, 2), (b_id, 3)):
+        for node_id, count, used in ((a_id, 2, tokens[a.url]), (b_id, 3, tokens[b.url])):
             node = stats["nodes"][node_id]
             assert node["ml_request_count"] == count and node["ml_failure_count"] == 0
             assert node["ml_deployed_model_count"] == 1
             assert node["models"][model_id]["predict"] == {
                 "ml_action_request_count": count,
                 "ml_action_failure_count": 0,
+                "ml_action_input_token_count": used[0],
+                "ml_action_output_token_count": used[1],
             }
             assert "ml_model_count" not in node
     # Named nodes (by id or by name), filtered stats, _local; an unknown node gives no node values.

@@ -80,7 +80,9 @@ async def test_stats_count_requests_and_only_server_side_failures(
     ok_model = await deploy_model(loopback, chat_connector(provider.url + chat_path()))
     failing = await deploy_model(loopback, chat_connector(f"{provider.url}{chat_path()}?mock_status=503"))
     user_error = await deploy_model(loopback, chat_connector(f"{provider.url}{chat_path()}?mock_status=400"))
-    assert (await predict(loopback, ok_model, BODY)).status_code == 200
+    answered = await predict(loopback, ok_model, BODY)
+    assert answered.status_code == 200
+    usage = answered.json()["inference_results"][0]["output"][0]["dataAsMap"]["usage"]
     assert (await predict(loopback, failing, BODY)).status_code == 503
     assert (await predict(loopback, user_error, BODY)).status_code == 400
     # An input error (missing parameter) is the caller's: counted as a request, not as a failure.
@@ -96,9 +98,12 @@ async def test_stats_count_requests_and_only_server_side_failures(
         "ml_action_request_count": 4,
         "ml_action_failure_count": 1,
     }
+    # mlgate adds the tokens the provider reported (the mock's OpenAI usage).
     assert node_stats["models"][ok_model]["predict"] == {
         "ml_action_request_count": 2,
         "ml_action_failure_count": 0,
+        "ml_action_input_token_count": usage["prompt_tokens"],
+        "ml_action_output_token_count": usage["completion_tokens"],
     }
     assert node_stats["models"][failing]["predict"] == {
         "ml_action_request_count": 1,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from time import perf_counter_ns
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote
 
 import orjson
@@ -19,10 +20,19 @@ from mlgate.api.conventions import (
 from mlgate.api.errors import error_headers, internal_error, render_error
 from mlgate.api.http import JSON_TYPE, TEXT_TYPE, RawHeaders, Request, Response
 from mlgate.api.routes import INTERNAL, ROUTES, Router
+from mlgate.domain import telemetry as tm
 from mlgate.domain.client_address import Network, client_address
-from mlgate.domain.errors import ForbiddenError, MlgateError, PayloadTooLargeError
+from mlgate.domain.errors import (
+    ForbiddenError,
+    MlgateError,
+    PayloadTooLargeError,
+    RateLimitedError,
+    UnauthorizedError,
+)
 from mlgate.domain.memory_budget import DEFAULT_MAX_IN_FLIGHT_BYTES, InFlightBudget, Lease
 from mlgate.domain.node import NODE_TOKEN_HEADER
+from mlgate.domain.principal import Principal
+from mlgate.domain.request_trace import RequestTrace
 from mlgate.services.container import Services
 
 log = logging.getLogger("mlgate.api")
@@ -30,6 +40,16 @@ log = logging.getLogger("mlgate.api")
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class AccessLogger(Protocol):
+    """Where each answered request is logged (mlgate.telemetry.logs.AccessLog)."""
+
+    def request_id(self, given: str | None) -> str:
+        """The request's id: the caller's ``X-Opaque-Id`` or a new one."""
+
+    def write(self, trace: RequestTrace, method: str, path: str, status: int, client: str) -> None:
+        """Log one request."""
 
 
 class MlgateApp:
@@ -42,12 +62,16 @@ class MlgateApp:
         max_body_bytes: int = 100 * 1024 * 1024,
         trusted_proxies: tuple[Network, ...] = (),
         budget: InFlightBudget | None = None,
+        access_log: AccessLogger | None = None,
     ) -> None:
         self.services = services
         self._router = Router(ROUTES)
         self._max_body = max_body_bytes
         self._trusted_proxies = trusted_proxies
         self._budget = budget if budget is not None else InFlightBudget(DEFAULT_MAX_IN_FLIGHT_BYTES)
+        self._access_log = access_log
+        self._login_failures = services.telemetry.counter(tm.LOGIN_FAILURES)
+        self._login_lockouts = services.telemetry.counter(tm.LOGIN_LOCKOUTS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -56,13 +80,14 @@ class MlgateApp:
         # runs uvicorn with lifespan off.
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        trace = RequestTrace(perf_counter_ns())
         method = scope["method"]
         raw_path = scope["path"]
         # The bytes this request reads (its body, provider replies) count until its answer is sent.
         lease = self._budget.lease()
         try:
             try:
-                response = await self._handle(scope, receive, method, raw_path, lease)
+                response = await self._handle(scope, receive, method, raw_path, lease, trace)
             except MlgateError as exc:
                 status, body = render_error(exc)
                 response = Response(status, orjson.dumps(body), headers=error_headers(exc))
@@ -70,18 +95,31 @@ class MlgateApp:
                 log.exception("unhandled error on %s %s", method, raw_path)
                 status, body = internal_error()
                 response = Response(status, orjson.dumps(body))
+            trace.finish()
+            if trace.predict:
+                response.headers.append((b"server-timing", trace.server_timing()))
             headers = [(b"content-type", response.content_type), *response.headers]
             await send({"type": "http.response.start", "status": response.status, "headers": headers})
             await send({"type": "http.response.body", "body": b"" if method == "HEAD" else response.body})
         finally:
             lease.release()
+        if trace.span is not None:
+            trace.span.set_attribute("http.response.status_code", response.status)
+            trace.span.end(str(response.status) if response.status >= 500 else None)
+        if self._access_log is not None:
+            self._access_log.write(trace, method, raw_path, response.status, trace.client)
 
-    async def _handle(self, scope: Scope, receive: Receive, method: str, path: str, lease: Lease) -> Response:
+    async def _handle(
+        self, scope: Scope, receive: Receive, method: str, path: str, lease: Lease, trace: RequestTrace
+    ) -> Response:
         headers = RawHeaders(scope["headers"])
         content_type = headers.get("content-type")
         if content_type is not None:
             check_content_type_syntax(content_type)
         route, params, allowed = self._router.match(method, path)
+        if self._access_log is not None:
+            trace.request_id = self._access_log.request_id(headers.get("x-opaque-id"))
+            trace.client = self._client(scope)
         if route is None:
             if method == "OPTIONS":  # answered before authentication, as OpenSearch's Security plugin does
                 return Response(200, b"", TEXT_TYPE, allow_header(allowed))
@@ -92,6 +130,16 @@ class MlgateApp:
                     allow_header(allowed),
                 )
             return _plain_error(400, f"no handler found for uri [{path}] and method [{method}]")
+        trace.route = route.path
+        telemetry = self.services.telemetry
+        if telemetry.tracing:
+            span = trace.span = telemetry.span(
+                f"{method} {route.path}",
+                kind="server",
+                attributes={"http.request.method": method, "http.route": route.path, "url.path": path},
+                parent=headers.get("traceparent"),
+            )
+            trace.traceparent = span.traceparent()
         declared = self._declared_length(headers)
         raw_query = scope.get("query_string")
         query = dict(parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)) if raw_query else {}
@@ -101,17 +149,24 @@ class MlgateApp:
             query=query,
             headers=headers,
             body=b"",
-            client=self._client(scope),
+            client=trace.client if self._access_log is not None else self._client(scope),
             path_params={k: unquote(v) for k, v in params.items()} if params else {},
             lease=lease,
+            trace=trace,
         )
         if route.action == INTERNAL:
             # Node-to-node: the caller proves it holds the cluster's master key; users never do.
             if not self.services.node_auth.verify(headers.get(NODE_TOKEN_HEADER)):
                 raise ForbiddenError("this route is for mlgate nodes only", error_type="security_exception")
         else:
-            request.principal = await authenticate(headers, request.client, self.services.security)
+            started = perf_counter_ns()
+            request.principal = principal = await self._authenticate(request)
+            authorized = perf_counter_ns()
+            if principal is not None:
+                trace.user = principal.name
             self.services.security.authorize(request.principal, route.action)
+            trace.auth = authorized - started
+            trace.access = perf_counter_ns() - authorized
         if params:
             check_id_lengths(request.path_params)
         # Read only for a caller who may make the request: others cannot take the in-flight budget.
@@ -119,6 +174,17 @@ class MlgateApp:
         if request.body and not is_json_content_type(content_type):
             return _plain_error(406, f"Content-Type header [{content_type or ''}] is not supported")
         return await route.handler(request, self.services)
+
+    async def _authenticate(self, request: Request) -> Principal | None:
+        try:
+            return await authenticate(request.headers, request.client, self.services.security)
+        except UnauthorizedError:
+            if "authorization" in request.headers:  # a request without credentials is no failed login
+                self._login_failures.inc()
+            raise
+        except RateLimitedError:
+            self._login_lockouts.inc()
+            raise
 
     def _client(self, scope: Scope) -> str:
         peer = scope.get("client")

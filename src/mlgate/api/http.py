@@ -11,6 +11,7 @@ import orjson
 from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.memory_budget import Lease
 from mlgate.domain.principal import Principal
+from mlgate.domain.request_trace import RequestTrace
 
 JSON_TYPE = b"application/json; charset=UTF-8"
 TEXT_TYPE = b"text/plain; charset=UTF-8"
@@ -91,6 +92,8 @@ class Request:
     client: str = ""
     path_params: dict[str, str] = field(default_factory=dict)
     principal: Principal | None = None
+    # The request's stage timings (Server-Timing, metrics, access log), started by the app.
+    trace: RequestTrace = field(default_factory=RequestTrace)
     # This request's share of the in-flight byte budget (domain/memory_budget.py).
     lease: Lease | None = None
 

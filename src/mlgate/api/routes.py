@@ -8,7 +8,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from mlgate.api.handlers import batch, cluster, controllers, ml_stats, mlgate, nodes, resources, security
+from mlgate.api.handlers import (
+    batch,
+    cluster,
+    controllers,
+    metrics,
+    ml_stats,
+    mlgate,
+    nodes,
+    resources,
+    security,
+)
 from mlgate.api.http import Request, Response
 from mlgate.domain import security as sec
 from mlgate.services.container import Services
@@ -158,6 +168,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", f"{ML}/tasks/{{task_id}}/_cancel", batch.cancel_task, f"{A}/tasks/cancel"),
     Route("GET", "/_plugins/_mlgate/_internal/profile", ml_stats.internal_profile, INTERNAL),
     Route("GET", "/_plugins/_mlgate/_internal/stats", ml_stats.internal_stats, INTERNAL),
+    # The path and action of OpenSearch's Prometheus exporter plugin.
+    Route("GET", "/_prometheus/metrics", metrics.prometheus, "cluster:monitor/prometheus/metrics"),
 )
 
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import logging
 import os
+import shutil
 import signal
 import socket
 import sys
-from collections.abc import Coroutine, Sequence
+import tempfile
+from collections.abc import Coroutine, Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgate.cli import security as security_cli
@@ -39,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (MLGATE_PORT, default 9200)")
     serve.add_argument("--data-dir", dest="data_dir", help="data directory (MLGATE_DATA_DIR, default ./data)")
     serve.add_argument("--log-level", dest="log_level", help="log level (MLGATE_LOG_LEVEL, default info)")
+    serve.add_argument(
+        "--log-format",
+        dest="log_format",
+        choices=("text", "json"),
+        help="log lines as text or JSON objects, the access log included (MLGATE_LOG_FORMAT, default text)",
+    )
     serve.add_argument(
         "--no-security",
         dest="no_security",
@@ -113,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             port=args.port,
             data_dir=args.data_dir,
             log_level=args.log_level,
+            log_format=args.log_format,
             no_security=args.no_security,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
@@ -131,17 +142,34 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(f"mlgate: {exc}")
     if (config.tls_cert is None) != (config.tls_key is None):
         sys.exit("mlgate: --tls-cert and --tls-key go together")
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from mlgate.telemetry.logs import configure_logging
+
+    configure_logging(config.log_level, config.log_format, sys.stderr)
     if not config.security:
         print(_NO_SECURITY_BANNER, file=sys.stderr, flush=True)
-    if config.workers > 1:
-        serve_workers(config)
-    else:
-        _run(_serve_checked(config, None))
+    with metrics_directory() as metrics_dir:
+        config = dataclasses.replace(config, metrics_dir=metrics_dir)
+        if config.workers > 1:
+            serve_workers(config)
+        else:
+            _run(_serve_checked(config, None))
+
+
+@contextlib.contextmanager
+def metrics_directory() -> Iterator[Path]:
+    """Where this serve run's workers share their metrics: ``PROMETHEUS_MULTIPROC_DIR`` when the operator
+    set it (emptied now), else a private temporary directory removed at exit."""
+    from mlgate.telemetry.prometheus import prepare_multiprocess_dir
+
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    path = Path(given) if given else Path(tempfile.mkdtemp(prefix="mlgate-metrics-"))
+    prepare_multiprocess_dir(path)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    try:
+        yield path
+    finally:
+        if not given:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _run(main_coroutine: Coroutine[Any, Any, None]) -> None:
@@ -181,7 +209,10 @@ def serve_workers(config: Config) -> None:
     The workers are one node (same id, same data directory); they keep their in-memory views coherent
     through the store's change feed.
     """
-    _run(_prepare(config))
+    from mlgate.telemetry.prometheus import forget_process
+
+    # The preparing start serves nothing: no metrics for the workers to add up, no exporter thread to fork.
+    _run(_prepare(dataclasses.replace(config, metrics_dir=None, tracing=False)))
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -225,6 +256,8 @@ def serve_workers(config: Config) -> None:
         except InterruptedError:
             continue
         children.discard(pid)
+        if config.metrics_dir is not None:
+            forget_process(config.metrics_dir, pid)
         if not stopping:
             logging.getLogger("mlgate").error("worker %d exited (status %d); starting another", pid, status)
             spawn()
@@ -237,8 +270,15 @@ async def serve(config: Config, *, sock: socket.socket | None = None) -> None:
 
     from mlgate.bootstrap import build_node
     from mlgate.cli.http_protocol import OpenSearchHttpToolsProtocol
+    from mlgate.telemetry.logs import AccessLog
 
-    node = await build_node(config)
+    # The access log is an info-level log: on by default, off with --log-level warning and above.
+    access_log = (
+        AccessLog(sys.stderr, config.log_format)
+        if logging.getLogger("mlgate.access").isEnabledFor(logging.INFO)
+        else None
+    )
+    node = await build_node(config, access_log=access_log)
     await node.start()
     # Everything built at start-up lives as long as the process: keep it out of every future
     # collection, so the collector only scans what requests allocate.
@@ -255,6 +295,8 @@ async def serve(config: Config, *, sock: socket.socket | None = None) -> None:
             http=OpenSearchHttpToolsProtocol,
             lifespan="off",
             log_level=config.log_level,
+            # uvicorn's own lines go through mlgate's handler, so --log-format applies to them too.
+            log_config=None,
             access_log=False,
             server_header=False,
             # OpenSearch sends no Date header; X-Forwarded-For is read by the app, and only from
@@ -273,10 +315,18 @@ async def serve(config: Config, *, sock: socket.socket | None = None) -> None:
         config.port,
         config.data_dir,
     )
+    # uvicorn raises the SIGTERM it caught again once it has shut down, under the handler found at its
+    # start: a no-op here, so the node still stops cleanly (its last metrics and access-log lines
+    # written out) instead of the process dying on the spot.
+    signal.signal(signal.SIGTERM, _stopped)
     try:
         await server.serve(sockets=[sock] if sock is not None else None)
     finally:
         await node.stop()
+
+
+def _stopped(signum: int, _frame: object) -> None:
+    """SIGTERM after uvicorn's shutdown: nothing left to do but the node's own stop."""
 
 
 def _print_login(config: Config, node: Node, url: str) -> None:

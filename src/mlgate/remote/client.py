@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
@@ -21,10 +22,12 @@ from yarl import URL
 from mlgate.domain.egress import enforce
 from mlgate.domain.errors import InvalidRequestError, MlgateError, RemoteError, RemoteTimeoutError
 from mlgate.domain.memory_budget import REMOTE_RESPONSE, Lease
+from mlgate.domain.request_trace import RequestTrace
 from mlgate.remote.client_config import ClientConfig
 from mlgate.remote.deadline import Deadlines
 from mlgate.remote.mtls import mtls_context
 from mlgate.remote.resolver import GuardedResolver
+from mlgate.remote.timing import CONNECT_PROBE, ConnectProbe, TimedConnector
 from mlgate.remote.transport_errors import describe_client_error, describe_os_error
 
 DEFAULT_MAX_RESPONSE_BYTES = 100_000_000
@@ -125,7 +128,7 @@ class ConnectorClient:
 
     def _open_session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(
+            connector = TimedConnector(
                 limit=self.config.max_connection,
                 resolver=self._resolver,
                 # The GuardedResolver caches and re-checks; aiohttp's own cache would skip the check.
@@ -162,6 +165,7 @@ class ConnectorClient:
         body: bytes | None,
         *,
         max_response_bytes: int | None = DEFAULT_MAX_RESPONSE_BYTES,
+        timing: RequestTrace | None = None,
         lease: Lease | None = None,
     ) -> RemoteResponse:
         """Check egress for ``url``, send the request and read the whole response, charging its bytes
@@ -171,7 +175,8 @@ class ConnectorClient:
         (None = unlimited), CircuitBreakingError when the budget cannot take the body, RemoteError(429)
         when no pooled connection frees up within ``connection_timeout``, and RemoteError /
         RemoteTimeoutError for transport failures. A provider's error status is returned, not raised:
-        see :func:`raise_for_remote_status`.
+        see :func:`raise_for_remote_status`. ``timing`` receives the connection wait, the provider's
+        first byte and the body read.
         """
         enforce(await self._resolver.check(url))
         target = self._target(url)
@@ -180,12 +185,17 @@ class ConnectorClient:
         self._in_flight += 1
         session = self._open_session()
         status: int | None = None
+        probe = ConnectProbe() if timing is not None else None
+        probing = CONNECT_PROBE.set(probe)
+        sent = time.perf_counter_ns()
+        headers_at = 0
         attempt = self._deadlines.start() if self._deadlines is not None else None
         try:
             async with session.request(
                 method, target, headers=headers, data=body, allow_redirects=False
             ) as resp:
                 status = resp.status
+                headers_at = time.perf_counter_ns()
                 payload = await read_body(resp, max_response_bytes, lease)
                 return RemoteResponse(status, resp.headers, payload)
         except MlgateError:
@@ -211,6 +221,9 @@ class ConnectorClient:
         except OSError as error:
             raise _transport_error(describe_os_error(error), status) from None
         finally:
+            CONNECT_PROBE.reset(probing)
+            if timing is not None and probe is not None:
+                timing.sent(sent, headers_at, time.perf_counter_ns(), probe.ns, pool_full)
             if attempt is not None:
                 attempt.finish()
             self._in_flight -= 1
@@ -218,6 +231,11 @@ class ConnectorClient:
                 self._idle.set()
                 # A late request (e.g. a retry) on a retired client: do not leave its pool open.
                 await self._close_session()
+
+    @property
+    def in_flight(self) -> int:
+        """Requests sent or waiting for a connection right now."""
+        return self._in_flight
 
     async def close(self) -> None:
         """Wait for requests in flight (bounded by their timeouts), then close the pool.
@@ -309,6 +327,10 @@ class ClientPool:
         """Close every client of ``key`` (e.g. on undeploy or connector update)."""
         dropped = [self._clients.pop(k) for k in [k for k in self._clients if k[0] == key]]
         await asyncio.gather(*(client.close() for client in dropped))
+
+    def usage(self) -> list[tuple[str, int, int]]:
+        """(connector key, max_connection, requests in flight) of every open client, for the metrics."""
+        return [(str(key[0]), c.config.max_connection, c.in_flight) for key, c in self._clients.items()]
 
     async def close_all(self) -> None:
         """Close every client, including retiring ones."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from time import perf_counter_ns
 from typing import Any
 
 import orjson
@@ -44,6 +45,9 @@ from mlgate.domain.processing import (
     run_builtin_pre_process,
 )
 from mlgate.domain.rate_limit import THROTTLED_AT_USER_LEVEL, TokenBucket
+from mlgate.domain.request_trace import RequestTrace
+from mlgate.domain.secret_mask import SecretMask
+from mlgate.domain.telemetry import Span, error_type
 from mlgate.domain.template import (
     check_payload,
     escape_parameters,
@@ -55,6 +59,7 @@ from mlgate.domain.template import (
     substitute,
     substitute_json_encoded,
 )
+from mlgate.domain.token_usage import token_usage
 from mlgate.remote.client import COMMUNICATION_ERROR, ClientPool, RemoteResponse, raise_for_remote_status
 from mlgate.remote.resolver import GuardedResolver
 from mlgate.remote.retry import send_with_retry
@@ -65,6 +70,8 @@ from mlgate.remote.sigv4 import sign_request
 _METHODS = ("POST", "GET", "PUT", "DELETE")
 _RESPONSE = "response"
 _BATCH_ACTIONS = frozenset({BATCH_PREDICT, BATCH_PREDICT_STATUS, CANCEL_BATCH_PREDICT})
+# Message content on a span (opt-in) is cut here: spans are not a place for whole documents.
+_MAX_CONTENT = 65536
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,7 @@ class ConnectorExecutor:
         splice: bool = False,
         user_limiter: TokenBucket | None = None,
         lease: Lease | None = None,
+        trace: RequestTrace | None = None,
     ) -> list[dict[str, Any]]:
         """All ``inference_results`` elements for one predict input; one token of ``limiter`` (the model's)
         and then of ``user_limiter`` (the caller's, from the model controller) per call, ``guardrails``
@@ -126,19 +134,24 @@ class ConnectorExecutor:
 
         ``splice``: the caller only serialises the result with orjson, so a reply that needs no
         post-processing may be carried as an ``orjson.Fragment`` of the provider's bytes (see
-        :meth:`splice_output`) instead of being parsed into dicts.
+        :meth:`splice_output`) instead of being parsed into dicts. ``trace`` collects the stage timings,
+        retries and token usage.
         """
         own_lease = lease is None
         held = self._budget.lease() if lease is None else lease
+        if trace is None:
+            trace = RequestTrace()
         try:
+            started = perf_counter_ns()
             action, calls = await self.plan(rc, inp)
+            trace.pre += perf_counter_ns() - started
             limiters = (limiter, user_limiter)
             if len(calls) == 1:
-                results = [await self._call(rc, action, calls[0], limiters, guardrails, splice, held)]
+                results = [await self._call(rc, action, calls[0], limiters, guardrails, splice, held, trace)]
             else:
                 results = list(
                     await asyncio.gather(
-                        *(self._call(rc, action, p, limiters, guardrails, splice, held) for p in calls)
+                        *(self._call(rc, action, p, limiters, guardrails, splice, held, trace) for p in calls)
                     )
                 )
             if action.action_type in _BATCH_ACTIONS:
@@ -172,9 +185,14 @@ class ConnectorExecutor:
         return action, await self._documents_parameters(rc, action, inp)
 
     def render(
-        self, rc: RuntimeConnector, action: ConnectorAction, params: Mapping[str, str | None]
+        self,
+        rc: RuntimeConnector,
+        action: ConnectorAction,
+        params: Mapping[str, str | None],
+        trace: RequestTrace | None = None,
     ) -> RenderedRequest:
-        """The signed request for one call, or the first reason it cannot be sent (see RenderedRequest)."""
+        """The signed request for one call, or the first reason it cannot be sent (see RenderedRequest);
+        ``trace`` gets the signing time."""
         problems: list[InvalidRequestError] = []
         prepared = rc.prepared_for(action)
         template = prepared.template if prepared is not None else action.request_body
@@ -206,7 +224,10 @@ class ConnectorExecutor:
                 problems.append(exc)
             headers = with_content_type(rendered)
         if rc.sigv4 is not None and not problems:
+            signing = perf_counter_ns()
             headers = sign_request(method, url, headers, body, rc.sigv4)
+            if trace is not None:
+                trace.sign += perf_counter_ns() - signing
         return RenderedRequest(
             action, params, method, url, headers, payload, body, problems[0] if problems else None
         )
@@ -309,8 +330,15 @@ class ConnectorExecutor:
         guardrails: ActiveGuardrails | None,
         splice: bool,
         lease: Lease,
+        trace: RequestTrace,
     ) -> dict[str, Any]:
-        request = self.render(rc, action, params)
+        started, signed = perf_counter_ns(), trace.sign
+        request = self.render(rc, action, params, trace)
+        trace.render += perf_counter_ns() - started - (trace.sign - signed)
+        if trace.capture:
+            if trace.requests is None:
+                trace.requests = []
+            trace.requests.append(request)
         if request.error is not None:
             raise request.error
         # ML Commons takes the tokens after the payload is validated, once per remote call: the model's
@@ -321,33 +349,88 @@ class ConnectorExecutor:
         if user_limiter is not None:
             user_limiter.acquire(THROTTLED_AT_USER_LEVEL)
         if guardrails is not None:
+            checking = perf_counter_ns()
             await guardrails.check_input(request.payload, params)
-        response = await self._send(rc, request, lease)
+            trace.guard += perf_counter_ns() - checking
+        if trace.tracer is None or trace.genai is None:
+            return await self._exchange(rc, action, params, request, guardrails, splice, lease, trace, None)
+        # One GenAI CLIENT span per provider call, its traceparent sent to the provider.
+        name, attributes = trace.genai
+        span = trace.tracer.span(name, kind="client", attributes=attributes, parent=trace.traceparent)
+        if trace.content and request.payload is not None:
+            span.set_attribute("gen_ai.input.messages", rc.mask.mask(request.payload))
+        try:
+            result = await self._exchange(rc, action, params, request, guardrails, splice, lease, trace, span)
+        except Exception as exc:
+            span.end(error_type(exc))
+            raise
+        span.end()
+        return result
+
+    async def _exchange(
+        self,
+        rc: RuntimeConnector,
+        action: ConnectorAction,
+        params: Mapping[str, str | None],
+        request: RenderedRequest,
+        guardrails: ActiveGuardrails | None,
+        splice: bool,
+        lease: Lease,
+        trace: RequestTrace,
+        span: Span | None,
+    ) -> dict[str, Any]:
+        """Send ``request`` and turn the reply into one ``inference_results`` element."""
+        traceparent = span.traceparent() if span is not None else trace.traceparent
+        response = await self._send(rc, request, lease, trace, traceparent)
         if action.action_type == CANCEL_BATCH_PREDICT and not response.body.strip():
             # Stopping a job often answers with no body; only the status matters (ML Commons).
             return {"output": [], "status_code": response.status}
         if guardrails is not None:
+            checking = perf_counter_ns()
             await guardrails.check_output(response.body)
+            trace.guard += perf_counter_ns() - checking
+        processing = perf_counter_ns()
+        body = self._decode(response.body)
+        usage = token_usage(body, response.headers)
+        if usage is not None:
+            trace.usage(*usage)
+        if span is not None:
+            _describe(span, response, usage, rc.mask if trace.content else None)
         if splice and action.post_process_function is None and not params.get("response_filter"):
-            return {"output": self.splice_output(response.body), "status_code": response.status}
-        output = await self.post_process(action, params, response.body)
+            output = self._splice(response.body, body)
+        else:
+            output = await self._post_process(action, params, response.body, body)
+        trace.post += perf_counter_ns() - processing
         return {"output": output, "status_code": response.status}
 
-    async def _send(self, rc: RuntimeConnector, request: RenderedRequest, lease: Lease) -> RemoteResponse:
+    async def _send(
+        self,
+        rc: RuntimeConnector,
+        request: RenderedRequest,
+        lease: Lease,
+        trace: RequestTrace,
+        traceparent: str | None,
+    ) -> RemoteResponse:
         client = self._pool.get(rc.key, rc.client_config, rc.credential, rc.tls_identity)
+        headers = request.headers
+        if traceparent is not None:  # after signing: SigV4 does not sign it, the provider may read it
+            headers = {**headers, "traceparent": traceparent}
         limit = self._max_json_size()
         max_bytes = self._max_reply_bytes if limit < 0 else min(limit, self._max_reply_bytes)
 
         async def send_once() -> RemoteResponse:
             # The client checks egress (trusted regex, addresses) on every send, pinned to what it checked.
+            trace.attempts += 1
             response = await client.send(
                 request.method,
                 request.url,
-                request.headers,
+                headers,
                 request.body,
                 max_response_bytes=max_bytes,
                 lease=lease,
+                timing=trace,
             )
+            trace.provider_status = response.status
             if not (
                 request.action.action_type == CANCEL_BATCH_PREDICT
                 and 200 <= response.status <= 300
@@ -357,7 +440,7 @@ class ConnectorExecutor:
             return response
 
         if rc.client_config.max_retry_times != 0:
-            return await send_with_retry(send_once, rc.client_config)
+            return await send_with_retry(send_once, rc.client_config, on_retry=trace.retried)
         return await send_once()
 
     def splice_output(self, raw: bytes) -> list[dict[str, Any]]:
@@ -365,13 +448,19 @@ class ConnectorExecutor:
         re-encoding it: a JSON object becomes ``dataAsMap`` as an ``orjson.Fragment`` of the provider's
         bytes (validated by parsing; the same JSON value as the parsed-and-dumped form, numbers kept as
         the provider wrote them). Anything else takes the ordinary path."""
+        return self._splice(raw, self._decode(raw))
+
+    def _decode(self, raw: bytes) -> Any:
+        """A provider body parsed, within ``max_json_size`` (ML Commons' messages otherwise)."""
         limit = self._max_json_size()
         if 0 <= limit < len(raw):
             raise InvalidRequestError(f"JSON string size exceeds maximum allowed size ({limit} bytes)")
         try:
-            body = orjson.loads(raw)
+            return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise InvalidRequestError(f"Invalid JSON format: {exc}") from exc
+
+    def _splice(self, raw: bytes, body: Any) -> list[dict[str, Any]]:
         if isinstance(body, dict):
             return [{"name": _RESPONSE, "dataAsMap": orjson.Fragment(raw)}]
         if not isinstance(body, list):
@@ -382,17 +471,15 @@ class ConnectorExecutor:
         self, action: ConnectorAction, params: Mapping[str, str | None], raw: bytes
     ) -> list[dict[str, Any]]:
         """ML Commons' ``processOutput``: built-in function, or script → filter → tensors."""
-        limit = self._max_json_size()
-        if 0 <= limit < len(raw):
-            raise InvalidRequestError(f"JSON string size exceeds maximum allowed size ({limit} bytes)")
+        return await self._post_process(action, params, raw, self._decode(raw))
+
+    async def _post_process(
+        self, action: ConnectorAction, params: Mapping[str, str | None], raw: bytes, body: Any
+    ) -> list[dict[str, Any]]:
         response_filter = params.get("response_filter") or None
         post = action.post_process_function
         if post is not None:
             post = substitute_json_encoded(post, params)
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise InvalidRequestError(f"Invalid JSON format: {exc}") from exc
         if post is not None and is_builtin_post_process(post):
             return run_builtin_post_process(post, body, response_filter, action=action.action_type)
         if not isinstance(body, dict | list):
@@ -436,6 +523,19 @@ def _pre_process_input(inp: PredictInput) -> dict[str, Any]:
 def _post_process_input(body: Any) -> dict[str, Any]:
     """The ``params`` of a post-process script: the reply's object, or a top-level array as ``result``."""
     return body if isinstance(body, dict) else {"result": body}
+
+
+def _describe(
+    span: Span, response: RemoteResponse, usage: tuple[int, int] | None, content_mask: SecretMask | None
+) -> None:
+    """The reply's GenAI attributes on the call's span (its body only when content capture is on)."""
+    span.set_attribute("http.response.status_code", response.status)
+    if usage is not None:
+        span.set_attribute("gen_ai.usage.input_tokens", usage[0])
+        span.set_attribute("gen_ai.usage.output_tokens", usage[1])
+    if content_mask is not None:
+        text = response.body[:_MAX_CONTENT].decode("utf-8", errors="replace")
+        span.set_attribute("gen_ai.output.messages", content_mask.mask(text))
 
 
 def _maybe_json(value: str | None) -> Any:

@@ -93,11 +93,20 @@ class GuardedResolver(AbstractResolver):
         self._cache: dict[str, _Entry] = {}
         self._pending: dict[str, asyncio.Future[_Entry]] = {}
         self._verdicts: dict[str, _Verdict] = {}
+        # Told of each refused send (the metrics count them); set by bootstrap.
+        self.on_refusal: Callable[[EgressVerdict], object] | None = None
 
     async def check(self, url: str) -> EgressVerdict:
         """:func:`resolve_and_check` for ``url`` under the policy in force, memoised: a verdict is reused
         only while the policy object is the same (settings unchanged) and the host's cached addresses are
-        the very ones it was computed from (not expired, not re-resolved)."""
+        the very ones it was computed from (not expired, not re-resolved). ``on_refusal`` hears of every
+        refused one."""
+        verdict = await self._check(url)
+        if not verdict.allowed and self.on_refusal is not None:
+            self.on_refusal(verdict)
+        return verdict
+
+    async def _check(self, url: str) -> EgressVerdict:
         policy = self.policy()
         known = self._verdicts.get(url)
         if known is not None and known.policy is policy:

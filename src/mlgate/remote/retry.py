@@ -10,8 +10,8 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 
-from mlgate.domain.errors import RemoteError
-from mlgate.remote.client import RemoteResponse, remote_failure
+from mlgate.domain.errors import RemoteError, RemoteTimeoutError
+from mlgate.remote.client import COMMUNICATION_ERROR, THROTTLED, RemoteResponse, remote_failure
 from mlgate.remote.client_config import ClientConfig
 
 # 2**32 × any sane backoff already exceeds every retry budget; the cap only keeps the float finite.
@@ -35,6 +35,25 @@ def backoff_delay(config: ClientConfig, retry: int, rand: Callable[[], float] = 
     return grown * (1.0 - rand()) / 1000
 
 
+def retry_reason(last: RemoteResponse | RemoteError) -> str:
+    """Why a call is retried, as a metric label: ``timeout``, ``connection``, ``throttling``,
+    ``empty_body`` or the provider's status code."""
+    if isinstance(last, RemoteError):
+        if isinstance(last, RemoteTimeoutError):
+            return "timeout"
+        if last.message.startswith(THROTTLED):
+            return "throttling"
+        if last.message.startswith(COMMUNICATION_ERROR):
+            return "pool_exhausted" if last.status == 429 else "connection"
+        return str(last.status)
+    failure = remote_failure(last)
+    if failure is not None and failure.message.startswith(THROTTLED):
+        return "throttling"
+    if 200 <= last.status <= 300:
+        return "empty_body"
+    return str(last.status)
+
+
 async def send_with_retry(
     send: Callable[[], Awaitable[RemoteResponse]],
     config: ClientConfig,
@@ -42,6 +61,7 @@ async def send_with_retry(
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     rand: Callable[[], float] = random.random,
     clock: Callable[[], float] = time.monotonic,
+    on_retry: Callable[[str, int], object] | None = None,
 ) -> RemoteResponse:
     """Call ``send`` until it succeeds or a retry rule says stop; return the last response.
 
@@ -50,7 +70,7 @@ async def send_with_retry(
     ``max_retry_times`` retries (-1: no count limit) or once ``retry_timeout_seconds`` have passed since
     the first attempt; a wait never runs past that budget. A final failing response is returned for
     :func:`~mlgate.remote.client.raise_for_remote_status`; a final RemoteError is raised. Anything else
-    (egress refusals, 4xx) ends the loop at once.
+    (egress refusals, 4xx) ends the loop at once. ``on_retry(reason, wait_ns)`` hears of each retry.
     """
     if config.max_retry_times == 0:
         return await send()
@@ -75,5 +95,7 @@ async def send_with_retry(
             if isinstance(last, RemoteError):
                 raise last
             return last
-        delay = backoff_delay(config, retries - 1, rand)
-        await sleep(min(delay, config.retry_timeout_seconds - elapsed))
+        delay = min(backoff_delay(config, retries - 1, rand), config.retry_timeout_seconds - elapsed)
+        if on_retry is not None:
+            on_retry(retry_reason(last), int(delay * 1e9))
+        await sleep(delay)

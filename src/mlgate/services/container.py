@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlgate.domain.telemetry import Telemetry
 from mlgate.services.access import AccessPolicy
 from mlgate.services.batch import BatchService
 from mlgate.services.cluster import NodeAuth, NodeRegistry
@@ -13,6 +14,7 @@ from mlgate.services.deployment import DeploymentService
 from mlgate.services.dryrun import DryRunService
 from mlgate.services.environment import Environment
 from mlgate.services.housekeeping import Housekeeping
+from mlgate.services.metrics import MetricsService
 from mlgate.services.model_groups import ModelGroupService
 from mlgate.services.models import ModelService
 from mlgate.services.predict import PredictService
@@ -45,3 +47,5 @@ class Services:
     nodes: NodeRegistry
     node_auth: NodeAuth
     housekeeping: Housekeeping
+    telemetry: Telemetry
+    metrics: MetricsService

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
+from time import perf_counter_ns
 from typing import Any
 
 import orjson
@@ -21,7 +22,9 @@ from mlgate.domain.model import Model
 from mlgate.domain.node import NodeInfo
 from mlgate.domain.predict_input import PredictInput, parse_predict_input
 from mlgate.domain.principal import Principal
-from mlgate.remote.executor import ConnectorExecutor
+from mlgate.domain.request_trace import RequestTrace
+from mlgate.domain.secret_mask import SecretMask
+from mlgate.remote.executor import ConnectorExecutor, RenderedRequest
 from mlgate.remote.forward import NodeForwarder
 from mlgate.services.access import ModelAccess
 from mlgate.services.cluster import NodeRegistry
@@ -30,9 +33,10 @@ from mlgate.services.cpu import CpuWorkers
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.doc_cache import DocumentCache
 from mlgate.services.model_loader import ModelLoader
+from mlgate.services.predict_metrics import ModelInstruments, PredictMetrics
 from mlgate.services.runtime import DeployedModel, ModelRuntime
 from mlgate.services.settings import SettingsService
-from mlgate.services.stats import PredictStats
+from mlgate.services.stats import PredictStats, PredictTimer
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,24 @@ class Forwarded:
         return payload
 
 
+def trace_json(trace: RequestTrace, mask: SecretMask) -> dict[str, Any]:
+    """``?trace=true``: the timeline, token usage and each request as sent, credentials masked."""
+
+    def shown(request: RenderedRequest) -> dict[str, Any]:
+        return {
+            "method": request.method,
+            "url": mask.mask(request.url),
+            "headers": {name: mask.mask(value) for name, value in request.headers.items()},
+            "body": None if request.payload is None else mask.mask(request.payload),
+        }
+
+    return {
+        "timeline": trace.timeline(),
+        "usage": {"input_tokens": trace.input_tokens, "output_tokens": trace.output_tokens},
+        "requests": [shown(r) for r in trace.requests or ()],
+    }
+
+
 class PredictService:
     """The hot path: one dict lookup for a deployed model, then the executor."""
 
@@ -76,9 +98,11 @@ class PredictService:
         nodes: NodeRegistry,
         forwarder: NodeForwarder,
         cpu: CpuWorkers,
+        metrics: PredictMetrics,
     ) -> None:
         self._nodes = nodes
         self._cpu = cpu
+        self._metrics = metrics
         self._forwarder = forwarder
         self._turn = 0
         self._models = models
@@ -103,6 +127,7 @@ class PredictService:
         splice: bool = False,
         user: str | None = None,
         lease: Lease | None = None,
+        trace: RequestTrace | None = None,
     ) -> dict[str, Any] | Forwarded:
         """``POST /models/{id}/_predict`` and ``/_predict/{algorithm}/{id}``.
 
@@ -111,11 +136,17 @@ class PredictService:
         ``user`` name for the model controller's limits (docs/compatibility.md, "Predict routing in a
         cluster"). ``splice``: the caller only encodes the result with orjson, so it may carry provider
         bytes as orjson Fragments. ``lease``: the HTTP request's share of the in-flight byte budget,
-        charged for the replies read on its behalf.
+        charged for the replies read on its behalf. ``trace`` collects the stage timings (the metrics are
+        recorded from it when the predict ends).
         """
         self._connectors.require_remote_inference()
         if principal is not None:
             user = principal.name
+        if trace is None:
+            trace = RequestTrace()
+        trace.predict = True
+        trace.model_id = model_id
+        trace.user = user or ""
         deployed = self._runtime.get(model_id)
         if deployed is None:
             located = await self._locate(principal, model_id, forwarded=forwarded)
@@ -124,9 +155,17 @@ class PredictService:
                 return Forwarded(*await self._forwarder.predict(located.url, model_id, payload, lease))
             deployed = located
         elif principal is not None:
+            checking = perf_counter_ns()
             await self._model_access.check(principal, deployed.model)
+            trace.access += perf_counter_ns() - checking
         if not deployed.is_enabled:
             raise ForbiddenError("Model is disabled.")
+        instruments = self._metrics.instruments(deployed)
+        if self._metrics.telemetry.tracing:
+            trace.tracer = self._metrics.telemetry
+            trace.genai = instruments.span
+            trace.content = self._metrics.trace_content
+        started = perf_counter_ns()
         timer = self._stats.start(model_id)
         try:
             inp: PredictInput = parse_predict_input(algorithm, body or {})
@@ -146,19 +185,35 @@ class PredictService:
                 user_limiter=deployed.user_limiters.get(user) if user is not None else None,
                 # An output schema checks the parsed output: nothing to splice then.
                 splice=splice and (interface is None or interface.output is None),
+                trace=trace,
                 lease=lease,
             )
             timer.inference_finished()
-            output = {"inference_results": results}
+            output: dict[str, Any] = {"inference_results": results}
             if interface is not None:
                 interface.check_output(output)
+            if trace.capture:
+                output["ext"] = {"trace": trace_json(trace, deployed.connector.mask)}
         except Exception as exc:
-            timer.finished(exc)
+            self._finished(timer, instruments, trace, started, exc)
             raise
         finally:
             self._runtime.touch(model_id)
-        timer.finished(None)
+        self._finished(timer, instruments, trace, started, None)
         return output
+
+    def _finished(
+        self,
+        timer: PredictTimer,
+        instruments: ModelInstruments,
+        trace: RequestTrace,
+        started: int,
+        error: BaseException | None,
+    ) -> None:
+        timer.finished(error)
+        if trace.input_tokens or trace.output_tokens:
+            timer.tokens(trace.user, trace.input_tokens, trace.output_tokens)
+        self._metrics.record(instruments, trace, perf_counter_ns() - started, error)
 
     async def _ask_guardrail_model(
         self, principal: Principal | None, model_id: str, parameters: Mapping[str, str]

@@ -53,6 +53,10 @@ class ModelCounters:
 
     requests: int = 0
     failures: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    # Per user name ("" with security off): [input tokens, output tokens].
+    user_tokens: dict[str, list[int]] = field(default_factory=dict)
     predict_ms: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=WINDOW))
     inference_ms: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=WINDOW))
 
@@ -77,6 +81,17 @@ class PredictTimer:
         """The remote calls and post-processing are done."""
         if self._inference_started is not None:
             self._counters.inference_ms.append((self._clock() - self._inference_started) * 1000)
+
+    def tokens(self, user: str, input_tokens: int, output_tokens: int) -> None:
+        """The provider replies reported these tokens, for ``user``."""
+        counters = self._counters
+        counters.input_tokens += input_tokens
+        counters.output_tokens += output_tokens
+        per_user = counters.user_tokens.get(user)
+        if per_user is None:
+            per_user = counters.user_tokens[user] = [0, 0]
+        per_user[0] += input_tokens
+        per_user[1] += output_tokens
 
     def finished(self, error: BaseException | None) -> None:
         """The predict answered (``error`` when it failed)."""
@@ -107,6 +122,27 @@ class PredictStats:
     def forget(self, model_id: str) -> None:
         """Drop a deleted model's counters (the node's totals keep its requests)."""
         self.models.pop(model_id, None)
+
+
+def token_usage_json(counters: ModelCounters) -> dict[str, Any]:
+    """A model's token usage for its profile: totals and per user (mlgate's addition)."""
+    return {
+        "input_tokens": counters.input_tokens,
+        "output_tokens": counters.output_tokens,
+        "users": {
+            user: {"input_tokens": tokens[0], "output_tokens": tokens[1]}
+            for user, tokens in sorted(counters.user_tokens.items())
+        },
+    }
+
+
+def _model_stats(counters: ModelCounters) -> dict[str, int]:
+    out = {"ml_action_request_count": counters.requests, "ml_action_failure_count": counters.failures}
+    if counters.user_tokens:
+        # mlgate's addition: tokens the providers reported for the model's predicts on this node.
+        out["ml_action_input_token_count"] = counters.input_tokens
+        out["ml_action_output_token_count"] = counters.output_tokens
+    return out
 
 
 def latency_summary(values: Iterable[float]) -> dict[str, float | int] | None:
@@ -248,6 +284,8 @@ class StatsService:
                 predict = latency_summary(counters.predict_ms)
                 if predict is not None:
                     profile["predict_request_stats"] = predict
+                if counters.user_tokens:
+                    profile["token_usage"] = token_usage_json(counters)
             profiles[model_id] = profile
         return profiles
 
@@ -332,13 +370,7 @@ class StatsService:
                 }
             }
             node["models"] = {
-                model_id: {
-                    "predict": {
-                        "ml_action_request_count": counters.requests,
-                        "ml_action_failure_count": counters.failures,
-                    }
-                }
-                for model_id, counters in stats.models.items()
+                model_id: {"predict": _model_stats(counters)} for model_id, counters in stats.models.items()
             }
         return node
 

@@ -8,6 +8,9 @@ from mlgate.api.http import Request, Response, json_response
 from mlgate.services.container import Services
 from mlgate.services.predict import Forwarded
 
+# ``?trace=true`` shows the rendered request: it needs the right to dry-run (the render routes' action).
+TRACE_ACTION = "cluster:admin/mlgate/render"
+
 
 async def register_model_group(req: Request, s: Services) -> Response:
     """``POST /_plugins/_ml/model_groups/_register``."""
@@ -111,28 +114,29 @@ async def undeploy_models(req: Request, s: Services) -> Response:
 
 async def predict(req: Request, s: Services) -> Response:
     """``POST /_plugins/_ml/models/{id}/_predict`` (``?algorithm=`` selects the input shape)."""
-    body = req.json_object()
-    result = await s.predict.predict(
-        req.principal,
-        req.path_params["model_id"],
-        req.query.get("algorithm"),
-        body,
-        splice=True,
-        lease=req.lease,
-    )
-    return predict_response(result)
+    return await _predict(req, s, req.query.get("algorithm"))
 
 
 async def predict_algorithm(req: Request, s: Services) -> Response:
     """``POST /_plugins/_ml/_predict/{algorithm}/{id}``."""
+    return await _predict(req, s, req.path_params["algorithm"])
+
+
+async def _predict(req: Request, s: Services, algorithm: str | None) -> Response:
+    if req.query and req.flag("trace"):
+        s.security.authorize(req.principal, TRACE_ACTION)
+        req.trace.capture = True
+    if req.trace.traceparent is None:  # not tracing: the caller's trace context goes on as it came
+        req.trace.traceparent = req.headers.get("traceparent")
     body = req.json_object()
     result = await s.predict.predict(
         req.principal,
         req.path_params["model_id"],
-        req.path_params["algorithm"],
+        algorithm,
         body,
         splice=True,
         lease=req.lease,
+        trace=req.trace,
     )
     return predict_response(result)
 
