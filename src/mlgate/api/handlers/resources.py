@@ -114,21 +114,20 @@ async def undeploy_models(req: Request, s: Services) -> Response:
 
 async def predict(req: Request, s: Services) -> Response:
     """``POST /_plugins/_ml/models/{id}/_predict`` (``?algorithm=`` selects the input shape)."""
-    return await _predict(req, s, req.query.get("algorithm"))
+    return await _predict(req, s, req.query.get("algorithm"), req.json_object())
 
 
 async def predict_algorithm(req: Request, s: Services) -> Response:
     """``POST /_plugins/_ml/_predict/{algorithm}/{id}``."""
-    return await _predict(req, s, req.path_params["algorithm"])
+    return await _predict(req, s, req.path_params["algorithm"], req.json_object())
 
 
-async def _predict(req: Request, s: Services, algorithm: str | None) -> Response:
+async def _predict(req: Request, s: Services, algorithm: str | None, body: dict[str, Any] | None) -> Response:
     if req.query and req.flag("trace"):
         s.security.authorize(req.principal, TRACE_ACTION)
         req.trace.capture = True
     if req.trace.traceparent is None:  # not tracing: the caller's trace context goes on as it came
         req.trace.traceparent = req.headers.get("traceparent")
-    body = req.json_object()
     result = await s.predict.predict(
         req.principal,
         req.path_params["model_id"],
