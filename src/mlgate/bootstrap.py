@@ -6,7 +6,7 @@ import contextlib
 import os
 import platform
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from mlgate.api.app import MlgateApp
 from mlgate.config import Config
 from mlgate.domain import model as model_domain
 from mlgate.domain import model_group as group_domain
+from mlgate.domain.batch import BATCH_PREDICTION
 from mlgate.domain.egress import EgressPolicy
 from mlgate.domain.memory_budget import InFlightBudget
 from mlgate.domain.node import NodeInfo
@@ -27,9 +28,9 @@ from mlgate.remote.resolver import GuardedResolver
 from mlgate.remote.scripting import ScriptRunner
 from mlgate.remote.secrets import CredentialCipher, load_master_key
 from mlgate.services import security_setup
-from mlgate.services.access import AccessPolicy
+from mlgate.services.access import AccessPolicy, ModelAccess
 from mlgate.services.batch import BatchService
-from mlgate.services.changes import SETTINGS, ChangeHub
+from mlgate.services.changes import ChangeHub, Subscriptions, publish_only
 from mlgate.services.cluster import Background, ChangeFollower, NodeAuth, NodeRegistry, every
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.container import Services
@@ -38,16 +39,29 @@ from mlgate.services.deployment import DeploymentService
 from mlgate.services.doc_cache import DocumentCache
 from mlgate.services.dryrun import DryRunService
 from mlgate.services.environment import Environment, new_document_id
+from mlgate.services.events import (
+    ConnectorChanged,
+    DeployOrdered,
+    DeployReported,
+    ModelChanged,
+    ModelGroupChanged,
+    SecurityChanged,
+    SettingsChanged,
+    Undeployed,
+)
 from mlgate.services.model_groups import ModelGroupService
+from mlgate.services.model_loader import ModelLoader
+from mlgate.services.model_writes import ModelWrites
 from mlgate.services.models import ModelService
 from mlgate.services.predict import PredictService
 from mlgate.services.runtime import ModelRuntime
+from mlgate.services.runtime_builder import RuntimeBuilder
 from mlgate.services.security import SecurityService
 from mlgate.services.security_patch import SecurityPatchService
 from mlgate.services.security_setup import PasswordHasher
 from mlgate.services.settings import SettingsService
 from mlgate.services.stats import PredictStats, StatsService
-from mlgate.services.tasks import TaskService
+from mlgate.services.tasks import Refresher, TaskService
 from mlgate.storage.postgres import PostgresStore
 from mlgate.storage.sqlite import SqliteStore
 from mlgate.storage.store import Store
@@ -158,13 +172,15 @@ async def _offline_store(config: Config) -> AsyncIterator[Store]:
 async def reset_admin_password(config: Config, password: str) -> bool:
     """``mlgate security reset-admin-password``; True when ``admin`` had to be created."""
     async with _offline_store(config) as store:
-        return await security_setup.reset_admin_password(store, PasswordHasher(), ChangeHub(store), password)
+        return await security_setup.reset_admin_password(
+            store, PasswordHasher(), ChangeHub(store, publish_only), password
+        )
 
 
 async def reset_role_mappings(config: Config) -> tuple[str, ...]:
     """``mlgate security reset-role-mappings``; the roles whose mappings were reset."""
     async with _offline_store(config) as store:
-        return await security_setup.reset_role_mappings(store, ChangeHub(store))
+        return await security_setup.reset_role_mappings(store, ChangeHub(store, publish_only))
 
 
 def write_admin_password_file(config: Config, password: str | None) -> Path | None:
@@ -205,7 +221,26 @@ async def build_node(
         environment = Environment(node_id=node_id, node_name=node_name)
     master_key = load_master_key(config.data_dir, config.master_key)
     cipher = CredentialCipher(master_key)
-    hub = ChangeHub(store)
+
+    def subscriptions() -> Subscriptions:
+        # Every change event and who follows it, in one table. The handlers are services built below
+        # (they publish through the hub too), so the hub reads this table when it first applies a change.
+        return {
+            SettingsChanged: (lambda _: settings.load(),),
+            SecurityChanged: (security.security_changed,),
+            ConnectorChanged: (lambda e: loader.connector_changed(e.connector_id),),
+            ModelChanged: (lambda e: loader.model_changed(e.model_id),),
+            ModelGroupChanged: (lambda e: model_access.group_changed(e.group_id),),
+            Undeployed: (lambda e: loader.undeployed(e.model_id),),
+            DeployOrdered: (deployment.deploy_ordered,),
+            DeployReported: (deployment.deploy_reported,),
+        }
+
+    def task_refreshers() -> Mapping[str, Refresher]:
+        # A batch task is refreshed from its provider on GET (the batch service is built below).
+        return {BATCH_PREDICTION: batch.refresh}
+
+    hub = ChangeHub(store, subscriptions)
     settings = SettingsService(store, hub)
     access = AccessPolicy(settings)
     groups_cache = DocumentCache(store, group_domain.INDEX)
@@ -240,7 +275,7 @@ async def build_node(
         budget=budget,
         max_reply_bytes=config.max_reply_bytes,
     )
-    tasks = TaskService(store, environment)
+    tasks = TaskService(store, environment, task_refreshers)
     me = NodeInfo(
         node_id=environment.node_id,
         name=environment.node_name,
@@ -257,28 +292,25 @@ async def build_node(
         expiry_ms=config.heartbeat_expiry_ms,
     )
     connectors = ConnectorService(store, environment, settings, access, cipher, scripts, runtime.ids, hub)
+    model_access = ModelAccess(access, groups_cache)
+    writes = ModelWrites(store, environment, models_cache)
+    builder = RuntimeBuilder(store, cipher)
+    loader = ModelLoader(store, environment, settings, registry, runtime, pool, builder, writes, hub)
     deployment = DeploymentService(
-        store,
-        environment,
-        settings,
-        access,
-        connectors,
-        tasks,
-        runtime,
-        pool,
-        hub,
-        groups_cache,
-        models_cache,
-        registry,
+        store, environment, settings, model_access, connectors, tasks, loader, writes, hub, registry
     )
     groups = ModelGroupService(store, environment, access, hub)
-    models = ModelService(store, environment, access, groups, connectors, tasks, deployment, cipher, hub)
+    models = ModelService(
+        store, environment, access, groups, connectors, tasks, deployment, model_access, cipher, hub
+    )
     predict_stats = PredictStats()
     forwarder = NodeForwarder(master_key)
     predict = PredictService(
         models_cache,
         settings,
         connectors,
+        model_access,
+        loader,
         deployment,
         runtime,
         executor,
@@ -288,12 +320,6 @@ async def build_node(
         environment.cpu,
     )
 
-    async def reload_settings(kind: str, key: str) -> None:
-        if kind == SETTINGS:
-            await settings.load()
-
-    hub.on_change(reload_settings)
-    hub.on_change(deployment.apply_change)
     hasher = PasswordHasher(bcrypt_rounds)
     security = SecurityService(
         store,
@@ -303,9 +329,9 @@ async def build_node(
         initial_admin_password=config.initial_admin_password,
         hub=hub,
     )
-    hub.on_change(security.apply_change)
-    batch = BatchService(store, environment, settings, connectors, deployment, runtime, executor, predict)
-    tasks.refreshers["BATCH_PREDICTION"] = batch.refresh
+    batch = BatchService(
+        store, environment, settings, connectors, model_access, builder, runtime, executor, predict
+    )
     services = Services(
         env=environment,
         settings=settings,
@@ -313,13 +339,13 @@ async def build_node(
         model_groups=groups,
         connectors=connectors,
         models=models,
-        controllers=ControllerService(store, settings, deployment, hub),
+        controllers=ControllerService(store, settings, model_access, writes, hub),
         deployment=deployment,
         tasks=tasks,
         predict=predict,
         security=security,
         security_patch=SecurityPatchService(store, hasher, hub),
-        dryrun=DryRunService(store, connectors, deployment, runtime, executor),
+        dryrun=DryRunService(store, connectors, model_access, builder, runtime, executor),
         stats=StatsService(store, environment, runtime, predict_stats, registry, forwarder),
         batch=batch,
         nodes=registry,

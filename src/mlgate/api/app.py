@@ -24,7 +24,6 @@ log = logging.getLogger("mlgate.api")
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-Hook = Callable[[], Awaitable[None]]
 
 
 class MlgateApp:
@@ -37,40 +36,18 @@ class MlgateApp:
         max_body_bytes: int = 100 * 1024 * 1024,
         trusted_proxies: tuple[Network, ...] = (),
         budget: InFlightBudget | None = None,
-        on_startup: Hook | None = None,
-        on_shutdown: Hook | None = None,
     ) -> None:
         self.services = services
         self._router = Router(ROUTES)
         self._max_body = max_body_bytes
         self._trusted_proxies = trusted_proxies
         self._budget = budget if budget is not None else InFlightBudget(DEFAULT_MAX_IN_FLIGHT_BYTES)
-        self._on_startup = on_startup
-        self._on_shutdown = on_shutdown
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             await self._http(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    if self._on_startup is not None:
-                        await self._on_startup()
-                except Exception as exc:
-                    log.exception("start-up failed")
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                if self._on_shutdown is not None:
-                    await self._on_shutdown()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        # Other scopes (lifespan) are ignored: bootstrap's Node starts and stops the node, and the CLI
+        # runs uvicorn with lifespan off.
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]

@@ -16,6 +16,9 @@ from mlgate.domain.fields import (
     string_map,
     validate_safe_fields,
 )
+from mlgate.domain.records import INT, LIST, OBJECT, STR, STR_TUPLE, Kind, join, split
+
+INDEX = ".plugins-ml-connector"
 
 PROTOCOLS = ("aws_sigv4", "http", "mcp_sse", "mcp_streamable_http")
 MCP_PROTOCOLS = ("mcp_sse", "mcp_streamable_http")
@@ -274,3 +277,59 @@ def merge_update(stored: Mapping[str, Any], inp: ConnectorInput) -> dict[str, An
 def actions_of(doc: Mapping[str, Any]) -> list[ConnectorAction]:
     """Actions of a stored connector document."""
     return [parse_action(a) for a in doc.get("actions") or ()]
+
+
+_KINDS: dict[str, Kind] = {
+    "name": STR,
+    "description": STR,
+    "version": STR,
+    "protocol": STR,
+    "parameters": OBJECT,
+    "actions": LIST,
+    "client_config": OBJECT,
+    "credential": OBJECT,
+    "backend_roles": STR_TUPLE,
+    "owner": OBJECT,
+    "access": STR,
+    "created_time": INT,
+    "last_updated_time": INT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Connector:
+    """A stored standalone connector (or a model's inline one); ``credential`` is still encrypted.
+
+    ml-commons: common/.../connector/AbstractConnector.java.
+    """
+
+    name: str | None = None
+    description: str | None = None
+    version: str | None = None
+    protocol: str | None = None
+    parameters: dict[str, Any] | None = None
+    actions: list[Any] | None = None
+    client_config: dict[str, Any] | None = None
+    credential: dict[str, Any] | None = None
+    backend_roles: tuple[str, ...] | None = None
+    owner: dict[str, Any] | None = None
+    access: str | None = None
+    created_time: int | None = None
+    last_updated_time: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    order: tuple[str, ...] = ()
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Connector:
+        """The record of a stored document (nothing in it is lost)."""
+        typed, extra, order = split(doc, _KINDS)
+        return cls(**typed, extra=extra, order=order)
+
+    def to_doc(self) -> dict[str, Any]:
+        """The stored document, keys in their stored order."""
+        return join({key: getattr(self, key) for key in _KINDS}, self.extra, self.order, _KINDS)
+
+    @property
+    def parsed_actions(self) -> list[ConnectorAction]:
+        """The actions, parsed."""
+        return [parse_action(a) for a in self.actions or ()]

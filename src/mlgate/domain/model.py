@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -18,6 +18,7 @@ from mlgate.domain.fields import (
     validate_safe_fields,
 )
 from mlgate.domain.guardrails import refuse_unsupported_regexes
+from mlgate.domain.records import BOOL, INT, OBJECT, STR, STR_TUPLE, Kind, join, split
 
 INDEX = ".plugins-ml-model"
 
@@ -27,6 +28,11 @@ DEPLOYED = "DEPLOYED"
 PARTIALLY_DEPLOYED = "PARTIALLY_DEPLOYED"
 DEPLOY_FAILED = "DEPLOY_FAILED"
 UNDEPLOYED = "UNDEPLOYED"
+
+# A model in these states answers predicts (on the nodes of its plan).
+SERVING_STATES = (DEPLOYED, PARTIALLY_DEPLOYED)
+# A model in these states has no predictor on any node.
+UNLOADED_STATES = (UNDEPLOYED, DEPLOY_FAILED, REGISTERED)
 
 # Deleting is refused in these states (legacy names included, as ML Commons does).
 ACTIVE_STATES = (DEPLOYED, DEPLOYING, PARTIALLY_DEPLOYED, "LOADED", "LOADING", "PARTIALLY_LOADED")
@@ -201,3 +207,161 @@ def new_document(
     doc[connector_field[0]] = connector_field[1]
     doc.update(inp.extras)
     return doc
+
+
+# The typed fields of a stored model, in the order ML Commons writes them.
+_KINDS: dict[str, Kind] = {
+    "name": STR,
+    "model_group_id": STR,
+    "algorithm": STR,
+    "model_version": STR,
+    "description": STR,
+    "model_state": STR,
+    "created_time": INT,
+    "last_updated_time": INT,
+    "is_hidden": BOOL,
+    "connector_id": STR,
+    "connector": OBJECT,
+    "is_enabled": BOOL,
+    "rate_limiter": OBJECT,
+    "deploy_setting": OBJECT,
+    "guardrails": OBJECT,
+    "is_controller_enabled": BOOL,
+    "planning_worker_node_count": INT,
+    "planning_worker_nodes": STR_TUPLE,
+    "deploy_to_all_nodes": BOOL,
+    "current_worker_node_count": INT,
+    "last_deployed_time": INT,
+    "auto_redeploy_retry_times": INT,
+    "last_undeployed_time": INT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A stored remote-model document; None means the key is absent.
+
+    ``interface`` stays untyped in ``extra``: a stored ``null`` (no interface) differs from an absent
+    key (the connector's preset applies). ml-commons: common/.../model/MLModel.java.
+    """
+
+    name: str | None = None
+    model_group_id: str | None = None
+    algorithm: str | None = None
+    model_version: str | None = None
+    description: str | None = None
+    model_state: str | None = None
+    created_time: int | None = None
+    last_updated_time: int | None = None
+    is_hidden: bool | None = None
+    connector_id: str | None = None
+    connector: dict[str, Any] | None = None
+    is_enabled: bool | None = None
+    rate_limiter: dict[str, Any] | None = None
+    deploy_setting: dict[str, Any] | None = None
+    guardrails: dict[str, Any] | None = None
+    is_controller_enabled: bool | None = None
+    planning_worker_node_count: int | None = None
+    planning_worker_nodes: tuple[str, ...] | None = None
+    deploy_to_all_nodes: bool | None = None
+    current_worker_node_count: int | None = None
+    last_deployed_time: int | None = None
+    auto_redeploy_retry_times: int | None = None
+    last_undeployed_time: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    order: tuple[str, ...] = ()
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Model:
+        """The record of a stored document (nothing in it is lost)."""
+        typed, extra, order = split(doc, _KINDS)
+        return cls(**typed, extra=extra, order=order)
+
+    def to_doc(self) -> dict[str, Any]:
+        """The stored document, keys in their stored order."""
+        return join({key: getattr(self, key) for key in _KINDS}, self.extra, self.order, _KINDS)
+
+    @property
+    def workers(self) -> tuple[str, ...]:
+        """The nodes of the model's deploy plan."""
+        return self.planning_worker_nodes or ()
+
+    @property
+    def is_serving(self) -> bool:
+        """Deployed (fully or partly): the nodes of its plan answer predicts."""
+        return self.model_state in SERVING_STATES
+
+    @property
+    def has_interface(self) -> bool:
+        """Whether the document says what the interface is (``null`` included)."""
+        return "interface" in self.extra
+
+    @property
+    def interface(self) -> Any:
+        """The stored interface (None when absent or ``null``)."""
+        return self.extra.get("interface")
+
+    def touched(self, now: int) -> Model:
+        """Written at ``now``."""
+        return replace(self, last_updated_time=now)
+
+    def deploying(self, targets: list[str], deploy_to_all: bool) -> Model:
+        """A deploy to ``targets`` started."""
+        return replace(
+            self,
+            model_state=DEPLOYING,
+            planning_worker_node_count=len(targets),
+            planning_worker_nodes=tuple(targets),
+            deploy_to_all_nodes=deploy_to_all,
+        )
+
+    def deployed(self, state: str, loaded: int, now: int) -> Model:
+        """A deploy ended in ``state`` with ``loaded`` nodes serving."""
+        if not loaded:
+            return replace(self, model_state=state, current_worker_node_count=loaded)
+        retries = self.auto_redeploy_retry_times
+        if retries is None and "auto_redeploy_retry_times" not in self.extra:
+            retries = 0
+        return replace(
+            self,
+            model_state=state,
+            current_worker_node_count=loaded,
+            last_deployed_time=now,
+            auto_redeploy_retry_times=retries,
+        )
+
+    def undeployed(self, now: int) -> Model:
+        """Undeployed from every node."""
+        return replace(
+            self,
+            model_state=UNDEPLOYED,
+            last_undeployed_time=now,
+            planning_worker_nodes=(),
+            planning_worker_node_count=0,
+            current_worker_node_count=0,
+        )
+
+    def with_worker(self, node_id: str) -> Model:
+        """``node_id`` joined the plan and serves the model."""
+        nodes = (*(n for n in self.workers if n != node_id), node_id)
+        return replace(
+            self,
+            planning_worker_nodes=nodes,
+            planning_worker_node_count=len(nodes),
+            current_worker_node_count=min(len(nodes), (self.current_worker_node_count or 0) + 1),
+        )
+
+    def without_worker(self, node_id: str) -> Model:
+        """``node_id`` left the plan; a serving model left with no node failed."""
+        nodes = tuple(n for n in self.workers if n != node_id)
+        return replace(
+            self,
+            planning_worker_nodes=nodes,
+            planning_worker_node_count=len(nodes),
+            current_worker_node_count=max(0, (self.current_worker_node_count or 0) - 1),
+            model_state=DEPLOY_FAILED if not nodes and self.is_serving else self.model_state,
+        )
+
+    def with_controller(self, enabled: bool) -> Model:
+        """The model controller was created (True) or deleted (False)."""
+        return replace(self, is_controller_enabled=enabled)

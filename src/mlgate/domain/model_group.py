@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.fields import opt_bool, opt_str, opt_str_list, token_name, validate_safe_fields
+from mlgate.domain.records import INT, OBJECT, STR, STR_TUPLE, Kind, join, split
 
 INDEX = ".plugins-ml-model-group"
 ACCESS_MODES = ("public", "private", "restricted")
@@ -100,3 +101,41 @@ def new_document(
     doc["created_time"] = now
     doc["last_updated_time"] = now
     return doc
+
+
+_KINDS: dict[str, Kind] = {
+    "name": STR,
+    "latest_version": INT,
+    "description": STR,
+    "backend_roles": STR_TUPLE,
+    "owner": OBJECT,
+    "access": STR,
+    "created_time": INT,
+    "last_updated_time": INT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ModelGroup:
+    """A stored model group. ml-commons: common/.../model/MLModelGroup.java."""
+
+    name: str | None = None
+    latest_version: int | None = None
+    description: str | None = None
+    backend_roles: tuple[str, ...] | None = None
+    owner: dict[str, Any] | None = None
+    access: str | None = None
+    created_time: int | None = None
+    last_updated_time: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    order: tuple[str, ...] = ()
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> ModelGroup:
+        """The record of a stored document (nothing in it is lost)."""
+        typed, extra, order = split(doc, _KINDS)
+        return cls(**typed, extra=extra, order=order)
+
+    def to_doc(self) -> dict[str, Any]:
+        """The stored document, keys in their stored order."""
+        return join({key: getattr(self, key) for key in _KINDS}, self.extra, self.order, _KINDS)

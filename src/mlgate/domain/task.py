@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from mlgate.domain.records import BOOL, INT, STR, STR_TUPLE, Kind, join, split
 
 INDEX = ".plugins-ml-task"
 
@@ -52,3 +56,54 @@ def finish(
     if error is not None:
         done["error"] = error
     return done
+
+
+_KINDS: dict[str, Kind] = {
+    "model_id": STR,
+    "task_type": STR,
+    "function_name": STR,
+    "state": STR,
+    "worker_node": STR_TUPLE,
+    "create_time": INT,
+    "last_update_time": INT,
+    "is_async": BOOL,
+    "error": STR,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A stored task. ml-commons: common/.../MLTask.java."""
+
+    model_id: str | None = None
+    task_type: str | None = None
+    function_name: str | None = None
+    state: str | None = None
+    worker_node: tuple[str, ...] | None = None
+    create_time: int | None = None
+    last_update_time: int | None = None
+    is_async: bool | None = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    order: tuple[str, ...] = ()
+
+    @classmethod
+    def from_doc(cls, doc: Mapping[str, Any]) -> Task:
+        """The record of a stored document (nothing in it is lost)."""
+        typed, extra, order = split(doc, _KINDS)
+        return cls(**typed, extra=extra, order=order)
+
+    def to_doc(self) -> dict[str, Any]:
+        """The stored document, keys in their stored order."""
+        return join({key: getattr(self, key) for key in _KINDS}, self.extra, self.order, _KINDS)
+
+    @property
+    def is_unfinished(self) -> bool:
+        """Created or running."""
+        return self.state in UNFINISHED_STATES
+
+    def finished(self, state: str, now: int, error: str | None = None) -> Task:
+        """Moved to a final state."""
+        return replace(
+            self, state=state, last_update_time=now, error=error if error is not None else self.error
+        )

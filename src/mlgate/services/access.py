@@ -6,8 +6,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlgate.domain import access
+from mlgate.domain.errors import ForbiddenError
+from mlgate.domain.model import Model
 from mlgate.domain.principal import Principal
+from mlgate.services.doc_cache import DocumentCache
 from mlgate.services.settings import SettingsService
+
+NO_MODEL_PRIVILEGE = "User doesn't have privilege to perform this operation on this model"
 
 
 class AccessPolicy:
@@ -39,3 +44,36 @@ class AccessPolicy:
     def model_group_filter(self, principal: Principal | None) -> dict[str, Any] | None:
         """Search filter for model groups."""
         return access.visibility_filter(principal, self.model_control_on(principal))
+
+
+class ModelAccess:
+    """The model access check: the model's group decides; models without a group are open.
+
+    ml-commons: plugin/.../helper/ModelAccessControlHelper.java (validateModelGroupAccess).
+    """
+
+    def __init__(self, policy: AccessPolicy, groups: DocumentCache) -> None:
+        """``groups`` holds the group documents in memory (predicts read no storage)."""
+        self._policy = policy
+        self._groups = groups
+
+    def control_on(self, principal: Principal | None) -> bool:
+        """Model access control applies to this caller."""
+        return self._policy.model_control_on(principal)
+
+    async def check(
+        self, principal: Principal | None, model: Model, message: str = NO_MODEL_PRIVILEGE
+    ) -> None:
+        """Raise ForbiddenError(``message``) unless the caller may use the model."""
+        if principal is None or not self._policy.model_control_on(principal):
+            return
+        group_id = model.model_group_id
+        if not group_id:
+            return
+        group = await self._groups.get(group_id)
+        if group is not None and not self._policy.can_access_model_group(principal, group):
+            raise ForbiddenError(message)
+
+    async def group_changed(self, group_id: str) -> None:
+        """A model group changed: read it again on the next check."""
+        self._groups.forget(group_id)

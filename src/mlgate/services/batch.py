@@ -13,15 +13,17 @@ from mlgate.domain import batch as bdomain
 from mlgate.domain import model as mdomain
 from mlgate.domain import task as tdomain
 from mlgate.domain.errors import ExecutionError, InvalidRequestError, NotFoundError, RateLimitedError
+from mlgate.domain.model import Model
 from mlgate.domain.predict_input import PredictInput
 from mlgate.domain.principal import Principal
 from mlgate.remote.executor import ConnectorExecutor
 from mlgate.remote.runtime_connector import RuntimeConnector
+from mlgate.services.access import ModelAccess
 from mlgate.services.connectors import ConnectorService
-from mlgate.services.deployment import DeploymentService
 from mlgate.services.environment import Environment
 from mlgate.services.predict import PredictService
 from mlgate.services.runtime import ModelRuntime
+from mlgate.services.runtime_builder import RuntimeBuilder
 from mlgate.services.settings import SettingsService
 from mlgate.storage.store import Store
 
@@ -37,7 +39,8 @@ class BatchService:
         env: Environment,
         settings: SettingsService,
         connectors: ConnectorService,
-        deployment: DeploymentService,
+        model_access: ModelAccess,
+        builder: RuntimeBuilder,
         runtime: ModelRuntime,
         executor: ConnectorExecutor,
         predict: PredictService,
@@ -46,7 +49,8 @@ class BatchService:
         self._env = env
         self._settings = settings
         self._connectors = connectors
-        self._deployment = deployment
+        self._model_access = model_access
+        self._builder = builder
         self._runtime = runtime
         self._executor = executor
         self._predict = predict
@@ -127,10 +131,11 @@ class BatchService:
         stored = await self._store.load(mdomain.INDEX, model_id)
         if stored is None:
             raise NotFoundError("Failed to retrieve the ML model for the given task ID")
-        await self._deployment.check_model_access(principal, stored.source, denied)
+        model = Model.from_doc(stored.source)
+        await self._model_access.check(principal, model, denied)
         deployed = self._runtime.get(model_id)
         if deployed is None:
-            deployed = await self._deployment.build_runtime(model_id, stored.source)
+            deployed = await self._builder.model(model_id, model)
         return deployed.connector
 
     async def _run(

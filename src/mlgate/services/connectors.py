@@ -16,13 +16,14 @@ from mlgate.remote.client_config import ClientConfig
 from mlgate.remote.scripting import ScriptRunner
 from mlgate.remote.secrets import CredentialCipher
 from mlgate.services.access import AccessPolicy
-from mlgate.services.changes import CONNECTOR, ChangeHub
+from mlgate.services.changes import ChangeHub
 from mlgate.services.documents import search_collection, write_response
 from mlgate.services.environment import Environment
+from mlgate.services.events import ConnectorChanged
 from mlgate.services.settings import SettingsService
 from mlgate.storage.store import Store, VersionConflict
 
-INDEX = ".plugins-ml-connector"
+INDEX = cdomain.INDEX
 CREDENTIAL_EXCLUDES = ("credential",)
 _ACCESS_OFF = (
     "You cannot specify connector access control parameters because the Security plugin or connector "
@@ -221,7 +222,7 @@ class ConnectorService:
             saved = await self._store.save(INDEX, connector_id, doc, if_version=stored.version)
         except VersionConflict as exc:
             raise ConflictError(f"Connector {connector_id} was changed concurrently, retry") from exc
-        await self._hub.publish(CONNECTOR, connector_id)
+        await self._hub.publish(ConnectorChanged(connector_id))
         return write_response(INDEX, connector_id, "updated", saved)
 
     async def delete(self, principal: Principal | None, connector_id: str) -> dict[str, Any]:
@@ -242,7 +243,3 @@ class ConnectorService:
             )
         deleted = await self._store.delete(INDEX, connector_id)
         return write_response(INDEX, connector_id, "deleted" if deleted else "not_found", deleted)
-
-    def decrypt(self, encrypted: Mapping[str, str]) -> dict[str, str]:
-        """Clear-text credential for a deploy; never leaves the process."""
-        return self._cipher.decrypt(encrypted)

@@ -5,16 +5,20 @@ ml-commons: plugin/.../action/controller/*TransportAction.java, common/.../contr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from mlgate.domain import controller as cdomain
 from mlgate.domain import model as mdomain
 from mlgate.domain.errors import ConflictError, InvalidRequestError, NotFoundError
+from mlgate.domain.model import Model
 from mlgate.domain.principal import Principal
-from mlgate.services.changes import MODEL, ChangeHub
-from mlgate.services.deployment import DeploymentService
+from mlgate.services.access import ModelAccess
+from mlgate.services.changes import ChangeHub
 from mlgate.services.documents import write_response
+from mlgate.services.events import ModelChanged
+from mlgate.services.model_writes import ModelWrites
 from mlgate.services.settings import SettingsService
 from mlgate.storage.store import Store, VersionConflict
 
@@ -24,9 +28,9 @@ MODEL_NOT_FOUND = "Failed to find model to {} the corresponding model controller
 CONTROLLER_NOT_FOUND = "Failed to find model controller"
 
 
-def _with_id(message: str, model_id: str, model: Mapping[str, Any]) -> str:
+def _with_id(message: str, model_id: str, model: Model) -> str:
     # ML Commons names the model in these messages unless it is hidden.
-    return message if model.get("is_hidden") is True else f"{message} Model ID: {model_id}"
+    return message if model.is_hidden is True else f"{message} Model ID: {model_id}"
 
 
 class ControllerService:
@@ -34,28 +38,35 @@ class ControllerService:
     serving the model rebuilds it with the new per-user buckets (fresh, as ML Commons redeploys them)."""
 
     def __init__(
-        self, store: Store, settings: SettingsService, deployment: DeploymentService, hub: ChangeHub
+        self,
+        store: Store,
+        settings: SettingsService,
+        model_access: ModelAccess,
+        writes: ModelWrites,
+        hub: ChangeHub,
     ) -> None:
         self._store = store
         self._settings = settings
-        self._deployment = deployment
+        self._model_access = model_access
+        self._writes = writes
         self._hub = hub
 
     def _require_enabled(self) -> None:
         if not self._settings.current.flag("controller_enabled"):
             raise InvalidRequestError(cdomain.CONTROLLER_DISABLED, error_type="illegal_state_exception")
 
-    async def _model(self, principal: Principal | None, model_id: str, verb: str) -> Mapping[str, Any]:
+    async def _model(self, principal: Principal | None, model_id: str, verb: str) -> Model:
         """The model for create/update: found and accessible."""
         stored = await self._store.load(mdomain.INDEX, model_id)
         if stored is None:
             raise NotFoundError(MODEL_NOT_FOUND.format(verb))
         # Every model here is REMOTE, a function ML Commons allows controllers for.
-        await self._authorize(principal, model_id, stored.source)
-        return stored.source
+        model = Model.from_doc(stored.source)
+        await self._authorize(principal, model_id, model)
+        return model
 
-    async def _authorize(self, principal: Principal | None, model_id: str, model: Mapping[str, Any]) -> None:
-        await self._deployment.check_model_access(principal, model, _with_id(NO_PRIVILEGE, model_id, model))
+    async def _authorize(self, principal: Principal | None, model_id: str, model: Model) -> None:
+        await self._model_access.check(principal, model, _with_id(NO_PRIVILEGE, model_id, model))
 
     async def create(
         self, principal: Principal | None, model_id: str, body: Mapping[str, Any] | None
@@ -64,7 +75,7 @@ class ControllerService:
         self._require_enabled()
         limiters = cdomain.parse_user_rate_limiter(body, operation="Create")
         model = await self._model(principal, model_id, "create")
-        if model.get("model_state") == mdomain.DEPLOYING:
+        if model.model_state == mdomain.DEPLOYING:
             raise ConflictError(
                 _with_id(
                     "Creating a model controller during its corresponding model in DEPLOYING state is not allowed, "
@@ -77,9 +88,9 @@ class ControllerService:
         await self._store.save(INDEX, model_id, cdomain.controller_document(model_id, limiters))
         # ML Commons sets the flag on a first create only; setting it whenever it is missing also heals a
         # controller whose create was interrupted before the flag was written.
-        if not model.get("is_controller_enabled"):
-            await self._deployment.update_model(model_id, _controller_flag(True))
-        await self._hub.publish(MODEL, model_id)
+        if not model.is_controller_enabled:
+            await self._writes.change(model_id, partial(Model.with_controller, enabled=True))
+        await self._hub.publish(ModelChanged(model_id))
         return {"model_id": model_id, "status": "UPDATED" if existed else "CREATED"}
 
     async def update(
@@ -92,7 +103,7 @@ class ControllerService:
         while True:
             stored = await self._store.load(INDEX, model_id)
             if stored is None:
-                if not model.get("is_controller_enabled"):
+                if not model.is_controller_enabled:
                     raise ConflictError(
                         _with_id(
                             "Model controller haven't been created for the model. "
@@ -113,7 +124,7 @@ class ControllerService:
                 break
             except VersionConflict:
                 continue
-        await self._hub.publish(MODEL, model_id)
+        await self._hub.publish(ModelChanged(model_id))
         return write_response(INDEX, model_id, "updated", saved)
 
     async def get(self, principal: Principal | None, model_id: str) -> dict[str, Any]:
@@ -125,7 +136,7 @@ class ControllerService:
         model = await self._store.load(mdomain.INDEX, model_id)
         if model is None:
             raise NotFoundError(MODEL_NOT_FOUND.format("get"))
-        await self._authorize(principal, model_id, model.source)
+        await self._authorize(principal, model_id, Model.from_doc(model.source))
         return cdomain.controller_document(model_id, dict(stored.source.get("user_rate_limiter") or {}))
 
     async def delete(self, principal: Principal | None, model_id: str) -> dict[str, Any]:
@@ -133,18 +144,11 @@ class ControllerService:
         self._require_enabled()
         model = await self._store.load(mdomain.INDEX, model_id)
         if model is not None:
-            await self._authorize(principal, model_id, model.source)
+            await self._authorize(principal, model_id, Model.from_doc(model.source))
         deleted = await self._store.delete(INDEX, model_id)
         if deleted is None:
             raise NotFoundError(CONTROLLER_NOT_FOUND)
         if model is not None:
-            await self._deployment.update_model(model_id, _controller_flag(False))
-            await self._hub.publish(MODEL, model_id)
+            await self._writes.change(model_id, partial(Model.with_controller, enabled=False))
+            await self._hub.publish(ModelChanged(model_id))
         return write_response(INDEX, model_id, "deleted", deleted)
-
-
-def _controller_flag(enabled: bool) -> Callable[[dict[str, Any]], None]:
-    def change(doc: dict[str, Any]) -> None:
-        doc["is_controller_enabled"] = enabled
-
-    return change

@@ -19,14 +19,16 @@ from mlgate.domain import connector as cdomain
 from mlgate.domain import model as mdomain
 from mlgate.domain.egress import EgressVerdict, classify_address, is_private_address
 from mlgate.domain.errors import InvalidRequestError, MlgateError, NotFoundError
+from mlgate.domain.model import Model
 from mlgate.domain.predict_input import PredictInput, parse_predict_input
 from mlgate.domain.principal import Principal
 from mlgate.domain.secret_mask import SecretMask
 from mlgate.remote.executor import ConnectorExecutor, RenderedRequest
-from mlgate.remote.runtime_connector import RuntimeConnector, build_runtime_connector
+from mlgate.remote.runtime_connector import RuntimeConnector
+from mlgate.services.access import ModelAccess
 from mlgate.services.connectors import ConnectorService
-from mlgate.services.deployment import DeploymentService
 from mlgate.services.runtime import ModelRuntime
+from mlgate.services.runtime_builder import RuntimeBuilder
 from mlgate.storage.store import Store
 
 # Fields of a render body that are not part of the predict input.
@@ -41,13 +43,15 @@ class DryRunService:
         self,
         store: Store,
         connectors: ConnectorService,
-        deployment: DeploymentService,
+        model_access: ModelAccess,
+        builder: RuntimeBuilder,
         runtime: ModelRuntime,
         executor: ConnectorExecutor,
     ) -> None:
         self._store = store
         self._connectors = connectors
-        self._deployment = deployment
+        self._model_access = model_access
+        self._builder = builder
         self._runtime = runtime
         self._executor = executor
 
@@ -63,12 +67,7 @@ class DryRunService:
         cin = cdomain.parse_connector_input(raw)
         if not cin.actions:
             raise InvalidRequestError("No actions configured for this connector")
-        source = {
-            "protocol": cin.protocol or "http",
-            "parameters": cin.parameters or {},
-            "client_config": cin.client_config,
-        }
-        rc = build_runtime_connector("render:inline", source, cin.credential or {}, cin.actions)
+        rc = RuntimeBuilder.inline("render:inline", cin)
         return await self._render(rc, body, body.get("algorithm"))
 
     async def render_connector(
@@ -76,8 +75,7 @@ class DryRunService:
     ) -> dict[str, Any]:
         """``POST /_plugins/_mlgate/connectors/{connector_id}/_render`` with a predict input."""
         source = await self._connectors.load_source(principal, connector_id)
-        credential = self._connectors.decrypt(source.get("credential") or {})
-        rc = build_runtime_connector(f"render:{connector_id}", source, credential, cdomain.actions_of(source))
+        rc = self._builder.connector(f"render:{connector_id}", cdomain.Connector.from_doc(source))
         body = body or {}
         return await self._render(rc, body, body.get("algorithm"))
 
@@ -99,10 +97,11 @@ class DryRunService:
             stored = await self._store.load(mdomain.INDEX, model_id)
             if stored is None:
                 raise NotFoundError("Failed to find model")
-            await self._deployment.check_model_access(principal, stored.source)
-            deployed = await self._deployment.build_runtime(model_id, stored.source)
+            model = Model.from_doc(stored.source)
+            await self._model_access.check(principal, model)
+            deployed = await self._builder.model(model_id, model)
         else:
-            await self._deployment.check_model_access(principal, deployed.source)
+            await self._model_access.check(principal, deployed.model)
         return await self._render(deployed.connector, body, algorithm or body.get("algorithm"))
 
     async def explain_egress(self, body: Mapping[str, Any] | None) -> dict[str, Any]:

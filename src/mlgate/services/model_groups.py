@@ -17,9 +17,10 @@ from mlgate.domain.errors import (
 )
 from mlgate.domain.principal import Principal
 from mlgate.services.access import AccessPolicy
-from mlgate.services.changes import MODEL_GROUP, ChangeHub
+from mlgate.services.changes import ChangeHub
 from mlgate.services.documents import search_collection, write_response
 from mlgate.services.environment import Environment
+from mlgate.services.events import ModelGroupChanged
 from mlgate.storage.store import Store, VersionConflict
 
 INDEX = group_domain.INDEX
@@ -63,7 +64,7 @@ class ModelGroupService:
             await self._store.save(INDEX, group_id, doc, create_only=True)
         except VersionConflict as exc:
             raise ConflictError(f"model group id '{group_id}' already exists") from exc
-        await self._hub.publish(MODEL_GROUP, group_id)
+        await self._hub.publish(ModelGroupChanged(group_id))
         return group_id
 
     def _access_fields(
@@ -150,7 +151,7 @@ class ModelGroupService:
             raise ExecutionError(
                 "Failed to update Model Group", error_type="m_l_validation_exception"
             ) from exc
-        await self._hub.publish(MODEL_GROUP, group_id)
+        await self._hub.publish(ModelGroupChanged(group_id))
         return {"status": "Updated"}
 
     async def delete(self, principal: Principal | None, group_id: str) -> dict[str, Any]:
@@ -167,7 +168,7 @@ class ModelGroupService:
         if await self._store.load_where(model_domain.INDEX, "model_group_id", group_id):
             raise ConflictError("Cannot delete the model group when it has associated model versions")
         deleted = await self._store.delete(INDEX, group_id)
-        await self._hub.publish(MODEL_GROUP, group_id)
+        await self._hub.publish(ModelGroupChanged(group_id))
         return write_response(INDEX, group_id, "deleted" if deleted else "not_found", deleted)
 
     async def next_version(self, group_id: str) -> str:

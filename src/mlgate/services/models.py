@@ -8,25 +8,28 @@ from typing import Any
 from mlgate.domain import connector as cdomain
 from mlgate.domain import controller as controller_domain
 from mlgate.domain import model as mdomain
+from mlgate.domain import model_group as group_domain
 from mlgate.domain import task as tdomain
 from mlgate.domain.errors import ConflictError, ForbiddenError, InvalidRequestError, NotFoundError
 from mlgate.domain.interface_presets import preset_interface
+from mlgate.domain.model import Model
 from mlgate.domain.model_group import ModelGroupInput
 from mlgate.domain.principal import Principal
 from mlgate.remote.secrets import CredentialCipher
-from mlgate.services.access import AccessPolicy
-from mlgate.services.changes import MODEL, ChangeHub
+from mlgate.services.access import AccessPolicy, ModelAccess
+from mlgate.services.changes import ChangeHub
 from mlgate.services.connectors import INDEX as CONNECTOR_INDEX
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.deployment import DeploymentService
 from mlgate.services.documents import search_collection, write_response
 from mlgate.services.environment import Environment
+from mlgate.services.events import ModelChanged
 from mlgate.services.model_groups import ModelGroupService
 from mlgate.services.tasks import TaskService
 from mlgate.storage.store import Store, VersionConflict
 
 INDEX = mdomain.INDEX
-GROUP_INDEX = ".plugins-ml-model-group"
+GROUP_INDEX = group_domain.INDEX
 MODEL_EXCLUDES = ("connector.credential", "model_content", "content", "ui_metadata")
 
 
@@ -51,6 +54,7 @@ class ModelService:
         connectors: ConnectorService,
         tasks: TaskService,
         deployment: DeploymentService,
+        model_access: ModelAccess,
         cipher: CredentialCipher,
         hub: ChangeHub,
     ) -> None:
@@ -62,6 +66,7 @@ class ModelService:
         self._connectors = connectors
         self._tasks = tasks
         self._deployment = deployment
+        self._model_access = model_access
         self._cipher = cipher
 
     async def register(
@@ -201,7 +206,7 @@ class ModelService:
         stored = await self._store.load(INDEX, model_id)
         if stored is None:
             raise NotFoundError(f"Failed to find model with the provided model id: {model_id}")
-        await self._deployment.check_model_access(principal, stored.source)
+        await self._model_access.check(principal, Model.from_doc(stored.source))
         return dict(stored.source)
 
     async def get(self, principal: Principal | None, model_id: str) -> dict[str, Any]:
@@ -248,13 +253,13 @@ class ModelService:
         stored = await self._store.load(INDEX, model_id)
         if stored is None:
             raise NotFoundError(f"Failed to find model to update with the provided model id: {model_id}")
-        await self._deployment.check_model_access(
+        model = Model.from_doc(stored.source)
+        await self._model_access.check(
             principal,
-            stored.source,
+            model,
             f"User doesn't have privilege to perform this operation on this model, model ID {model_id}",
         )
-        doc = dict(stored.source)
-        if doc.get("model_state") == mdomain.DEPLOYING:
+        if model.model_state == mdomain.DEPLOYING:
             raise ConflictError(
                 f"Model is deploying. Please wait for the model to complete deployment. model ID {model_id}"
             )
@@ -262,6 +267,7 @@ class ModelService:
             raise InvalidRequestError(
                 "Model cannot have both stand-alone connector and internal connector. Please check your update input body."
             )
+        doc = dict(stored.source)
         await self._apply_update(principal, model_id, doc, body)
         doc["last_updated_time"] = self._env.now_ms()
         doc["model_id"] = model_id
@@ -269,7 +275,7 @@ class ModelService:
             saved = await self._store.save(INDEX, model_id, doc, if_version=stored.version)
         except VersionConflict as exc:
             raise ConflictError(f"Model {model_id} was changed concurrently, retry") from exc
-        await self._hub.publish(MODEL, model_id)
+        await self._hub.publish(ModelChanged(model_id))
         return write_response(INDEX, model_id, "updated", saved)
 
     async def _apply_update(
@@ -330,8 +336,9 @@ class ModelService:
         stored = await self._store.load(INDEX, model_id)
         if stored is None:
             raise NotFoundError("Failed to find model")
-        await self._deployment.check_model_access(principal, stored.source)
-        if stored.source.get("model_state") in mdomain.ACTIVE_STATES:
+        model = Model.from_doc(stored.source)
+        await self._model_access.check(principal, model)
+        if model.model_state in mdomain.ACTIVE_STATES:
             raise InvalidRequestError(
                 "Model cannot be deleted in deploying or deployed state. Try undeploy model first then delete",
                 error_type="status_exception",
@@ -339,5 +346,5 @@ class ModelService:
         deleted = await self._store.delete(INDEX, model_id)
         # The model's controller goes with it, as in ML Commons.
         await self._store.delete(controller_domain.INDEX, model_id)
-        await self._hub.publish(MODEL, model_id)
+        await self._hub.publish(ModelChanged(model_id))
         return write_response(INDEX, model_id, "deleted", deleted)

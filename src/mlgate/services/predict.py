@@ -17,16 +17,19 @@ import orjson
 from mlgate.domain.errors import ForbiddenError, InvalidRequestError, NotFoundError, RemoteError
 from mlgate.domain.guardrails import ActiveGuardrails
 from mlgate.domain.memory_budget import Lease
+from mlgate.domain.model import Model
 from mlgate.domain.node import NodeInfo
 from mlgate.domain.predict_input import PredictInput, parse_predict_input
 from mlgate.domain.principal import Principal
 from mlgate.remote.executor import ConnectorExecutor
 from mlgate.remote.forward import NodeForwarder
+from mlgate.services.access import ModelAccess
 from mlgate.services.cluster import NodeRegistry
 from mlgate.services.connectors import ConnectorService
 from mlgate.services.cpu import CpuWorkers
-from mlgate.services.deployment import SERVING_STATES, DeploymentService
+from mlgate.services.deployment import DeploymentService
 from mlgate.services.doc_cache import DocumentCache
+from mlgate.services.model_loader import ModelLoader
 from mlgate.services.runtime import DeployedModel, ModelRuntime
 from mlgate.services.settings import SettingsService
 from mlgate.services.stats import PredictStats
@@ -64,6 +67,8 @@ class PredictService:
         models: DocumentCache,
         settings: SettingsService,
         connectors: ConnectorService,
+        model_access: ModelAccess,
+        loader: ModelLoader,
         deployment: DeploymentService,
         runtime: ModelRuntime,
         executor: ConnectorExecutor,
@@ -79,6 +84,8 @@ class PredictService:
         self._models = models
         self._settings = settings
         self._connectors = connectors
+        self._model_access = model_access
+        self._loader = loader
         self._deployment = deployment
         self._runtime = runtime
         self._executor = executor
@@ -117,7 +124,7 @@ class PredictService:
                 return Forwarded(*await self._forwarder.predict(located.url, model_id, payload, lease))
             deployed = located
         elif principal is not None:
-            await self._deployment.check_model_access(principal, deployed.source)
+            await self._model_access.check(principal, deployed.model)
         if not deployed.is_enabled:
             raise ForbiddenError("Model is disabled.")
         timer = self._stats.start(model_id)
@@ -175,13 +182,14 @@ class PredictService:
 
         The model document comes from memory: a node that forwards reads no storage per predict.
         """
-        model = await self._models.get(model_id)
-        if model is None:
+        doc = await self._models.get(model_id)
+        if doc is None:
             raise NotFoundError("Failed to find model")
-        await self._deployment.check_model_access(principal, model)
-        if model.get("model_state") in SERVING_STATES:
-            if self._deployment.may_serve(model):
-                return await self._deployment.join(model_id, model)
+        model = Model.from_doc(doc)
+        await self._model_access.check(principal, model)
+        if model.is_serving:
+            if self._loader.may_serve(model):
+                return await self._loader.join(model_id, model)
             workers = self._other_workers(model_id, model)
             if workers and not forwarded:
                 self._turn = (self._turn + 1) % len(workers)
@@ -190,28 +198,29 @@ class PredictService:
             raise InvalidRequestError("Model not ready yet. Please deploy the model first.")
         deployed = await self._deploy_on_demand(model_id, model)
         if deployed is None:
-            workers = self._other_workers(model_id, await self._models.get(model_id) or model)
+            latest = await self._models.get(model_id)
+            workers = self._other_workers(model_id, Model.from_doc(latest) if latest is not None else model)
             if workers:
                 return workers[0]
             raise InvalidRequestError("Model not ready yet. Please deploy the model first.")
         return deployed
 
-    def _other_workers(self, model_id: str, model: Mapping[str, Any]) -> list[NodeInfo]:
+    def _other_workers(self, model_id: str, model: Model) -> list[NodeInfo]:
         """Live nodes serving the model: as their heartbeats say, or else as its plan says (a deploy that
         just finished is in the plan before the next heartbeat advertises it)."""
         me = self._nodes.me.node_id
         serving = [n for n in self._nodes.workers_of(model_id) if n.node_id != me]
         if serving:
             return serving
-        planned = set(model.get("planning_worker_nodes") or ())
+        planned = set(model.workers)
         return [n for n in self._nodes.live() if n.node_id in planned and n.node_id != me]
 
-    async def _deploy_on_demand(self, model_id: str, model: Mapping[str, Any]) -> DeployedModel | None:
+    async def _deploy_on_demand(self, model_id: str, model: Model) -> DeployedModel | None:
         """Auto-deploy: the deploy plans the eligible nodes, which may not include this one.
 
         ml-commons: plugin/.../task/MLPredictTaskRunner.java.
         """
-        deploy_setting = model.get("deploy_setting") or {}
+        deploy_setting = model.deploy_setting or {}
         if deploy_setting.get("is_auto_deploy_enabled") is False:
             raise InvalidRequestError(
                 f"Auto deployment disabled for this model, please deploy model first Model ID: {model_id}"

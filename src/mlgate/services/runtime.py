@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from mlgate.domain.guardrails import Guardrails
 from mlgate.domain.interface import ModelInterface
+from mlgate.domain.model import Model
 from mlgate.domain.rate_limit import TokenBucket
 from mlgate.remote.runtime_connector import RuntimeConnector
 
@@ -17,7 +17,7 @@ class DeployedModel:
     """A model loaded on this node: everything predict needs, prepared once at deploy."""
 
     model_id: str
-    source: Mapping[str, Any]
+    model: Model
     connector: RuntimeConnector
     connector_id: str | None
     # Rebuilt (full) whenever the model is re-deployed in place, e.g. after its rate_limiter changes.
@@ -32,7 +32,7 @@ class DeployedModel:
     @property
     def is_enabled(self) -> bool:
         """``is_enabled: false`` disables predict."""
-        return self.source.get("is_enabled") is not False
+        return self.model.is_enabled is not False
 
 
 class ModelRuntime:

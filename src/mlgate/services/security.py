@@ -32,7 +32,8 @@ from mlgate.domain.security_body import (
 )
 from mlgate.domain.security_names import ROLE, ROLESMAPPING, is_storable_name, validate_entity_name
 from mlgate.domain.security_throttle import LoginThrottle
-from mlgate.services.changes import SECURITY, ChangeHub
+from mlgate.services.changes import ChangeHub
+from mlgate.services.events import SecurityChanged
 from mlgate.services.security_setup import (
     MAPPINGS,
     ROLES,
@@ -131,11 +132,11 @@ class SecurityService:
         """After a write: re-read here, and tell every other process and node to re-read."""
         await self._reload()
         if self._hub is not None:
-            await self._hub.publish(SECURITY, "", local=False)
+            await self._hub.publish(SecurityChanged(), local=False)
 
-    async def apply_change(self, kind: str, key: str) -> None:
-        """Change-feed applier: another process changed users, roles or mappings."""
-        if kind == SECURITY and self.enabled:
+    async def security_changed(self, _: SecurityChanged) -> None:
+        """Another process changed users, roles or mappings."""
+        if self.enabled:
             await self._reload()
 
     async def _fresh_config(self) -> sec.SecurityConfig:

@@ -35,7 +35,8 @@ from mlgate.domain.security_patch import (
     touched_entities,
     user_entity,
 )
-from mlgate.services.changes import SECURITY, ChangeHub
+from mlgate.services.changes import ChangeHub
+from mlgate.services.events import SecurityChanged
 from mlgate.services.security_setup import MAPPINGS, ROLES, USERS, PasswordHasher, check_password
 from mlgate.storage.store import Store, VersionConflict
 
@@ -177,7 +178,7 @@ class SecurityPatchService:
                         f"[{write.name}]: version conflict, the entry was changed by another request"
                     ) from None
         finally:
-            await self._hub.publish(SECURITY, "")
+            await self._hub.publish(SecurityChanged())
 
 
 def _role(role: sec.Role) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -16,7 +16,8 @@ import bcrypt
 import zxcvbn
 
 from mlgate.domain import security as sec
-from mlgate.services.changes import SECURITY, ChangeHub
+from mlgate.services.changes import ChangeHub
+from mlgate.services.events import SecurityChanged
 from mlgate.storage.store import Store
 
 log = logging.getLogger("mlgate.security")
@@ -132,7 +133,7 @@ async def reset_admin_password(store: Store, hasher: PasswordHasher, hub: Change
     check_password(sec.ADMIN_USER, password)
     created = await _save_admin(store, hasher, password)
     await restore_reserved(store, hasher, None)  # a never-started store gets its mappings too
-    await hub.publish(SECURITY, "", local=False)
+    await hub.publish(SecurityChanged(), local=False)
     return created
 
 
@@ -141,5 +142,5 @@ async def reset_role_mappings(store: Store, hub: ChangeHub) -> tuple[str, ...]:
     mappings are left alone); returns the roles reset."""
     for mapping in sec.DEFAULT_MAPPINGS:
         await store.save(MAPPINGS, mapping.role, mapping.to_document())
-    await hub.publish(SECURITY, "", local=False)
+    await hub.publish(SecurityChanged(), local=False)
     return tuple(m.role for m in sec.DEFAULT_MAPPINGS)

@@ -9,7 +9,8 @@ import orjson
 
 from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.settings import ClusterSettings, dump_persistent, load_persistent, nest
-from mlgate.services.changes import SETTINGS, ChangeHub
+from mlgate.services.changes import ChangeHub
+from mlgate.services.events import SettingsChanged
 from mlgate.storage.store import Store
 
 _META_KEY = "cluster_settings.persistent"
@@ -73,7 +74,7 @@ class SettingsService:
                 _TRANSIENT_KEY, orjson.dumps(dump_persistent(updated.transient)).decode()
             )
         self._set(updated)
-        await self._hub.publish(SETTINGS, "", local=False)
+        await self._hub.publish(SettingsChanged(), local=False)
         return {
             "acknowledged": True,
             "persistent": nest({k: v for k, v in persistent_echo.items() if v is not None}),

@@ -222,12 +222,12 @@ class StatsService:
             deployed = self._runtime.get(model_id)
             if deployed is None or (wanted is not None and model_id not in wanted):
                 continue
-            if deployed.source.get("is_hidden") is True:
+            if deployed.model.is_hidden is True:
                 continue
             profile: dict[str, Any] = {
                 "model_state": mdomain.DEPLOYED,
                 "predictor": f"{PREDICTOR}@{id(deployed.connector):x}",
-                "target_worker_nodes": list(deployed.source.get("planning_worker_nodes") or [node]),
+                "target_worker_nodes": list(deployed.model.workers or [node]),
                 "worker_nodes": [n.node_id for n in self._nodes.workers_of(model_id)],
             }
             counters = self._stats.models.get(model_id)

@@ -21,11 +21,14 @@ Refresher = Callable[[Principal | None, str, dict[str, Any]], Awaitable[dict[str
 class TaskService:
     """Tasks record register and deploy operations."""
 
-    def __init__(self, store: Store, env: Environment) -> None:
+    def __init__(
+        self, store: Store, env: Environment, refreshers: Callable[[], Mapping[str, Refresher]]
+    ) -> None:
+        """``refreshers()``: by task type, e.g. BATCH_PREDICTION asks the provider for its job's status;
+        read when a task is first read (the services it names may be built after this one)."""
         self._store = store
         self._env = env
-        # By task type; e.g. BATCH_PREDICTION asks the provider for its job's status (set in bootstrap).
-        self.refreshers: dict[str, Refresher] = {}
+        self._refreshers = refreshers
 
     async def create(
         self,
@@ -67,7 +70,7 @@ class TaskService:
         if stored is None:
             raise NotFoundError("Failed to find task")
         source = dict(stored.source)
-        refresh = self.refreshers.get(str(source.get("task_type")))
+        refresh = self._refreshers().get(str(source.get("task_type")))
         if refresh is not None:
             return await refresh(principal, task_id, source)
         return source
