@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: run test lint fmt bench soak conformance clean
+.PHONY: run test lint fmt bench soak conformance fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,23 @@ fmt: $(STAMP)
 # The suite runs inside a throwaway PostgreSQL cluster (MLGATE_TEST_PG_URL) when PostgreSQL is installed.
 test: $(STAMP) lint
 	scripts/pg-test-cluster exec -- $(BIN)/pytest -p no:cacheprovider
+
+# The fuzz layer of `make test` with a long budget and a fresh seed (printed; FUZZ_SEED=N replays a run),
+# on SQLite, then on a throwaway PostgreSQL when its binaries are installed (both run; either fails it).
+FUZZ_REQUESTS ?= 50000
+ifeq ($(origin FUZZ_SEED), undefined)
+FUZZ_SEED := $(shell od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+endif
+FUZZ_ENV = FUZZ_REQUESTS=$(FUZZ_REQUESTS) FUZZ_SEED=$(FUZZ_SEED)
+FUZZ_PYTEST = $(BIN)/pytest -p no:cacheprovider -s tests/fuzz
+fuzz: $(STAMP)
+	@echo "fuzz: seed $(FUZZ_SEED), $(FUZZ_REQUESTS) requests per store"
+	@status=0; \
+	env FUZZ_STORE=sqlite $(FUZZ_ENV) $(FUZZ_PYTEST) || status=1; \
+	if scripts/pg-test-cluster find >/dev/null 2>&1; then \
+		scripts/pg-test-cluster exec -- env FUZZ_STORE=postgresql $(FUZZ_ENV) $(FUZZ_PYTEST) || status=1; \
+	else echo "fuzz: no PostgreSQL binaries, PostgreSQL skipped"; fi; \
+	exit $$status
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

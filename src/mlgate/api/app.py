@@ -10,8 +10,14 @@ from urllib.parse import parse_qsl, unquote
 import orjson
 
 from mlgate.api.auth import authenticate
+from mlgate.api.conventions import (
+    allow_header,
+    check_content_type_syntax,
+    check_id_lengths,
+    is_json_content_type,
+)
 from mlgate.api.errors import error_headers, internal_error, render_error
-from mlgate.api.http import JSON_TYPE, RawHeaders, Request, Response
+from mlgate.api.http import JSON_TYPE, TEXT_TYPE, RawHeaders, Request, Response
 from mlgate.api.routes import INTERNAL, ROUTES, Router
 from mlgate.domain.client_address import Network, client_address
 from mlgate.domain.errors import ForbiddenError, MlgateError, PayloadTooLargeError
@@ -71,15 +77,21 @@ class MlgateApp:
             lease.release()
 
     async def _handle(self, scope: Scope, receive: Receive, method: str, path: str, lease: Lease) -> Response:
+        headers = RawHeaders(scope["headers"])
+        content_type = headers.get("content-type")
+        if content_type is not None:
+            check_content_type_syntax(content_type)
         route, params, allowed = self._router.match(method, path)
         if route is None:
+            if method == "OPTIONS":  # answered before authentication, as OpenSearch's Security plugin does
+                return Response(200, b"", TEXT_TYPE, allow_header(allowed))
             if allowed:
                 return _plain_error(
                     405,
                     f"Incorrect HTTP method for uri [{path}] and method [{method}], allowed: [{', '.join(allowed)}]",
+                    allow_header(allowed),
                 )
             return _plain_error(400, f"no handler found for uri [{path}] and method [{method}]")
-        headers = RawHeaders(scope["headers"])
         declared = self._declared_length(headers)
         raw_query = scope.get("query_string")
         query = dict(parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True)) if raw_query else {}
@@ -100,8 +112,12 @@ class MlgateApp:
         else:
             request.principal = await authenticate(headers, request.client, self.services.security)
             self.services.security.authorize(request.principal, route.action)
+        if params:
+            check_id_lengths(request.path_params)
         # Read only for a caller who may make the request: others cannot take the in-flight budget.
         request.body = await self._read_body(receive, declared, lease)
+        if request.body and not is_json_content_type(content_type):
+            return _plain_error(406, f"Content-Type header [{content_type or ''}] is not supported")
         return await route.handler(request, self.services)
 
     def _client(self, scope: Scope) -> str:
@@ -157,6 +173,6 @@ class MlgateApp:
         return PayloadTooLargeError(f"Request body is larger than the limit of [{self._max_body}] bytes")
 
 
-def _plain_error(status: int, message: str) -> Response:
+def _plain_error(status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None) -> Response:
     # OpenSearch's REST layer answers routing errors with a bare string `error`.
-    return Response(status, orjson.dumps({"error": message, "status": status}), JSON_TYPE)
+    return Response(status, orjson.dumps({"error": message, "status": status}), JSON_TYPE, headers or [])

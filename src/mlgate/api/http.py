@@ -13,6 +13,7 @@ from mlgate.domain.memory_budget import Lease
 from mlgate.domain.principal import Principal
 
 JSON_TYPE = b"application/json; charset=UTF-8"
+TEXT_TYPE = b"text/plain; charset=UTF-8"
 # Objects and arrays nest at most this deep in a request body. OpenSearch's parser allows 1000
 # (``opensearch.xcontent.depth.max``); mlgate walks bodies recursively (and orjson writes at most 254
 # levels), so it refuses deep bodies here, once, rather than failing somewhere inside with a 500.

@@ -86,6 +86,8 @@ MLGATE_ROUTES: tuple[Route, ...] = (
     ),
     Route("POST", f"{MLGATE}/models/{{model_id}}/_render", mlgate.render_model, f"{MLGATE_A}/render"),
     Route("POST", f"{MLGATE}/egress/_explain", mlgate.explain_egress, f"{MLGATE_A}/egress/explain"),
+    # Any authenticated user may read the API description, as the banner at `GET /`.
+    Route("GET", f"{MLGATE}/openapi.json", mlgate.openapi, "cluster:monitor/main"),
 )
 
 ROUTES: tuple[Route, ...] = (

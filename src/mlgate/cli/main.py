@@ -236,6 +236,7 @@ async def serve(config: Config, *, sock: socket.socket | None = None) -> None:
     import uvicorn
 
     from mlgate.bootstrap import build_node
+    from mlgate.cli.http_protocol import OpenSearchHttpToolsProtocol
 
     node = await build_node(config)
     await node.start()
@@ -251,7 +252,7 @@ async def serve(config: Config, *, sock: socket.socket | None = None) -> None:
             node.app,
             host=config.host,
             port=config.port,
-            http="httptools",
+            http=OpenSearchHttpToolsProtocol,
             lifespan="off",
             log_level=config.log_level,
             access_log=False,

@@ -168,7 +168,8 @@ class ModelGroupService:
         if await self._store.load_where(model_domain.INDEX, "model_group_id", group_id):
             raise ConflictError("Cannot delete the model group when it has associated model versions")
         deleted = await self._store.delete(INDEX, group_id)
-        await self._hub.publish(ModelGroupChanged(group_id))
+        if deleted:  # nothing changed otherwise (and an id no store keeps cannot be published)
+            await self._hub.publish(ModelGroupChanged(group_id))
         return write_response(INDEX, group_id, "deleted" if deleted else "not_found", deleted)
 
     async def next_version(self, group_id: str) -> str:

@@ -30,9 +30,12 @@ _BOOTSTRAPPED = "security.bootstrapped"
 
 def check_password(username: str, password: str) -> None:
     """Refuse a password that breaks OpenSearch's default rule (min length + strong zxcvbn score)."""
-    result = zxcvbn.zxcvbn(password[: sec.MAX_PASSWORD_BYTES], user_inputs=[username])
-    similar = any(m.get("dictionary_name") == "user_inputs" for m in result["sequence"])
-    problem = sec.password_problem(password, int(result["score"]), similar_to_name=similar)
+    if len(password) < sec.MIN_PASSWORD_LENGTH:  # weak whatever its score; and zxcvbn fails on ""
+        problem = sec.password_problem(password, 0, similar_to_name=False)
+    else:
+        result = zxcvbn.zxcvbn(password[: sec.MAX_PASSWORD_BYTES], user_inputs=[username])
+        similar = any(m.get("dictionary_name") == "user_inputs" for m in result["sequence"])
+        problem = sec.password_problem(password, int(result["score"]), similar_to_name=similar)
     if problem is not None:
         raise sec.SecurityConfigError(problem)
 

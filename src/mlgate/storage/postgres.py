@@ -22,7 +22,14 @@ import orjson
 
 from mlgate.domain.search import StoredDoc
 from mlgate.storage.migration import migration_scripts
-from mlgate.storage.store import Change, ChangeListener, VersionConflict, check_change
+from mlgate.storage.store import (
+    Change,
+    ChangeListener,
+    VersionConflict,
+    check_change,
+    check_storable_id,
+    is_storable_id,
+)
 
 CHANNEL = "mlgate_changes"
 # Advisory lock keys (database-wide): one serialises migrations, one serialises publishers so change
@@ -134,6 +141,8 @@ class PostgresStore:
 
     async def load(self, collection: str, doc_id: str) -> StoredDoc | None:
         """The document with this id, or None."""
+        if not is_storable_id(doc_id):
+            return None
         row = await self._db.fetchrow(
             f"SELECT {_COLUMNS} FROM documents WHERE collection = $1 AND id = $2", collection, doc_id
         )
@@ -172,6 +181,7 @@ class PostgresStore:
         create_only: bool = False,
     ) -> StoredDoc:
         """Create or replace a document in one transaction."""
+        check_storable_id(doc_id)
         encoded = orjson.dumps(source).decode()
         async with self._db.acquire() as conn, conn.transaction():
             seq_no = await conn.fetchval(_NEXT_SEQ_NO, collection)
@@ -197,6 +207,8 @@ class PostgresStore:
 
     async def delete(self, collection: str, doc_id: str) -> StoredDoc | None:
         """Delete a document; returns it with the tombstone version, or None."""
+        if not is_storable_id(doc_id):
+            return None
         async with self._db.acquire() as conn:
             transaction = conn.transaction()
             await transaction.start()

@@ -18,7 +18,14 @@ import orjson
 
 from mlgate.domain.search import StoredDoc
 from mlgate.storage.migration import migration_scripts
-from mlgate.storage.store import Change, ChangeListener, VersionConflict, check_change
+from mlgate.storage.store import (
+    Change,
+    ChangeListener,
+    VersionConflict,
+    check_change,
+    check_storable_id,
+    is_storable_id,
+)
 
 T = TypeVar("T")
 
@@ -109,6 +116,8 @@ class SqliteStore:
 
     async def load(self, collection: str, doc_id: str) -> StoredDoc | None:
         """The document with this id, or None."""
+        if not is_storable_id(doc_id):
+            return None
 
         def fn(conn: sqlite3.Connection) -> StoredDoc | None:
             row = conn.execute(
@@ -152,6 +161,7 @@ class SqliteStore:
         create_only: bool = False,
     ) -> StoredDoc:
         """Create or replace a document in one transaction."""
+        check_storable_id(doc_id)
         encoded = orjson.dumps(source).decode()
 
         def fn(conn: sqlite3.Connection) -> StoredDoc:
@@ -183,6 +193,8 @@ class SqliteStore:
 
     async def delete(self, collection: str, doc_id: str) -> StoredDoc | None:
         """Delete a document; returns it with the tombstone version, or None."""
+        if not is_storable_id(doc_id):
+            return None
 
         def fn(conn: sqlite3.Connection) -> StoredDoc | None:
             conn.execute("BEGIN IMMEDIATE")

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
+from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.search import StoredDoc
 
 # One entry of the change feed: (id, kind, key), e.g. (42, "connector", "<connector id>").
@@ -37,6 +38,17 @@ def check_change(kind: str, key: str) -> None:
         raise ValueError(f"a change's kind and key are at most {MAX_CHANGE_FIELD} characters")
     if "\0" in kind or "\0" in key:
         raise ValueError("a change's kind and key cannot contain U+0000")
+
+
+def check_storable_id(doc_id: str) -> None:
+    """Refuse to save an id holding U+0000: PostgreSQL's text cannot keep it, so no backend does."""
+    if "\0" in doc_id:
+        raise InvalidRequestError("Invalid id: an id cannot contain the character U+0000")
+
+
+def is_storable_id(doc_id: str) -> bool:
+    """False for an id no backend saves (see check_storable_id): loading or deleting it finds nothing."""
+    return "\0" not in doc_id
 
 
 class VersionConflict(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mlgate import __version__
 from mlgate.api.http import Request, Response, json_response
 from mlgate.services.container import Services
 
@@ -30,3 +31,12 @@ async def render_model(req: Request, s: Services) -> Response:
 async def explain_egress(req: Request, s: Services) -> Response:
     """``POST /_plugins/_mlgate/egress/_explain``."""
     return json_response(await s.dryrun.explain_egress(req.json_object()))
+
+
+async def openapi(req: Request, s: Services) -> Response:
+    """``GET /_plugins/_mlgate/openapi.json``: the OpenAPI document of every route."""
+    # Imported here: the route table (and the body schemas, keyed by handler) import this module.
+    from mlgate.api.openapi import openapi_document
+    from mlgate.api.routes import ROUTES
+
+    return json_response(openapi_document(ROUTES, __version__))
