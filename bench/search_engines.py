@@ -1,0 +1,334 @@
+"""Which vector index backs the embedded engine: candidates measured on one data set, one machine.
+
+For each candidate library that is importable (numpy brute force, hnswlib, faiss-cpu, usearch, voyager,
+sqlite-vec through apsw) a fresh subprocess builds an index of N × D float32 vectors (a seeded
+Gaussian mixture, unit length — embeddings cluster, uniform noise does not), then measures: build time,
+save and reload time (what a restart costs), query p50 for k=10 at concurrency 1, recall@10 against
+exact search, and the RSS the index adds once the input array is freed. The figures and the choice are
+recorded in docs/search-engine.md.
+
+    python bench/search_engines.py [--n 100000] [--dim 384] [--queries 200] [--only hnswlib,faiss]
+
+Libraries that are not installed are reported as such; install them in a scratch environment to
+compare (pip install numpy psutil hnswlib faiss-cpu usearch voyager apsw sqlite-vec).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+CANDIDATES = ["numpy", "hnswlib", "faiss", "usearch", "voyager", "sqlite-vec"]
+# HNSW parameters shared by every candidate: OpenSearch k-NN's defaults (m 16, ef_construction 100,
+# ef_search 100).
+M, EF_CONSTRUCTION, EF_SEARCH, K = 16, 100, 100, 10
+
+
+def make_data(n: int, dim: int, queries: int) -> tuple[Any, Any]:
+    """Unit vectors around 1,000 random centres, and queries drawn the same way."""
+    import numpy as np
+
+    rng = np.random.default_rng(42)
+    centres = rng.standard_normal((1000, dim), dtype=np.float32)
+
+    def draw(count: int) -> Any:
+        picks = rng.integers(0, len(centres), count)
+        points = centres[picks] + 0.6 * rng.standard_normal((count, dim), dtype=np.float32)
+        points /= np.linalg.norm(points, axis=1, keepdims=True)
+        return points.astype(np.float32)
+
+    return draw(n), draw(queries)
+
+
+def rss_bytes() -> int:
+    import psutil
+
+    return int(psutil.Process().memory_info().rss)
+
+
+def exact_top(data: Any, queries: Any) -> Any:
+    """The exact k nearest (squared l2) of every query, by numpy in blocks."""
+    import numpy as np
+
+    norms = (data * data).sum(axis=1)
+    tops = []
+    for query in queries:
+        distances = norms - 2.0 * (data @ query)
+        part = np.argpartition(distances, K)[:K]
+        tops.append(part[np.argsort(distances[part])])
+    return np.array(tops)
+
+
+class Candidate:
+    """build(data) → None; search(query) → ids of the k nearest; save(path); load(path, dim)."""
+
+    def __init__(
+        self,
+        build: Callable[[Any], None],
+        search: Callable[[Any], Any],
+        save: Callable[[str], None],
+        load: Callable[[str, int], None],
+    ) -> None:
+        self.build, self.search, self.save, self.load = build, search, save, load
+
+
+def candidate(name: str) -> Candidate:
+    import numpy as np
+
+    state: dict[str, Any] = {}
+    if name == "numpy":
+
+        def build(data: Any) -> None:
+            state["m"] = data.copy()
+            state["norms"] = (state["m"] * state["m"]).sum(axis=1)
+
+        def search(q: Any) -> Any:
+            d = state["norms"] - 2.0 * (state["m"] @ q)
+            part = np.argpartition(d, K)[:K]
+            return part[np.argsort(d[part])]
+
+        def save(path: str) -> None:
+            np.save(path + ".npy", state["m"])
+
+        def load(path: str, dim: int) -> None:
+            build(np.load(path + ".npy"))
+
+        return Candidate(build, search, save, load)
+    if name == "hnswlib":
+        import hnswlib
+
+        def build(data: Any) -> None:
+            index = hnswlib.Index(space="l2", dim=data.shape[1])
+            index.init_index(max_elements=len(data), M=M, ef_construction=EF_CONSTRUCTION)
+            index.add_items(data, np.arange(len(data)))
+            index.set_ef(EF_SEARCH)
+            state["i"] = index
+
+        def save(path: str) -> None:
+            state["i"].save_index(path)
+
+        def load(path: str, dim: int) -> None:
+            index = hnswlib.Index(space="l2", dim=dim)
+            index.load_index(path)
+            index.set_ef(EF_SEARCH)
+            state["i"] = index
+
+        return Candidate(build, lambda q: state["i"].knn_query(q, k=K, num_threads=1)[0][0], save, load)
+    if name == "faiss":
+        import faiss
+
+        def build(data: Any) -> None:
+            index = faiss.IndexHNSWFlat(data.shape[1], M)
+            index.hnsw.efConstruction = EF_CONSTRUCTION
+            index.hnsw.efSearch = EF_SEARCH
+            index.add(data)
+            state["i"] = index
+
+        def load(path: str, dim: int) -> None:
+            state["i"] = faiss.read_index(path)
+            state["i"].hnsw.efSearch = EF_SEARCH
+
+        return Candidate(
+            build,
+            lambda q: state["i"].search(q.reshape(1, -1), K)[1][0],
+            lambda path: faiss.write_index(state["i"], path),
+            load,
+        )
+    if name == "usearch":
+        from usearch.index import Index
+
+        def make(dim: int) -> Any:
+            return Index(
+                ndim=dim,
+                metric="l2sq",
+                dtype="f32",
+                connectivity=M,
+                expansion_add=EF_CONSTRUCTION,
+                expansion_search=EF_SEARCH,
+            )
+
+        def build(data: Any) -> None:
+            state["i"] = make(data.shape[1])
+            state["i"].add(np.arange(len(data)), data)
+
+        def load(path: str, dim: int) -> None:
+            state["i"] = make(dim)
+            state["i"].load(path)
+
+        return Candidate(
+            build, lambda q: state["i"].search(q, K, threads=1).keys, lambda p: state["i"].save(p), load
+        )
+    if name == "voyager":
+        import voyager
+
+        def build(data: Any) -> None:
+            index = voyager.Index(
+                voyager.Space.Euclidean, num_dimensions=data.shape[1], M=M, ef_construction=EF_CONSTRUCTION
+            )
+            index.add_items(data, ids=list(range(len(data))))
+            state["i"] = index
+
+        def load(path: str, dim: int) -> None:
+            state["i"] = voyager.Index.load(path)
+
+        return Candidate(
+            build,
+            lambda q: state["i"].query(q, k=K, query_ef=EF_SEARCH)[0],
+            lambda p: state["i"].save(p),
+            load,
+        )
+    if name == "sqlite-vec":
+        import apsw
+        import sqlite_vec
+
+        def connect(path: str) -> Any:
+            conn = apsw.Connection(path)
+            conn.enable_load_extension(True)
+            conn.load_extension(sqlite_vec.loadable_path())
+            return conn
+
+        def build(data: Any) -> None:
+            path = state.setdefault("path", tempfile.mktemp(suffix=".db"))
+            conn = connect(path)
+            conn.execute(f"CREATE VIRTUAL TABLE v USING vec0(embedding float[{data.shape[1]}])")
+            with conn:
+                conn.executemany(
+                    "INSERT INTO v(rowid, embedding) VALUES (?, ?)",
+                    ((i, row.tobytes()) for i, row in enumerate(data)),
+                )
+            state["c"] = conn
+
+        def search(q: Any) -> Any:
+            rows = (
+                state["c"]
+                .execute(
+                    "SELECT rowid FROM v WHERE embedding MATCH ? AND k = ? ORDER BY distance",
+                    (q.tobytes(), K),
+                )
+                .fetchall()
+            )
+            return np.array([r[0] for r in rows])
+
+        def save(path: str) -> None:
+            state["c"].close()
+            os.replace(state["path"], path)
+
+        def load(path: str, dim: int) -> None:
+            state["c"] = connect(path)
+
+        return Candidate(build, search, save, load)
+    raise SystemExit(f"unknown candidate {name}")
+
+
+def measure(name: str, n: int, dim: int, queries_n: int) -> dict[str, Any]:
+    """Runs in its own process so that RSS figures belong to one library."""
+    import numpy as np
+
+    try:
+        engine = candidate(name)
+    except ImportError as exc:
+        return {"name": name, "error": f"not installed ({exc.name})"}
+    data, queries = make_data(n, dim, queries_n)
+    truth = exact_top(data, queries)
+    gc.collect()
+    before = rss_bytes() - data.nbytes  # the input array is freed below
+    started = time.perf_counter()
+    engine.build(data)
+    build_s = time.perf_counter() - started
+    del data
+    gc.collect()
+    index_rss = rss_bytes() - before
+    latencies, hits = [], 0
+    for qi, query in enumerate(queries):
+        started = time.perf_counter()
+        found = engine.search(query)
+        latencies.append(time.perf_counter() - started)
+        hits += len(set(np.asarray(found).tolist()) & set(truth[qi].tolist()))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "index")
+        started = time.perf_counter()
+        engine.save(path)
+        save_s = time.perf_counter() - started
+        started = time.perf_counter()
+        engine.load(path, dim)
+        load_s = time.perf_counter() - started
+        engine.search(queries[0])
+    return {
+        "name": name,
+        "build_s": round(build_s, 2),
+        "query_p50_ms": round(sorted(latencies)[len(latencies) // 2] * 1000, 3),
+        "recall_at_10": round(hits / (K * len(queries)), 4),
+        "index_rss_mb": round(index_rss / 2**20, 1),
+        "raw_vectors_mb": round(n * dim * 4 / 2**20, 1),
+        "save_s": round(save_s, 2),
+        "load_s": round(load_s, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--dim", type=int, default=384)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--only", default=",".join(CANDIDATES))
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        print(json.dumps(measure(args.one, args.n, args.dim, args.queries)))
+        return 0
+    print(
+        f"{args.n} × {args.dim}-d float32 vectors, k={K}, HNSW m={M} ef_construction={EF_CONSTRUCTION} "
+        f"ef_search={EF_SEARCH}; one process per candidate"
+    )
+    header = [
+        "name",
+        "build_s",
+        "query_p50_ms",
+        "recall_at_10",
+        "index_rss_mb",
+        "raw_vectors_mb",
+        "save_s",
+        "load_s",
+    ]
+    print(" | ".join(header))
+    for name in args.only.split(","):
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                name,
+                "--n",
+                str(args.n),
+                "--dim",
+                str(args.dim),
+                "--queries",
+                str(args.queries),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if out.returncode != 0:
+            print(f"{name} | failed: {out.stderr.strip().splitlines()[-1:]}")
+            continue
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        print(
+            " | ".join(str(row.get(key, "")) for key in header)
+            if "error" not in row
+            else f"{name} | {row['error']}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
