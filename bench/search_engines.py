@@ -31,18 +31,27 @@ CANDIDATES = ["numpy", "hnswlib", "faiss", "usearch", "voyager", "sqlite-vec"]
 # HNSW parameters shared by every candidate: OpenSearch k-NN's defaults (m 16, ef_construction 100,
 # ef_search 100).
 M, EF_CONSTRUCTION, EF_SEARCH, K = 16, 100, 100, 10
+# Spread of a cluster in the latent space (clusters overlap) and isotropic noise added after projection.
+SPREAD, NOISE = 0.7, 0.05
+# Share of documents a filtered k-NN query lets through.
+FILTER_SHARE = 0.1
 
 
 def make_data(n: int, dim: int, queries: int) -> tuple[Any, Any]:
-    """Unit vectors around 1,000 random centres, and queries drawn the same way."""
+    """Unit vectors shaped like sentence embeddings: a mixture of 1,000 clusters in a 48-dimensional
+    latent space, projected to ``dim`` dimensions, plus a little isotropic noise (embeddings have a
+    low intrinsic dimension; isotropic noise in every dimension is a much harder, unrealistic case)."""
     import numpy as np
 
     rng = np.random.default_rng(42)
-    centres = rng.standard_normal((1000, dim), dtype=np.float32)
+    latent = 48
+    centres = rng.standard_normal((1000, latent), dtype=np.float32)
+    projection = rng.standard_normal((latent, dim), dtype=np.float32) / np.sqrt(latent)
 
     def draw(count: int) -> Any:
         picks = rng.integers(0, len(centres), count)
-        points = centres[picks] + 0.6 * rng.standard_normal((count, dim), dtype=np.float32)
+        points = centres[picks] + SPREAD * rng.standard_normal((count, latent), dtype=np.float32)
+        points = points @ projection + NOISE * rng.standard_normal((count, dim), dtype=np.float32)
         points /= np.linalg.norm(points, axis=1, keepdims=True)
         return points.astype(np.float32)
 
@@ -69,7 +78,10 @@ def exact_top(data: Any, queries: Any) -> Any:
 
 
 class Candidate:
-    """build(data) → None; search(query) → ids of the k nearest; save(path); load(path, dim)."""
+    """build(data) → None; search(query) → ids of the k nearest; save(path); load(path, dim);
+    filtered(query, allowed ids as a sorted int64 array) → ids, or None when the library cannot filter."""
+
+    filtered: Callable[[Any, Any], Any] | None = None
 
     def __init__(
         self,
@@ -102,7 +114,14 @@ def candidate(name: str) -> Candidate:
         def load(path: str, dim: int) -> None:
             build(np.load(path + ".npy"))
 
-        return Candidate(build, search, save, load)
+        def filtered(q: Any, allowed: Any) -> Any:
+            d = state["norms"][allowed] - 2.0 * (state["m"][allowed] @ q)
+            part = np.argpartition(d, K)[:K]
+            return allowed[part[np.argsort(d[part])]]
+
+        engine = Candidate(build, search, save, load)
+        engine.filtered = filtered
+        return engine
     if name == "hnswlib":
         import hnswlib
 
@@ -122,7 +141,13 @@ def candidate(name: str) -> Candidate:
             index.set_ef(EF_SEARCH)
             state["i"] = index
 
-        return Candidate(build, lambda q: state["i"].knn_query(q, k=K, num_threads=1)[0][0], save, load)
+        def filtered_search(q: Any, allowed: Any) -> Any:
+            members = set(allowed.tolist())
+            return state["i"].knn_query(q, k=K, num_threads=1, filter=members.__contains__)[0][0]
+
+        engine = Candidate(build, lambda q: state["i"].knn_query(q, k=K, num_threads=1)[0][0], save, load)
+        engine.filtered = filtered_search
+        return engine
     if name == "faiss":
         import faiss
 
@@ -137,12 +162,18 @@ def candidate(name: str) -> Candidate:
             state["i"] = faiss.read_index(path)
             state["i"].hnsw.efSearch = EF_SEARCH
 
-        return Candidate(
+        def faiss_filtered(q: Any, allowed: Any) -> Any:
+            params = faiss.SearchParametersHNSW(sel=faiss.IDSelectorBatch(allowed), efSearch=EF_SEARCH)
+            return state["i"].search(q.reshape(1, -1), K, params=params)[1][0]
+
+        engine = Candidate(
             build,
             lambda q: state["i"].search(q.reshape(1, -1), K)[1][0],
             lambda path: faiss.write_index(state["i"], path),
             load,
         )
+        engine.filtered = faiss_filtered
+        return engine
     if name == "usearch":
         from usearch.index import Index
 
@@ -239,6 +270,9 @@ def measure(name: str, n: int, dim: int, queries_n: int) -> dict[str, Any]:
         return {"name": name, "error": f"not installed ({exc.name})"}
     data, queries = make_data(n, dim, queries_n)
     truth = exact_top(data, queries)
+    # The filtered ground truth needs the vectors after the index was built and the array freed.
+    data_path = tempfile.mktemp(suffix=".npy")
+    np.save(data_path, data)
     gc.collect()
     before = rss_bytes() - data.nbytes  # the input array is freed below
     started = time.perf_counter()
@@ -253,6 +287,21 @@ def measure(name: str, n: int, dim: int, queries_n: int) -> dict[str, Any]:
         found = engine.search(query)
         latencies.append(time.perf_counter() - started)
         hits += len(set(np.asarray(found).tolist()) & set(truth[qi].tolist()))
+    filtered_p50, filtered_recall = None, None
+    if engine.filtered is not None:
+        rng = np.random.default_rng(7)
+        allowed = np.sort(rng.choice(n, int(n * FILTER_SHARE), replace=False)).astype(np.int64)
+        sub = np.load(data_path)[allowed] if data_path else None
+        truth_filtered = allowed[exact_top(sub, queries)] if sub is not None else None
+        del sub
+        timings, found_hits = [], 0
+        for qi, query in enumerate(queries):
+            started = time.perf_counter()
+            found = engine.filtered(query, allowed)
+            timings.append(time.perf_counter() - started)
+            found_hits += len(set(np.asarray(found).tolist()) & set(truth_filtered[qi].tolist()))
+        filtered_p50 = round(sorted(timings)[len(timings) // 2] * 1000, 3)
+        filtered_recall = round(found_hits / (K * len(queries)), 4)
     with tempfile.TemporaryDirectory() as tmp:
         path = str(Path(tmp) / "index")
         started = time.perf_counter()
@@ -262,6 +311,7 @@ def measure(name: str, n: int, dim: int, queries_n: int) -> dict[str, Any]:
         engine.load(path, dim)
         load_s = time.perf_counter() - started
         engine.search(queries[0])
+    os.remove(data_path)
     return {
         "name": name,
         "build_s": round(build_s, 2),
@@ -269,6 +319,8 @@ def measure(name: str, n: int, dim: int, queries_n: int) -> dict[str, Any]:
         "recall_at_10": round(hits / (K * len(queries)), 4),
         "index_rss_mb": round(index_rss / 2**20, 1),
         "raw_vectors_mb": round(n * dim * 4 / 2**20, 1),
+        "filtered_p50_ms": filtered_p50 if filtered_p50 is not None else "no filter",
+        "filtered_recall": filtered_recall if filtered_recall is not None else "",
         "save_s": round(save_s, 2),
         "load_s": round(load_s, 2),
     }
@@ -298,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
         "raw_vectors_mb",
         "save_s",
         "load_s",
+        "filtered_p50_ms",
+        "filtered_recall",
     ]
     print(" | ".join(header))
     for name in args.only.split(","):
