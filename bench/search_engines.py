@@ -1,21 +1,25 @@
 """Which vector index backs the embedded engine: candidates measured on one data set, one machine.
 
 For each candidate library that is importable (numpy brute force, hnswlib, faiss-cpu, usearch, voyager,
-sqlite-vec through apsw) a fresh subprocess builds an index of N × D float32 vectors (a seeded
-Gaussian mixture, unit length — embeddings cluster, uniform noise does not), then measures: build time,
-save and reload time (what a restart costs), query p50 for k=10 at concurrency 1, recall@10 against
-exact search, and the RSS the index adds once the input array is freed. The figures and the choice are
-recorded in docs/search-engine.md.
+sqlite-vec through apsw) a fresh subprocess builds an index of N × D float32 vectors (seeded, shaped like
+sentence embeddings: see make_data), then measures: build time, save and reload time (what a restart
+costs), query p50 for k=10 at concurrency 1, recall@10 against exact search, the RSS the index adds once
+the input array is freed, and — where the library can filter inside its search — p50 and recall of a
+k-NN query restricted to 10 % of the documents. ``--restart`` measures mlgate's embedded engine itself
+(SqliteIndexStore): bulk ingest of N vectors, then a restart with its saved HNSW index and one that
+rebuilds from SQLite. The figures and the choice are recorded in docs/search-engine.md.
 
-    python bench/search_engines.py [--n 100000] [--dim 384] [--queries 200] [--only hnswlib,faiss]
+    python bench/search_engines.py [--n 100000] [--dim 384] [--queries 200] [--only hnswlib,faiss] [--restart]
 
 Libraries that are not installed are reported as such; install them in a scratch environment to
-compare (pip install numpy psutil hnswlib faiss-cpu usearch voyager apsw sqlite-vec).
+compare (pip install numpy hnswlib faiss-cpu usearch voyager apsw sqlite-vec); numpy and faiss-cpu
+are mlgate's own dependencies, so ``make bench-engines`` compares at least those two.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import os
@@ -59,9 +63,12 @@ def make_data(n: int, dim: int, queries: int) -> tuple[Any, Any]:
 
 
 def rss_bytes() -> int:
-    import psutil
-
-    return int(psutil.Process().memory_info().rss)
+    """This process's resident set size (Linux)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
 
 
 def exact_top(data: Any, queries: Any) -> Any:
@@ -326,6 +333,60 @@ def measure(name: str, n: int, dim: int, queries_n: int) -> dict[str, Any]:
     }
 
 
+async def restart_figures(n: int, dim: int) -> dict[str, Any]:
+    """mlgate's embedded engine: ingest N vectors in bulks of 1,000, restart with and without the
+    saved HNSW index."""
+    from mlgate.storage.index_sqlite import SqliteIndexStore
+    from mlgate.storage.index_store import DocumentWrite, VectorField
+
+    data, _ = make_data(n, dim, 1)
+    fields = {"v": VectorField(dim, "l2")}
+    figures: dict[str, Any] = {"n": n}
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SqliteIndexStore(Path(tmp))
+        await store.open()
+        await store.create_index("bench", uuid="u", creation_date_ms=0, settings={}, mappings={})
+        started = time.perf_counter()
+        for first in range(0, n, 1000):
+            items = [
+                DocumentWrite("index", str(i), b"{}", vectors={"v": data[i]})
+                for i in range(first, min(n, first + 1000))
+            ]
+            await store.write("bench", items, vector_fields=fields)
+        figures["ingest_docs_per_s"] = round(n / (time.perf_counter() - started))
+        started = time.perf_counter()
+        await store.close()
+        figures["close_with_snapshot_s"] = round(time.perf_counter() - started, 2)
+        figures.update({f"{k}_from_snapshot": v for k, v in _open_in_fresh_process(tmp).items()})
+        for snapshot in (Path(tmp) / "vectors").glob("*.npz"):
+            snapshot.unlink()
+        figures.update({f"{k}_rebuilding": v for k, v in _open_in_fresh_process(tmp).items()})
+    return figures
+
+
+def _open_in_fresh_process(directory: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--open-only", directory], capture_output=True, text=True, check=True
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+async def open_figures(directory: str) -> dict[str, Any]:
+    """A restart: how long opening the engine takes and the RSS it adds (run in a fresh process)."""
+    from mlgate.storage.index_sqlite import SqliteIndexStore
+
+    before = rss_bytes()
+    started = time.perf_counter()
+    store = SqliteIndexStore(Path(directory))
+    await store.open()
+    figures = {
+        "open_s": round(time.perf_counter() - started, 2),
+        "rss_mb": round((rss_bytes() - before) / 2**20, 1),
+    }
+    await store.close()
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=100_000)
@@ -333,7 +394,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--only", default=",".join(CANDIDATES))
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--restart", action="store_true", help="measure mlgate's embedded engine instead")
+    parser.add_argument("--open-only", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.open_only:
+        print(json.dumps(asyncio.run(open_figures(args.open_only))))
+        return 0
+    if args.restart:
+        print(json.dumps(asyncio.run(restart_figures(args.n, args.dim))))
+        return 0
     if args.one:
         print(json.dumps(measure(args.one, args.n, args.dim, args.queries)))
         return 0
