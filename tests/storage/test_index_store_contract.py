@@ -315,3 +315,28 @@ async def test_everything_survives_a_restart(make_index_store: IndexStoreFactory
     nearest = (await reopened.knn("i", "v", [3.0, 1.4], 1))[0]
     assert (await reopened.get_many("i", [nearest.key]))[nearest.key].doc_id == "new"
     assert math.isclose(nearest.distance, 0.01, rel_tol=1e-4)
+
+
+async def test_two_stores_on_one_target_see_each_others_writes(make_index_store: IndexStoreFactory) -> None:
+    # Two nodes on PostgreSQL; two worker processes on one data directory for the embedded engine.
+    first, second = make_index_store(approximate_from=20), make_index_store(approximate_from=20)
+    await first.open()
+    await second.open()
+    mappings = await create(first, "shared", {"properties": {"v": {"type": "knn_vector", "dimension": 2}}})
+    fields = vector_fields(mappings)
+    await first.write(
+        "shared", [item(mappings, str(n), {"v": [float(n), 0.0]}) for n in range(30)], vector_fields=fields
+    )
+    hits = await second.knn("shared", "v", [29.2, 0.0], 1)
+    assert (await second.get_many("shared", [hits[0].key]))[hits[0].key].doc_id == "29"
+    await second.write(
+        "shared",
+        [DocumentWrite("delete", "29"), item(mappings, "x", {"v": [50.0, 0.0]})],
+        vector_fields=fields,
+    )
+    hits = await first.knn("shared", "v", [29.2, 0.0], 2)
+    assert [(await first.get_many("shared", [h.key]))[h.key].doc_id for h in hits] == ["28", "27"]
+    assert await second.delete_index("shared")
+    assert await first.load_index("shared") is None
+    with pytest.raises(IndexMissing):
+        await first.knn("shared", "v", [0.0, 0.0], 1)

@@ -92,11 +92,11 @@ class SqliteIndexStore:
         await self._sync_vectors(load_snapshots=True)
 
     async def _sync_vectors(self, *, load_snapshots: bool = False) -> None:
-        def version(conn: sqlite3.Connection) -> None:
+        def sync(conn: sqlite3.Connection) -> None:
             self._data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+            self._catalog.sync(conn, load_snapshots=load_snapshots)
 
-        await self._run(version)
-        await self._catalog.sync(self._run, load_snapshots=load_snapshots)
+        await self._run(sync)
 
     async def close(self) -> None:
         if self._conn is not None:

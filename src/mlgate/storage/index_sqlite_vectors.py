@@ -3,17 +3,17 @@
 SQLite holds every vector durably (table ``vectors``); memory holds what search needs. ``sync`` makes
 memory equal SQLite — at open (after loading the HNSW snapshots saved at the last close, so only what
 changed since is added or removed) and whenever another process wrote the file. ``apply`` takes the
-changes of one committed bulk. Every method except ``sync`` runs on the engine's vector thread.
+changes of one committed bulk. ``sync`` runs on the SQLite thread, everything else on the vector thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
@@ -21,7 +21,6 @@ from mlgate.storage.index_sqlite_write import VectorChange
 from mlgate.storage.index_vectors import VectorSet
 
 T = TypeVar("T")
-SqlRunner = Callable[[Callable[[sqlite3.Connection], Any]], Awaitable[Any]]
 
 
 class VectorCatalog:
@@ -42,22 +41,21 @@ class VectorCatalog:
             )
         return vectors
 
-    async def sync(self, run_sql: SqlRunner, *, load_snapshots: bool) -> None:
-        """Make memory equal SQLite (run from the event loop)."""
-        fields: list[tuple[int, int, str, set[int]]] = await run_sql(_vector_keys)
+    def sync(self, conn: sqlite3.Connection, *, load_snapshots: bool) -> None:
+        """Make memory equal SQLite. Runs on the SQLite thread and waits there for the vector thread, so
+        no write of this process can commit between reading SQLite and changing memory."""
+        fields = _vector_keys(conn)
         for field_no, dimension, space, wanted in fields:
             fresh = field_no not in self.sets
             vectors = self.field(field_no, dimension, space)
             if fresh and load_snapshots:
-                snapshot = self.snapshots / f"{field_no}.npz"
-                await self.run(lambda v=vectors, s=snapshot: v.load(s))  # type: ignore[misc]
+                self.executor.submit(vectors.load, self.snapshots / f"{field_no}.npz").result()
             stale = [key for key in vectors.rows if key not in wanted]
             missing = [key for key in wanted if key not in vectors.rows]
-            rows = await run_sql(lambda conn, n=field_no, m=missing: load_vectors(conn, n, m))  # type: ignore[misc]
-            await self.run(lambda v=vectors, s=stale, r=rows: _apply(v, s, r))  # type: ignore[misc]
+            self.executor.submit(_apply, vectors, stale, load_vectors(conn, field_no, missing)).result()
+        # Fields of indices another process deleted.
         known = {field_no for field_no, *_ in fields}
-        for field_no in [n for n in self.sets if n not in known]:
-            del self.sets[field_no]
+        self.executor.submit(self.forget_memory, [n for n in self.sets if n not in known]).result()
 
     def apply(self, changes: Sequence[VectorChange]) -> None:
         # One removal and one addition per field: a key added and removed within the bulk (an id written
@@ -77,6 +75,10 @@ class VectorCatalog:
         self.snapshots.mkdir(parents=True, exist_ok=True)
         for field_no, vectors in self.sets.items():
             vectors.save(self.snapshots / f"{field_no}.npz")
+
+    def forget_memory(self, field_nos: Sequence[int]) -> None:
+        for field_no in field_nos:
+            self.sets.pop(field_no, None)
 
     def forget(self, field_nos: Sequence[int]) -> None:
         for field_no in field_nos:
