@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mlgate.domain.errors import InvalidRequestError
 from mlgate.domain.indices.analysis import tokenize
@@ -167,3 +169,16 @@ def test_radial_thresholds() -> None:
         min_score_threshold("l2", 1.5)
     with pytest.raises(InvalidRequestError, match=r"requires minScore to be greater than 0"):
         min_score_threshold("l2", 0)
+
+
+@given(st.text(st.characters(exclude_categories=("Cs",))))
+def test_any_text_tokenizes_into_whole_nonblank_tokens(text: str) -> None:
+    for token in tokenize(text):
+        assert 0 < len(token) <= 255
+        assert not any(char.isspace() for char in token)
+
+
+@given(st.integers(min_value=0, max_value=10**7), st.integers(min_value=0, max_value=10**7))
+def test_norms_are_monotonic(first: int, second: int) -> None:
+    low, high = sorted((first, second))
+    assert decode_norm(encode_norm(low)) <= decode_norm(encode_norm(high)) <= high
