@@ -96,6 +96,7 @@ def _vector(**params: Any) -> dict[str, Any]:
             "mapper_parsing_exception",
             "No type specified for field [f]",
         ),
+        ({"properties": {"f": {}}}, "mapper_parsing_exception", "No type specified for field [f]"),
         (
             {"properties": {"f": {"type": "text", "bogus": 1}}},
             "mapper_parsing_exception",
@@ -151,6 +152,12 @@ def _vector(**params: Any) -> dict[str, Any]:
 )
 def test_refusals(body: dict[str, Any], inner_type: str, reason: str) -> None:
     assert _reason(body) == (f"Failed to parse mapping [_doc]: {reason}", (inner_type, reason))
+
+
+def test_an_object_without_type_needs_properties_or_just_enabled() -> None:
+    mappings = parse_mappings({"properties": {"o": {"enabled": False}, "p": {"properties": {}}}})
+    assert mappings.lookup("o") is not None and mappings.lookup("o").type == "object"  # type: ignore[union-attr]
+    assert mappings.lookup("p") is not None and mappings.lookup("p").is_object  # type: ignore[union-attr]
 
 
 def test_method_needs_index_knn() -> None:

@@ -231,13 +231,10 @@ class _Context:
         params = dict(definition)
         kind = params.pop("type", None)
         if kind is None:
-            kind = (
-                "object"
-                if "properties" in params or not params or set(params) <= {"dynamic", "enabled"}
-                else None
-            )
-            if kind is None:
+            # ObjectMapper.TypeParser: no type is an object only with properties, or with just `enabled`.
+            if "properties" not in params and set(params) != {"enabled"}:
                 raise _wrapped("mapper_parsing_exception", f"No type specified for field [{name}]")
+            kind = "object"
         if not isinstance(kind, str):
             raise _wrapped(
                 "mapper_parsing_exception", f"No handler for type [{kind}] declared on field [{name}]"
