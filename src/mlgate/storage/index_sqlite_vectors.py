@@ -21,6 +21,7 @@ from mlgate.storage.index_sqlite_write import VectorChange
 from mlgate.storage.index_vectors import VectorSet
 
 T = TypeVar("T")
+_SYNC_CHUNK = 10_000
 
 
 class VectorCatalog:
@@ -51,8 +52,12 @@ class VectorCatalog:
             if fresh and load_snapshots:
                 self.executor.submit(vectors.load, self.snapshots / f"{field_no}.npz").result()
             stale = [key for key in vectors.rows if key not in wanted]
-            missing = [key for key in wanted if key not in vectors.rows]
-            self.executor.submit(_apply, vectors, stale, load_vectors(conn, field_no, missing)).result()
+            missing = sorted(key for key in wanted if key not in vectors.rows)
+            self.executor.submit(_apply, vectors, stale, []).result()
+            # In chunks, so a rebuild holds one chunk beside the index rather than every vector twice.
+            for start in range(0, len(missing), _SYNC_CHUNK):
+                rows = load_vectors(conn, field_no, missing[start : start + _SYNC_CHUNK])
+                self.executor.submit(_apply, vectors, [], rows).result()
         # Fields of indices another process deleted.
         known = {field_no for field_no, *_ in fields}
         self.executor.submit(self.forget_memory, [n for n in self.sets if n not in known]).result()
