@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: run test lint fmt bench soak conformance fuzz clean
+.PHONY: run test lint fmt bench bench-engines soak conformance fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# The vector libraries compared for the embedded index engine (docs/search-engine.md), then mlgate's engine.
+bench-engines: $(STAMP)
+	$(BIN)/python bench/search_engines.py
+	$(BIN)/python bench/search_engines.py --restart
 
 soak: $(STAMP)
 	$(BIN)/python bench/soak.py
