@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sys
-import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,6 +24,7 @@ import pytest
 from mlgate.bootstrap import Node
 from mlgate.mockprovider import MockProvider
 from tests.conftest import assert_error
+from tests.e2e.threads import another_thread_runs
 from tests.engine.support import chat_connector, chat_path, deploy_model, predict
 
 MODELER = ("modeler", "Copper-Lantern-Orchid-3190")
@@ -35,16 +34,7 @@ INPUT = "guardrails triggered for user input"
 
 def regex_thread_running() -> bool:
     """Whether a thread other than this one is matching in ``mlgate/domain/linear_regex.py`` now."""
-    me = threading.get_ident()
-    for ident, frame in sys._current_frames().items():
-        if ident == me:
-            continue
-        current: Any = frame
-        while current is not None:
-            if current.f_code.co_filename.endswith("mlgate/domain/linear_regex.py"):
-                return True
-            current = current.f_back
-    return False
+    return another_thread_runs(lambda code: code.co_filename.endswith("mlgate/domain/linear_regex.py"))
 
 
 @pytest.fixture

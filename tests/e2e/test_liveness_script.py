@@ -10,9 +10,6 @@ event loop is never seen in another thread, so this test fails on such an implem
 from __future__ import annotations
 
 import asyncio
-import sys
-import threading
-from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +17,7 @@ import pytest
 from mlgate.bootstrap import Node
 from mlgate.mockprovider import MockProvider
 from tests.conftest import assert_error
+from tests.e2e.threads import another_thread_runs
 from tests.engine.support import MESSAGES, chat_connector, chat_path, deploy_model, predict
 
 BOUND_S = 60.0  # generous: only a hang would reach it
@@ -41,14 +39,7 @@ HOSTILE = {
 
 def script_thread_running() -> bool:
     """Whether a thread other than this one is executing the Painless interpreter right now."""
-    me = threading.get_ident()
-    for ident, frame in sys._current_frames().items():
-        current: Any = frame if ident != me else None
-        while current is not None:
-            if "/mlgate/painless/" in current.f_code.co_filename:
-                return True
-            current = current.f_back
-    return False
+    return another_thread_runs(lambda code: "/mlgate/painless/" in code.co_filename)
 
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE))

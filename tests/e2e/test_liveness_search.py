@@ -10,16 +10,14 @@ the loop while running, so this test fails on such an implementation.
 from __future__ import annotations
 
 import asyncio
-import sys
-import threading
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
 
 from mlgate.bootstrap import Node
 from tests.api.fixtures import chat_connector
+from tests.e2e.threads import another_thread_runs
 
 C = "/_plugins/_ml/connectors"
 READER = ("reader", "Walnut-Horizon-Ember-6604")
@@ -30,17 +28,9 @@ HOSTILE_WILDCARD = "*?*?*?*?*?*?*?*?*Z"
 
 def search_thread_running() -> bool:
     """Whether a thread other than this one is executing ``mlgate.domain.search.search`` right now."""
-    me = threading.get_ident()
-    for ident, frame in sys._current_frames().items():
-        if ident == me:
-            continue
-        current: Any = frame
-        while current is not None:
-            code = current.f_code
-            if code.co_name == "search" and code.co_filename.endswith("mlgate/domain/search.py"):
-                return True
-            current = current.f_back
-    return False
+    return another_thread_runs(
+        lambda code: code.co_name == "search" and code.co_filename.endswith("mlgate/domain/search.py")
+    )
 
 
 @pytest.fixture
